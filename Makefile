@@ -1,0 +1,114 @@
+# socktap: SystemTap's socket tapset on eBPF.
+#
+#   make                 build/socktap, build/libsocktap.{a,so}
+#   make check           unit tests, then (as root) integration tests
+#   make install PREFIX=/usr/local [DESTDIR=]
+#   make format          clang-format the sources
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PYTHON    ?= python3
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+B := build
+VERSION := $(shell sed -n 's/^\#define SOCKTAP_VERSION "\(.*\)"/\1/p' include/socktap.h)
+SONAME := libsocktap.so.0
+
+WARN    := -Wall -Wextra -Wshadow -Wno-missing-field-initializers -Wformat=2
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -fPIC -std=gnu11 -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc/abi -Isrc/lib -I$(B)
+LDLIBS  := -lbpf -lelf -lz -lpthread -lm
+DEPFLAGS = -MMD -MP
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
+	      -I$(B) -Isrc/abi -Isrc/bpf
+
+LIB_SRCS := src/lib/names.c src/lib/probes.c src/lib/format.c src/lib/session.c
+CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_PROGS := $(B)/tests/workload
+
+.PHONY: all clean check check-unit check-integration install format format-check docs
+all: $(B)/socktap $(B)/libsocktap.a $(B)/libsocktap.so
+
+$(B)/vmlinux.h:
+	@mkdir -p $(@D)
+	@test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): set VMLINUX_BTF" >&2; exit 1; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(B)/socktap.bpf.o: src/bpf/socktap.bpf.c $(B)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(B)/socktap.bpf.d -c $< -o $@
+
+$(B)/socktap.skel.h: $(B)/socktap.bpf.o
+	$(BPFTOOL) gen skeleton $< name socktap_bpf > $@.tmp && mv $@.tmp $@
+
+# every library object may include the skeleton; make it first
+$(LIB_OBJS) $(CLI_OBJS): | $(B)/socktap.skel.h
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/libsocktap.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/libsocktap.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $(B)/$(SONAME) $^ $(LDLIBS)
+	ln -sf $(SONAME) $@
+
+$(B)/socktap: $(CLI_OBJS) $(B)/libsocktap.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(LDLIBS)
+
+# ---- tests ----
+# Unit tests run with AddressSanitizer and UBSan.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+$(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+$(B)/tests/workload: tests/integration/workload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
+
+check-unit: $(UNIT_TESTS) $(B)/socktap
+	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
+	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; exit $$fail
+
+check-integration: all $(TEST_PROGS)
+	$(PYTHON) tests/integration/run.py --socktap $(B)/socktap --workload $(B)/tests/workload
+
+check: check-unit check-integration
+
+docs: $(B)/socktap
+	$(B)/socktap list --doc > docs/probes.md
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(B)/socktap $(DESTDIR)$(PREFIX)/bin/socktap
+	install -m 0644 include/socktap.h $(DESTDIR)$(PREFIX)/include/socktap.h
+	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(PREFIX)/lib/libsocktap.a
+	install -m 0755 $(B)/$(SONAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocktap.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' socktap.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/socktap.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

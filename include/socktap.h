@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * libsocktap: SystemTap's socket tapset on eBPF.
+ *
+ * Conventions follow libbpf: opaque handles, functions named object__verb
+ * style (here socktap_<object>_<verb>), negative errno returns, option
+ * structs that carry their own size, and no printing from the library
+ * (messages go to the print callback in the options, if any).
+ */
+#ifndef SOCKTAP_H
+#define SOCKTAP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SOCKTAP_VERSION "0.1.0"
+
+/* ---- SystemTap helper functions (exact names and results) ---- */
+
+/* Unknown number -> "UNDEF"; unknown or NULL string -> -1. */
+const char *sock_prot_num2str(long proto);
+long sock_prot_str2num(const char *proto);
+const char *sock_fam_num2str(long family);
+long sock_fam_str2num(const char *family);
+const char *sock_state_num2str(long state);
+long sock_state_str2num(const char *state);
+const char *sock_type_num2str(long type);
+long sock_type_str2num(const char *type);
+/*
+ * Decode struct socket's flags word / MSG_* flags as "A|B|C" into buf
+ * (always NUL-terminated when len > 0). Returns buf. Socket flag bit
+ * names are those of the running kernel (they moved in Linux 6.16).
+ */
+const char *sock_flags_num2str(unsigned long flags, char *buf, size_t len);
+const char *msg_flags_num2str(unsigned long flags, char *buf, size_t len);
+
+/* ---- probe points ---- */
+
+/* Order is ABI: it indexes socktap_probes (src/lib/probes.c). */
+enum socktap_probe_id {
+	SOCKTAP_PROBE_SEND,
+	SOCKTAP_PROBE_RECEIVE,
+	SOCKTAP_PROBE_SENDMSG,
+	SOCKTAP_PROBE_SENDMSG_RETURN,
+	SOCKTAP_PROBE_RECVMSG,
+	SOCKTAP_PROBE_RECVMSG_RETURN,
+	SOCKTAP_PROBE_AIO_WRITE,
+	SOCKTAP_PROBE_AIO_WRITE_RETURN,
+	SOCKTAP_PROBE_AIO_READ,
+	SOCKTAP_PROBE_AIO_READ_RETURN,
+	SOCKTAP_PROBE_WRITEV,
+	SOCKTAP_PROBE_WRITEV_RETURN,
+	SOCKTAP_PROBE_READV,
+	SOCKTAP_PROBE_READV_RETURN,
+	SOCKTAP_PROBE_WRITE_ITER,
+	SOCKTAP_PROBE_WRITE_ITER_RETURN,
+	SOCKTAP_PROBE_READ_ITER,
+	SOCKTAP_PROBE_READ_ITER_RETURN,
+	SOCKTAP_PROBE_CREATE,
+	SOCKTAP_PROBE_CREATE_RETURN,
+	SOCKTAP_PROBE_CLOSE,
+	SOCKTAP_PROBE_CLOSE_RETURN,
+	SOCKTAP_PROBE__COUNT,
+};
+
+/* The tapset's values; a probe carries a subset (socktap_probe.values). */
+enum socktap_value {
+	SOCKTAP_V_NAME = 1u << 0,
+	SOCKTAP_V_SIZE = 1u << 1,
+	SOCKTAP_V_SUCCESS = 1u << 2,
+	SOCKTAP_V_PROTOCOL = 1u << 3,
+	SOCKTAP_V_FAMILY = 1u << 4,
+	SOCKTAP_V_STATE = 1u << 5,
+	SOCKTAP_V_FLAGS = 1u << 6,
+	SOCKTAP_V_TYPE = 1u << 7,
+	SOCKTAP_V_REQUESTER = 1u << 8,
+	SOCKTAP_V_ERR = 1u << 9,
+};
+#define SOCKTAP_VALUE__COUNT 10
+
+struct socktap_probe {
+	const char *name;	 /* "socket.sendmsg.return" */
+	const char *summary;	 /* one line, from the tapset */
+	unsigned int values;	 /* SOCKTAP_V_* carried, in this order */
+	enum socktap_probe_id entry; /* for .return probes: its entry probe */
+	bool is_return;
+};
+
+/* The probe table; id must be < SOCKTAP_PROBE__COUNT. */
+const struct socktap_probe *socktap_probe_get(enum socktap_probe_id id);
+/* Exact name -> id, or -ENOENT. */
+int socktap_probe_find(const char *name);
+/* Name of a value bit ("size"); NULL if not exactly one known bit. */
+const char *socktap_value_name(unsigned int value_bit);
+/*
+ * SystemTap probe-point pattern matching: '*' and '?' match within one
+ * dot-separated component, so "socket.*" does not match
+ * "socket.sendmsg.return".
+ */
+bool socktap_pattern_match(const char *pattern, const char *name);
+/* Set bit i of *mask for every probe i matching pattern; returns matches. */
+int socktap_pattern_select(const char *pattern, uint64_t *mask);
+/*
+ * Up to n probe names closest to a misspelt word (edit distance),
+ * written to out[]; returns how many.
+ */
+int socktap_probe_suggest(const char *word, const char **out, int n);
+
+/* What backs a probe on the running kernel. */
+struct socktap_backing {
+	size_t sz;
+	bool available;
+	char mechanism[160]; /* e.g. "tp_btf:sock_send_length" */
+	char limits[320];    /* what this mechanism cannot see, "" if nothing */
+};
+/* Inspects the running kernel's BTF; no privileges needed. */
+int socktap_probe_backing(enum socktap_probe_id id, struct socktap_backing *out);
+
+/* ---- events ---- */
+
+/* One probe firing, as the tapset defines it. */
+struct socktap_event {
+	enum socktap_probe_id probe;
+	const char *name;    /* probe name (the tapset's `name` value) */
+	uint64_t ts;	     /* CLOCK_REALTIME, ns */
+	uint32_t pid, tid;   /* process (tgid) and thread */
+	uint32_t uid;	     /* real uid */
+	uint32_t cpu;
+	char comm[16];	     /* NUL-terminated, may hold any other byte */
+	uint64_t sock;	     /* kernel socket cookie; 0 if not known */
+	int32_t fd;	     /* -1 if not known */
+	unsigned int known;  /* SOCKTAP_V_* whose value is known */
+	int64_t size;	     /* bytes requested / moved, or -errno */
+	int32_t success;     /* 1 or 0 */
+	int32_t protocol;
+	int32_t family;
+	int32_t state;
+	int32_t type;
+	uint64_t flags;	     /* struct socket's flags */
+	int32_t requester;   /* create: 1 kernel, 0 user */
+	int32_t err;	     /* create.return: 0 or -errno */
+};
+
+enum socktap_format {
+	SOCKTAP_FORMAT_TEXT,
+	SOCKTAP_FORMAT_JSON,
+	SOCKTAP_FORMAT_CSV,
+};
+/* Name -> format ("text", "json", "csv"), or -EINVAL. */
+int socktap_format_parse(const char *name);
+/*
+ * Format one event as one line (with '\n') into buf. Returns the length
+ * it needs (excluding NUL), like snprintf; output is complete only if
+ * that is < len. JSON values are numbers; strings are escaped and any
+ * invalid UTF-8 byte becomes U+FFFD.
+ */
+int socktap_event_format(const struct socktap_event *ev, enum socktap_format fmt, char *buf,
+			 size_t len);
+/* The CSV header line (with '\n'). */
+const char *socktap_csv_header(void);
+
+/* ---- sessions ---- */
+
+struct socktap;
+
+enum socktap_log_level {
+	SOCKTAP_LOG_WARN,
+	SOCKTAP_LOG_INFO,
+	SOCKTAP_LOG_DEBUG,
+};
+typedef void (*socktap_print_fn)(enum socktap_log_level level, const char *msg, void *ctx);
+
+/*
+ * Filters: values of one kind are OR'ed, kinds are AND'ed. Zero counts
+ * mean "any". All filtering happens in the kernel.
+ */
+struct socktap_opts {
+	size_t sz; /* sizeof(struct socktap_opts) */
+	/* Probe patterns (socktap_pattern_match); none = all probes. */
+	const char *const *probes;
+	size_t probe_cnt;
+	const pid_t *pids; /* processes (tgid) */
+	size_t pid_cnt;
+	const char *const *comms; /* exact comm (execname) */
+	size_t comm_cnt;
+	const uid_t *uids;
+	size_t uid_cnt;
+	const int *families;
+	size_t family_cnt;
+	const int *protocols;
+	size_t protocol_cnt;
+	const int *types;
+	size_t type_cnt;
+	/*
+	 * Target process: when > 0, only it is traced (ANDed with the
+	 * filters above); with follow_children, also every process it or
+	 * its descendants fork after socktap_start().
+	 */
+	pid_t target_pid;
+	bool follow_children;
+	/* Ring buffer bytes (power of two, >= page size); 0 = 8 MiB. */
+	size_t ringbuf_size;
+	/* Longest a delivered event waits in the ring, ms; 0 = 50. */
+	unsigned int max_latency_ms;
+	socktap_print_fn print;
+	void *print_ctx;
+	size_t :0;
+};
+#define SOCKTAP_OPTS(NAME, ...) \
+	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}
+
+/*
+ * Resolve probes, check the kernel, load the BPF object (not attached).
+ * Returns 0 and *out, or a negative errno:
+ *   -ENOENT   a probe pattern matches nothing
+ *   -EINVAL   bad options
+ *   -EPERM    missing privileges (root, or CAP_BPF and CAP_PERFMON)
+ *   -ENOTSUP  the kernel has no BTF or no mechanism for a requested probe
+ */
+int socktap_open(const struct socktap_opts *opts, struct socktap **out);
+/* Attach: probes fire from here on. */
+int socktap_start(struct socktap *st);
+/* Add a process to the target set after start (e.g. a forked child). */
+int socktap_target_add(struct socktap *st, pid_t pid);
+
+/*
+ * Called once per event. Return 0 to go on, or a negative errno to make
+ * socktap_poll() stop and return it. The event is valid only during the
+ * call.
+ */
+typedef int (*socktap_event_fn)(const struct socktap_event *ev, void *ctx);
+/*
+ * Wait up to timeout_ms (-1 forever, 0 not at all) for events, deliver
+ * them all, return how many were delivered or a negative errno
+ * (-EINTR when a signal interrupted the wait).
+ */
+int socktap_poll(struct socktap *st, int timeout_ms, socktap_event_fn fn, void *ctx);
+/* Deliver whatever is in the ring now, without waiting. */
+int socktap_drain(struct socktap *st, socktap_event_fn fn, void *ctx);
+/* A descriptor that becomes readable when events wait (for epoll). */
+int socktap_fd(const struct socktap *st);
+
+struct socktap_stats {
+	size_t sz;
+	uint64_t delivered;    /* events passed to the callback */
+	uint64_t lost;	       /* events dropped: ring buffer full */
+	uint64_t lost_records; /* kernel records those came from */
+};
+int socktap_stats_get(const struct socktap *st, struct socktap_stats *out);
+
+/* Which enabled probes the session traces (bit i = probe id i). */
+uint64_t socktap_probe_mask(const struct socktap *st);
+
+void socktap_close(struct socktap *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SOCKTAP_H */

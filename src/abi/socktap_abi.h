@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The record format between socktap.bpf.c and libsocktap. Shared by the
+ * BPF object and user space, so fixed-width types only (no size_t, no
+ * long, no pointers) and explicit padding: both sides must agree on every
+ * offset. The library checks sizeof(struct st_rec) against the BPF
+ * object's BTF at load time.
+ *
+ * One record per kernel event. User space fans a record out to the probe
+ * names it stands for (socket.write_iter + socket.aio_write + socket.send
+ * for one write(2), for instance), so the kernel never pays per name.
+ */
+#ifndef SOCKTAP_ABI_H
+#define SOCKTAP_ABI_H
+
+#ifdef __bpf__
+/* vmlinux.h provides the __u* types */
+#else
+#include <linux/types.h>
+#endif
+
+enum st_rec_kind {
+	ST_REC_XFER = 1,   /* a send or receive reached the protocol */
+	ST_REC_CREATE = 2, /* socket(2) / socketpair(2) returned */
+	ST_REC_CLOSE = 3,  /* a socket was released */
+};
+
+/* Which path a send/receive took: decides the probe names. */
+enum st_op {
+	ST_OP_SENDMSG = 0,   /* sendto/sendmsg/sendmmsg, io_uring SEND*, kernel */
+	ST_OP_AIO_WRITE = 1, /* write(2): sock_write_iter */
+	ST_OP_WRITEV = 2,    /* writev(2), pwritev2(2): sock_write_iter */
+	ST_OP_RECVMSG = 3,   /* recvfrom/recvmsg/recvmmsg, io_uring RECV*, kernel */
+	ST_OP_AIO_READ = 4,  /* read(2): sock_read_iter */
+	ST_OP_READV = 5,     /* readv(2), preadv2(2): sock_read_iter */
+	ST_OP__COUNT = 6,
+};
+
+/* Who asked for it. */
+enum st_origin {
+	ST_ORIGIN_SYSCALL = 0,	/* the operation's own syscall, fd known */
+	ST_ORIGIN_IO_URING = 1, /* io_uring (inline, task work or io-wq) */
+	ST_ORIGIN_KERNEL = 2,	/* kernel thread or in-kernel user of a socket */
+};
+
+/* Why a socket was released (ST_REC_CLOSE). */
+enum st_close_why {
+	ST_CLOSE_CLOSE = 0,	  /* close(2) of its last fd */
+	ST_CLOSE_CLOSE_RANGE = 1, /* close_range(2) */
+	ST_CLOSE_DUP = 2,	  /* dup2/dup3 over it */
+	ST_CLOSE_EXIT = 3,	  /* process exit */
+	ST_CLOSE_EXEC = 4,	  /* close-on-exec */
+	ST_CLOSE_CREATE_FAIL = 5, /* socket(2)/socketpair(2) failed after creating it */
+};
+
+/* st_rec.rflags */
+#define ST_RF_ENTRY	 0x01 /* ts_enter is the operation's real start */
+#define ST_RF_SIZE_REQ	 0x02 /* size_req is known */
+#define ST_RF_SOCK_VALS	 0x04 /* family/type/state/flags/protocol are known */
+#define ST_RF_COMPAT	 0x08 /* 32-bit syscall: arguments not decoded */
+
+struct st_rec {
+	__u8 kind;	/* enum st_rec_kind */
+	__u8 op;	/* XFER: enum st_op; CLOSE: enum st_close_why; CREATE: count (1 or 2) */
+	__u8 origin;	/* XFER: enum st_origin; CREATE: requester */
+	__u8 rflags;	/* ST_RF_* */
+	__s32 fd;	/* -1 when not known; CREATE: first fd */
+	__u32 pid;	/* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 cpu;
+	__u64 ts_enter; /* CLOCK_MONOTONIC ns: entry probe time */
+	__u64 ts;	/* CLOCK_MONOTONIC ns: return probe time */
+	__u64 cookie;	/* socket cookie; CREATE: cookie of the first socket */
+	__u64 cookie2;	/* CREATE with op == 2: the second socket */
+	__u64 sflags;	/* struct socket's flags */
+	__s64 size_req; /* XFER: bytes requested */
+	__s32 ret;	/* XFER: bytes moved or -errno; CREATE: result */
+	__s32 fd2;	/* CREATE: second fd of socketpair */
+	__s32 family;	/* XFER/CLOSE: ops->family; CREATE: as requested */
+	__s32 type;	/* struct socket's type; CREATE: as requested */
+	__s32 protocol; /* sk->sk_protocol; CREATE: as requested */
+	__s32 state;	/* struct socket's state */
+	char comm[16];
+};
+
+/* Per-CPU counters (map "counters"). */
+enum st_counter {
+	ST_CNT_LOST_RECORDS = 0, /* ring full: records dropped */
+	ST_CNT_LOST_EVENTS = 1,	 /* the probe events they stood for */
+	ST_CNT_EXEC_OVERFLOW = 2, /* close-on-exec sockets beyond what one exec can carry */
+	ST_CNT__MAX = 3,
+};
+
+/* Most probe events one record fans out to. */
+#define ST_MAX_FANOUT 8
+
+#endif /* SOCKTAP_ABI_H */

@@ -1,0 +1,1105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * socktap's kernel side: one record per kernel event into a ring buffer.
+ *
+ * Sources (attached only when a selected probe needs them):
+ *   tp_btf/sock_send_length, tp_btf/sock_recv_length
+ *	fire in sock_sendmsg_nosec()/sock_recvmsg_nosec() (Linux >= 6.3)
+ *	for every send and receive whatever its path. Which syscall it was
+ *	comes from the task's saved user registers (bpf_task_pt_regs), so
+ *	tracing send/receive costs nothing on other syscalls.
+ *   tp_btf/sys_enter, tp_btf/sys_exit
+ *	entry times and sizes of sends/receives, socket(2)/socketpair(2),
+ *	and the fd closes that release sockets.
+ *   tp_btf/sched_process_exit	sockets released by process exit.
+ *   tp_btf/sched_process_fork	following a target's descendants.
+ *
+ * x86-64 syscall numbers and argument registers only, for now.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "compat.h"
+#include "socktap_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef __TARGET_ARCH_x86
+#error "socktap decodes x86-64 syscalls only"
+#endif
+
+/* x86-64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl) */
+#define NR_read		  0
+#define NR_write	  1
+#define NR_close	  3
+#define NR_readv	  19
+#define NR_writev	  20
+#define NR_dup2		  33
+#define NR_socket	  41
+#define NR_sendto	  44
+#define NR_recvfrom	  45
+#define NR_sendmsg	  46
+#define NR_recvmsg	  47
+#define NR_socketpair	  53
+#define NR_execve	  59
+#define NR_dup3		  292
+#define NR_recvmmsg	  299
+#define NR_sendmmsg	  307
+#define NR_preadv2	  327
+#define NR_pwritev2	  328
+#define NR_io_uring_enter 426
+#define NR_close_range	  436
+#define NR_execveat	  322
+
+#define EMFILE		 24
+#define EOPNOTSUPP	 95
+#define EFAULT		 14
+#define SOCK_TYPE_MASK	 0xf
+#define SOCK_CLOEXEC	 02000000
+#define SOCK_NONBLOCK	 04000
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#define S_IFMT		 00170000
+#define S_IFSOCK	 0140000
+#define SOCKFS_MAGIC	 0x534F434B
+#define MAX_RW_COUNT	 0x7ffff000LL /* INT_MAX & PAGE_MASK, 4 KiB pages */
+#define UIO_MAXIOV	 1024
+#define SS_UNCONNECTED	 1
+
+/* ---- configuration: set by libsocktap between open and load ---- */
+const volatile __u32 self_tgid = 0;
+const volatile bool want_send = false;	/* XFER records for sends */
+const volatile bool want_recv = false;	/* XFER records for receives */
+const volatile bool want_entry = false; /* entry times and requested sizes */
+const volatile bool want_iter = false;	/* tell write_iter/read_iter paths apart */
+const volatile bool want_create = false;
+const volatile bool want_close = false;
+const volatile bool filter_target = false;
+const volatile bool filter_pid = false;
+const volatile bool filter_uid = false;
+const volatile bool filter_comm = false;
+const volatile bool filter_family = false;
+const volatile bool filter_type = false;
+const volatile bool filter_proto = false;
+const volatile __u64 family_bits = 0;	 /* bit f: family f (< 64) selected */
+const volatile __u32 type_bits = 0;	 /* bit t: type t (< 32) selected */
+const volatile __u64 proto_bits[5] = {}; /* bit p: protocol p (< 320) selected */
+/* fan-out of each record, for counting lost events */
+const volatile __u8 fanout_xfer[ST_OP__COUNT] = {};
+const volatile __u8 fanout_create = 0; /* per socket created */
+const volatile __u8 fanout_close = 0;
+/* ring: records waiting beyond this many bytes wake the reader at once */
+const volatile __u64 wakeup_bytes = 0;
+
+/*
+ * [start, end) of sock_write_iter / sock_read_iter, from kallsyms; 0 until
+ * known. Not rodata: reading kallsyms takes ~60 ms, so libsocktap fills
+ * these in after the programs are armed.
+ */
+__u64 write_iter_lo = 0, write_iter_hi = 0;
+__u64 read_iter_lo = 0, read_iter_hi = 0;
+
+/* ---- maps ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by libsocktap before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* process sets: key tgid (or uid, or comm) -> 1 */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} uids SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, char[16]);
+	__type(value, __u8);
+} comms SEC(".maps");
+
+struct sockvals {
+	__u64 cookie;
+	__u64 sflags;
+	__s32 family, type, protocol, state;
+	__s32 fd;
+	__u32 known; /* ST_RF_SOCK_VALS */
+};
+
+/* The syscall a task is in, between sys_enter and sys_exit. */
+struct inflight {
+	__u64 ts;  /* entry time; for mmsg, when the current message began */
+	__u32 nr;  /* syscall number + 1; 0 = none */
+	__u32 idx; /* mmsg: index of the current message */
+	__s32 a0, a1, a2;
+	__u32 has_close;
+	__u64 a3;
+	struct sockvals close; /* close(2): the socket it releases */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* Sockets an execve will release through close-on-exec, if it succeeds. */
+#define EXEC_PENDING_MAX 16
+struct exec_pending {
+	__u32 n;
+	__u32 pad;
+	struct sockvals s[EXEC_PENDING_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_pending);
+} exec_pending SEC(".maps");
+
+/* fd-table scans: how often each open file occurs in the closing range */
+struct dupkey {
+	__u64 file;
+	__u32 tid;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct dupkey);
+	__type(value, __u32);
+} dupcount SEC(".maps");
+
+/* ---- helpers ---- */
+
+static __always_inline void count_lost(__u32 events)
+{
+	__u32 k = ST_CNT_LOST_RECORDS;
+	__u64 *v = bpf_map_lookup_elem(&counters, &k);
+	if (v)
+		*v += 1;
+	k = ST_CNT_LOST_EVENTS;
+	v = bpf_map_lookup_elem(&counters, &k);
+	if (v)
+		*v += events;
+}
+
+static __always_inline struct st_rec *rec_reserve(__u32 fanout)
+{
+	struct st_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		count_lost(fanout);
+	return r;
+}
+
+/*
+ * Wake the reader only when the ring fills up: a wakeup per record costs
+ * an IPI (~1.3 us here); the reader otherwise polls with a bounded timeout.
+ */
+static __always_inline void rec_submit(struct st_rec *r)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
+}
+
+static __always_inline void rec_fill_task(struct st_rec *r, __u64 pid_tgid, __u64 ts)
+{
+	r->pid = pid_tgid >> 32;
+	r->tid = (__u32)pid_tgid;
+	r->uid = (__u32)bpf_get_current_uid_gid();
+	r->cpu = bpf_get_smp_processor_id();
+	r->ts = ts;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+}
+
+/* pid/uid/comm filters and the target set; never trace ourselves. */
+static __always_inline bool task_selected(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (filter_target && !bpf_map_lookup_elem(&targets, &tgid))
+		return false;
+	if (filter_pid && !bpf_map_lookup_elem(&pids, &tgid))
+		return false;
+	if (filter_uid) {
+		__u32 uid = (__u32)bpf_get_current_uid_gid();
+		if (!bpf_map_lookup_elem(&uids, &uid))
+			return false;
+	}
+	if (filter_comm) {
+		char comm[16] = {};
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!bpf_map_lookup_elem(&comms, comm))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool sock_selected(__s32 family, __s32 type, __s32 protocol)
+{
+	if (filter_family && (family < 0 || family >= 64 || !(family_bits & (1ULL << family))))
+		return false;
+	if (filter_type && (type < 0 || type >= 32 || !(type_bits & (1U << type))))
+		return false;
+	if (filter_proto) {
+		if (protocol < 0 || protocol >= 320)
+			return false;
+		__u32 p = (__u32)protocol;
+		__u32 w = p / 64;
+		/* keep the bound in the register that indexes the array */
+		asm volatile("%0 &= 7" : "+r"(w));
+		if (w >= 5 || !(proto_bits[w] & (1ULL << (p % 64))))
+			return false;
+	}
+	return true;
+}
+
+/* fd -> struct file *, read from the task's fd table (0 if none). */
+static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
+{
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	if (!files || fd < 0)
+		return 0;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if ((__u64)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+/* The struct socket behind a file, or 0 for any other file. */
+static __always_inline struct socket *file_socket(struct file *f)
+{
+	if (!f)
+		return 0;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	/* O_PATH fds on a unix socket's filesystem node are S_IFSOCK too */
+	if (BPF_CORE_READ(ino, i_sb, s_magic) != SOCKFS_MAGIC)
+		return 0;
+	return BPF_CORE_READ(f, private_data);
+}
+
+static __always_inline void read_sockvals(struct socket *sock, struct sockvals *v)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	v->family = BPF_CORE_READ(sock, ops, family);
+	v->type = BPF_CORE_READ(sock, type);
+	v->state = BPF_CORE_READ(sock, state);
+	v->sflags = BPF_CORE_READ(sock, flags);
+	v->protocol = sk ? sk_protocol_of(sk) : -1;
+	v->cookie = sk ? sk_cookie_peek(sk) : 0;
+	v->known = ST_RF_SOCK_VALS;
+}
+
+/*
+ * The cookie is made lazily, by bpf_get_socket_cookie() on a BTF-typed
+ * socket. The fd table's array cannot be indexed by a variable from BPF,
+ * but files_struct's embedded fd_array[64] can be, one constant index at
+ * a time: good for fds < 64 while the table has not grown.
+ */
+#define FD_CASE(k)                                                                                 \
+	case k:                                                                                    \
+		f = files->fd_array[k];                                                            \
+		asm volatile("" : "+r"(f));                                                        \
+		break;
+#define FD_CASE8(k)                                                                                \
+	FD_CASE(k) FD_CASE(k + 1) FD_CASE(k + 2) FD_CASE(k + 3) FD_CASE(k + 4) FD_CASE(k + 5)     \
+		FD_CASE(k + 6) FD_CASE(k + 7)
+
+static __noinline __u64 cookie_by_fd(__s64 fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = t->files;
+	struct file *f = 0;
+
+	if (!files || fd < 0 || fd >= 64)
+		return 0;
+	if (files->fdt != &files->fdtab)
+		return 0;
+	switch (fd) {
+		FD_CASE8(0)
+		FD_CASE8(8)
+		FD_CASE8(16)
+		FD_CASE8(24)
+		FD_CASE8(32)
+		FD_CASE8(40)
+		FD_CASE8(48)
+		FD_CASE8(56)
+	default:
+		return 0;
+	}
+	if (!f)
+		return 0;
+	struct socket *sock = bpf_sock_from_file(f);
+	if (!sock || !sock->sk)
+		return 0;
+	return bpf_get_socket_cookie(sock->sk);
+}
+
+static __always_inline void sockvals_cookie(struct sockvals *v, __s32 fd)
+{
+	if (!v->cookie)
+		v->cookie = cookie_by_fd(fd);
+}
+
+/* ---- sends and receives ---- */
+
+struct iov_ctx {
+	const struct iovec *iov;
+	__s64 total;
+	bool fault;
+};
+
+static long iov_sum_cb(__u64 i, void *data)
+{
+	struct iov_ctx *c = data;
+	struct iovec v;
+	if (bpf_probe_read_user(&v, sizeof(v), &c->iov[i])) {
+		c->fault = true;
+		return 1;
+	}
+	c->total += (__s64)v.iov_len;
+	if (c->total >= MAX_RW_COUNT)
+		return 1;
+	return 0;
+}
+
+/* Bytes an iovec array asks for, capped as import_iovec() caps them. */
+static __always_inline __s64 iov_sum(const struct iovec *iov, __u64 cnt)
+{
+	struct iov_ctx c = {.iov = iov};
+	if (cnt > UIO_MAXIOV)
+		return -1;
+	bpf_loop(cnt, iov_sum_cb, &c, 0);
+	if (c.fault)
+		return -1;
+	return c.total > MAX_RW_COUNT ? MAX_RW_COUNT : c.total;
+}
+
+static __always_inline __s64 msghdr_size(const struct user_msghdr *m)
+{
+	struct user_msghdr h;
+	if (bpf_probe_read_user(&h, sizeof(h), m))
+		return -1;
+	return iov_sum(h.msg_iov, h.msg_iovlen);
+}
+
+static __always_inline __s64 cap_rw(__u64 n)
+{
+	return n > MAX_RW_COUNT ? MAX_RW_COUNT : (__s64)n;
+}
+
+/* Is addr a return address inside [lo, hi)? Scans the kernel stack. */
+static __always_inline int stack_path(void *ctx)
+{
+	__u64 st[24];
+	long n = bpf_get_stack(ctx, st, sizeof(st), 0);
+	if (n <= 0)
+		return -1;
+	for (int i = 0; i < 24; i++) {
+		if (i * 8 >= n)
+			break;
+		if (st[i] >= write_iter_lo && st[i] < write_iter_hi)
+			return ST_OP_AIO_WRITE;
+		if (st[i] >= read_iter_lo && st[i] < read_iter_hi)
+			return ST_OP_AIO_READ;
+	}
+	return -1;
+}
+
+static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!task_selected(pid_tgid >> 32))
+		return 0;
+
+	struct socket *sock = sk->sk_socket;
+	if (!sock)
+		return 0;
+	__s32 family = BPF_CORE_READ(sock, ops, family);
+	__s32 type = sock->type;
+	__s32 protocol = sk_protocol_of(sk);
+	if (!sock_selected(family, type, protocol))
+		return 0;
+
+	__u64 now = bpf_ktime_get_ns();
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tflags = t->flags;
+	__u8 op = is_send ? ST_OP_SENDMSG : ST_OP_RECVMSG;
+	__u8 origin = ST_ORIGIN_KERNEL;
+	__u8 rflags = ST_RF_SOCK_VALS;
+	__s32 fd = -1;
+	__s64 size_req = -1;
+	__u64 ts_enter = now;
+	__s64 nr = -1;
+	struct pt_regs *regs = 0;
+
+	if (tflags & ST_PF_IO_WORKER) {
+		origin = ST_ORIGIN_IO_URING;
+	} else if (!(tflags & ST_PF_KTHREAD)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		if (task_in_compat_syscall(t)) {
+			rflags |= ST_RF_COMPAT;
+		} else if (regs) {
+			nr = BPF_CORE_READ(regs, orig_ax);
+		}
+	}
+
+	/* Which syscall reached the protocol, and is it this socket's fd? */
+	__s32 want_op = -1;
+	switch (nr) {
+	case NR_sendto:
+	case NR_sendmsg:
+	case NR_sendmmsg:
+		want_op = ST_OP_SENDMSG;
+		break;
+	case NR_write:
+		want_op = ST_OP_AIO_WRITE;
+		break;
+	case NR_writev:
+	case NR_pwritev2:
+		want_op = ST_OP_WRITEV;
+		break;
+	case NR_recvfrom:
+	case NR_recvmsg:
+	case NR_recvmmsg:
+		want_op = ST_OP_RECVMSG;
+		break;
+	case NR_read:
+		want_op = ST_OP_AIO_READ;
+		break;
+	case NR_readv:
+	case NR_preadv2:
+		want_op = ST_OP_READV;
+		break;
+	case NR_io_uring_enter:
+		origin = ST_ORIGIN_IO_URING;
+		break;
+	}
+	if (want_op >= 0 && (want_op < ST_OP_RECVMSG) == is_send && regs) {
+		__s64 rfd = (__s32)BPF_CORE_READ(regs, di);
+		/* an in-kernel socket user inside some other fd's syscall is not this fd's op */
+		if (fd_file(t, rfd) == BPF_CORE_READ(sock, file)) {
+			op = want_op;
+			origin = ST_ORIGIN_SYSCALL;
+			fd = rfd;
+		}
+	}
+	if (origin != ST_ORIGIN_SYSCALL && want_iter && write_iter_hi) {
+		/* io_uring READ/WRITE and splice-like paths go through sock_*_iter */
+		int p = stack_path(ctx);
+		if (p == ST_OP_AIO_WRITE && is_send)
+			op = ST_OP_AIO_WRITE;
+		else if (p == ST_OP_AIO_READ && !is_send)
+			op = ST_OP_AIO_READ;
+	}
+
+	if (origin == ST_ORIGIN_SYSCALL && want_entry) {
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+		__u32 idx = 0;
+		if (inf && inf->nr == (__u32)nr + 1) {
+			ts_enter = inf->ts;
+			idx = inf->idx;
+			rflags |= ST_RF_ENTRY;
+			/* the next message of a sendmmsg/recvmmsg starts now */
+			inf->ts = now;
+			inf->idx = idx + 1;
+		}
+		switch (nr) {
+		case NR_sendto:
+		case NR_recvfrom:
+		case NR_write:
+		case NR_read:
+			size_req = cap_rw(BPF_CORE_READ(regs, dx));
+			break;
+		case NR_sendmsg:
+		case NR_recvmsg:
+			size_req = msghdr_size((void *)BPF_CORE_READ(regs, si));
+			break;
+		case NR_writev:
+		case NR_readv:
+		case NR_pwritev2:
+		case NR_preadv2:
+			size_req = iov_sum((void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+			break;
+		case NR_sendmmsg:
+		case NR_recvmmsg:
+			if (rflags & ST_RF_ENTRY) {
+				struct mmsghdr *vec = (void *)BPF_CORE_READ(regs, si);
+				if (idx < UIO_MAXIOV)
+					size_req = msghdr_size(&vec[idx].msg_hdr);
+			}
+			break;
+		}
+		if (size_req >= 0)
+			rflags |= ST_RF_SIZE_REQ;
+	}
+
+	struct st_rec *r = rec_reserve(fanout_xfer[op < ST_OP__COUNT ? op : 0]);
+	if (!r)
+		return 0;
+	rec_fill_task(r, pid_tgid, now);
+	r->kind = ST_REC_XFER;
+	r->op = op;
+	r->origin = origin;
+	r->rflags = rflags;
+	r->fd = fd;
+	r->ts_enter = ts_enter;
+	r->cookie = bpf_get_socket_cookie(sk);
+	r->cookie2 = 0;
+	r->sflags = sock->flags;
+	r->size_req = size_req;
+	r->ret = ret;
+	r->fd2 = -1;
+	r->family = family;
+	r->type = type;
+	r->protocol = protocol;
+	r->state = sock->state;
+	rec_submit(r);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(st_send, struct sock *sk, int ret, int flags)
+{
+	if (!want_send)
+		return 0;
+	return handle_xfer(ctx, sk, ret, true);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(st_recv, struct sock *sk, int ret, int flags)
+{
+	if (!want_recv)
+		return 0;
+	return handle_xfer(ctx, sk, ret, false);
+}
+
+/* ---- creation and release ---- */
+
+static __always_inline void emit_close(struct sockvals *v, __u8 why, __u64 pid_tgid,
+				       __u64 ts_enter, __u64 ts)
+{
+	if (!sock_selected(v->family, v->type, v->protocol))
+		return;
+	struct st_rec *r = rec_reserve(fanout_close);
+	if (!r)
+		return;
+	rec_fill_task(r, pid_tgid, ts);
+	r->kind = ST_REC_CLOSE;
+	r->op = why;
+	r->origin = 0;
+	r->rflags = v->known | ST_RF_ENTRY;
+	r->fd = v->fd;
+	r->ts_enter = ts_enter;
+	r->cookie = v->cookie;
+	r->cookie2 = 0;
+	r->sflags = v->sflags;
+	r->size_req = 0;
+	r->ret = 0;
+	r->fd2 = -1;
+	r->family = v->family;
+	r->type = v->type;
+	r->protocol = v->protocol;
+	r->state = v->state;
+	rec_submit(r);
+}
+
+/*
+ * Scanning an fd table for the sockets a close_range(), exit or exec
+ * releases. A socket is released when every reference to its file is one
+ * of the fds being closed: refs == 1, or (after dup) its refs all lie in
+ * the range. Pass 1 counts the multiply-referenced ones, pass 2 decides.
+ */
+enum scan_action { SCAN_EMIT, SCAN_EXEC };
+struct scan_ctx {
+	struct file **fds;
+	unsigned long *open_fds;
+	unsigned long *cloexec;
+	__u64 lo, hi; /* fd range, inclusive */
+	__u64 first;  /* first bitmap word to scan */
+	__u64 base;   /* first fd of the word being scanned */
+	__u64 bits;   /* its open (and close-on-exec) fds */
+	__u64 pid_tgid;
+	__u64 ts;
+	__u32 pass;
+	__u8 why;
+	__u8 action;
+};
+
+static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
+{
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &c->fds[fd]);
+	struct socket *sock = file_socket(f);
+	if (!sock)
+		return;
+	long refs = file_refs(f);
+	struct dupkey k = {.file = (__u64)f, .tid = (__u32)c->pid_tgid};
+
+	if (c->pass == 1) {
+		if (refs > 1) {
+			__u32 one = 1, *n = bpf_map_lookup_elem(&dupcount, &k);
+			if (n)
+				__sync_fetch_and_add(n, 1);
+			else
+				bpf_map_update_elem(&dupcount, &k, &one, BPF_NOEXIST);
+		}
+		return;
+	}
+	if (refs > 1) {
+		__u32 *n = bpf_map_lookup_elem(&dupcount, &k);
+		if (!n)
+			return; /* already decided at an earlier fd */
+		long all_here = *n == refs;
+		bpf_map_delete_elem(&dupcount, &k);
+		if (!all_here)
+			return;
+	} else if (refs != 1) {
+		return;
+	}
+
+	struct sockvals v = {};
+	read_sockvals(sock, &v);
+	v.fd = fd;
+	if (c->action == SCAN_EXEC) {
+		/* looked up here: a map value pointer does not survive the bpf_loop ctx */
+		struct exec_pending *p =
+			bpf_task_storage_get(&exec_pending, bpf_get_current_task_btf(), 0, 0);
+		if (!p)
+			return;
+		__u32 i = p->n;
+		if (i < EXEC_PENDING_MAX) {
+			sockvals_cookie(&v, fd);
+			p->s[i] = v;
+			p->n = i + 1;
+		} else {
+			__u32 key = ST_CNT_EXEC_OVERFLOW;
+			__u64 *o = bpf_map_lookup_elem(&counters, &key);
+			if (o)
+				*o += 1;
+		}
+		return;
+	}
+	sockvals_cookie(&v, fd);
+	emit_close(&v, c->why, c->pid_tgid, c->ts, c->ts);
+}
+
+static long scan_bit_cb(__u64 b, void *data)
+{
+	struct scan_ctx *c = data;
+	if (!(c->bits & (1UL << (b & 63))))
+		return 0;
+	__u64 fd = c->base + b;
+	if (fd >= c->lo && fd <= c->hi)
+		scan_one(c, fd);
+	return 0;
+}
+
+static long scan_word_cb(__u64 w, void *data)
+{
+	struct scan_ctx *c = data;
+	unsigned long bits = 0, cx = ~0UL;
+
+	w += c->first;
+	c->base = w * 64;
+	if (c->base > c->hi)
+		return 1;
+	if (bpf_probe_read_kernel(&bits, sizeof(bits), &c->open_fds[w]))
+		return 1;
+	if (c->cloexec && bpf_probe_read_kernel(&cx, sizeof(cx), &c->cloexec[w]))
+		return 1;
+	c->bits = bits & cx;
+	/* empty words are the common case in big tables: skip them cheaply */
+	if (c->bits)
+		bpf_loop(64, scan_bit_cb, c, 0);
+	return 0;
+}
+
+static __always_inline void scan_fds(struct task_struct *t, __u64 lo, __u64 hi, __u8 why,
+				     __u8 action, bool cloexec_only, __u64 pid_tgid, __u64 ts)
+{
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	if (!files)
+		return;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	__u64 max = BPF_CORE_READ(fdt, max_fds);
+	if (max == 0)
+		return;
+	if (hi >= max)
+		hi = max - 1;
+	if (lo > hi)
+		return;
+	struct scan_ctx c = {
+		.fds = BPF_CORE_READ(fdt, fd),
+		.open_fds = BPF_CORE_READ(fdt, open_fds),
+		.cloexec = cloexec_only ? BPF_CORE_READ(fdt, close_on_exec) : 0,
+		.lo = lo,
+		.hi = hi,
+		.pid_tgid = pid_tgid,
+		.ts = ts,
+		.why = why,
+		.action = action,
+	};
+	c.first = lo / 64;
+	__u64 words = hi / 64 + 1 - c.first;
+	c.pass = 1;
+	bpf_loop(words, scan_word_cb, &c, 0);
+	c.pass = 2;
+	bpf_loop(words, scan_word_cb, &c, 0);
+}
+
+static __always_inline bool files_private(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, files, count.counter) == 1;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
+{
+	bool xfer = false;
+
+	switch (id) {
+	case NR_read:
+	case NR_write:
+	case NR_readv:
+	case NR_writev:
+	case NR_preadv2:
+	case NR_pwritev2:
+	case NR_sendto:
+	case NR_recvfrom:
+	case NR_sendmsg:
+	case NR_recvmsg:
+	case NR_sendmmsg:
+	case NR_recvmmsg:
+		if (!want_entry)
+			return 0;
+		xfer = true;
+		break;
+	case NR_socket:
+	case NR_socketpair:
+		if (!want_create)
+			return 0;
+		break;
+	case NR_close:
+	case NR_close_range:
+	case NR_dup2:
+	case NR_dup3:
+	case NR_execve:
+	case NR_execveat:
+		if (!want_close)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!task_selected(pid_tgid >> 32))
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (task_in_compat_syscall(t))
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	__s64 a0 = (__s32)regs->di;
+
+	if (xfer) {
+		/* only sockets: read(2)/write(2) on files cost nothing more */
+		if (!file_socket(fd_file(t, a0)))
+			return 0;
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!inf)
+			return 0;
+		inf->nr = id + 1;
+		inf->ts = now;
+		inf->idx = 0;
+		inf->has_close = 0;
+		return 0;
+	}
+
+	switch (id) {
+	case NR_socket:
+	case NR_socketpair: {
+		/* flags other than CLOEXEC/NONBLOCK fail before __sock_create() */
+		if ((__s32)regs->si & ~(SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK))
+			return 0;
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!inf)
+			return 0;
+		inf->nr = id + 1;
+		inf->ts = now;
+		inf->a0 = (__s32)regs->di;
+		inf->a1 = (__s32)regs->si & SOCK_TYPE_MASK;
+		inf->a2 = (__s32)regs->dx;
+		inf->a3 = regs->r10;
+		inf->has_close = 0;
+		return 0;
+	}
+	case NR_close: {
+		struct file *f = fd_file(t, a0);
+		struct socket *sock = file_socket(f);
+		if (!sock || file_refs(f) != 1)
+			return 0;
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!inf)
+			return 0;
+		inf->nr = id + 1;
+		inf->ts = now;
+		inf->has_close = 1;
+		read_sockvals(sock, &inf->close);
+		inf->close.fd = a0;
+		sockvals_cookie(&inf->close, a0);
+		return 0;
+	}
+	case NR_dup2:
+	case NR_dup3: {
+		__s64 a1 = (__s32)regs->si;
+		if (a0 == a1)
+			return 0; /* dup2: no-op; dup3: EINVAL */
+		struct file *oldf = fd_file(t, a0);
+		if (!oldf)
+			return 0; /* EBADF: nothing is closed */
+		struct file *f = fd_file(t, a1);
+		struct socket *sock = file_socket(f);
+		if (!sock || f == oldf || file_refs(f) != 1)
+			return 0;
+		struct sockvals v = {};
+		read_sockvals(sock, &v);
+		v.fd = a1;
+		sockvals_cookie(&v, a1);
+		emit_close(&v, ST_CLOSE_DUP, pid_tgid, now, now);
+		return 0;
+	}
+	case NR_close_range: {
+		__u32 flags = (__u32)regs->dx;
+		__u64 lo = (__u32)regs->di, hi = (__u32)regs->si;
+		if (lo > hi || (flags & CLOSE_RANGE_CLOEXEC))
+			return 0;
+		/* with UNSHARE, a shared table is copied first: its files keep a reference */
+		if ((flags & CLOSE_RANGE_UNSHARE) && !files_private(t))
+			return 0;
+		scan_fds(t, lo, hi, ST_CLOSE_CLOSE_RANGE, SCAN_EMIT, false, pid_tgid, now);
+		return 0;
+	}
+	case NR_execve:
+	case NR_execveat: {
+		/*
+		 * If the table is shared beyond this process's own threads (which
+		 * exec kills), exec copies it and the close-on-exec closes
+		 * release nothing.
+		 */
+		int sharers = BPF_CORE_READ(t, files, count.counter);
+		if (sharers > BPF_CORE_READ(t, signal, nr_threads))
+			return 0;
+		struct exec_pending *p = bpf_task_storage_get(&exec_pending, t, 0,
+							      BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!p)
+			return 0;
+		p->n = 0;
+		scan_fds(t, 0, ~0ULL >> 1, ST_CLOSE_EXEC, SCAN_EXEC, true, pid_tgid, now);
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __u64 now,
+					__s32 ret, __u8 count, __s32 fd, __s32 fd2)
+{
+	if (!sock_selected(inf->a0, inf->a1, inf->a2))
+		return;
+	struct st_rec *r = rec_reserve(fanout_create * (count ? count : 1));
+	if (!r)
+		return;
+	rec_fill_task(r, pid_tgid, now);
+	r->kind = ST_REC_CREATE;
+	r->op = count;
+	r->origin = 0; /* requester: user */
+	r->rflags = ST_RF_ENTRY;
+	r->fd = fd;
+	r->fd2 = fd2;
+	r->ts_enter = inf->ts;
+	r->cookie = fd >= 0 ? cookie_by_fd(fd) : 0;
+	r->cookie2 = fd2 >= 0 ? cookie_by_fd(fd2) : 0;
+	r->sflags = 0;
+	r->size_req = 0;
+	r->ret = ret;
+	r->family = inf->a0;
+	r->type = inf->a1;
+	r->protocol = inf->a2;
+	r->state = SS_UNCONNECTED;
+	rec_submit(r);
+}
+
+/*
+ * A socket that __sock_create() made but the syscall then dropped
+ * (no fd left, or socketpair unsupported): released without a file.
+ * Its protocol is known only if it was asked for explicitly.
+ */
+static __always_inline void emit_dropped(struct inflight *inf, __u64 pid_tgid, __u64 now)
+{
+	struct sockvals v = {
+		.family = inf->a0,
+		.type = inf->a1,
+		.protocol = inf->a2,
+		.state = SS_UNCONNECTED,
+		.fd = -1,
+		.known = inf->a2 ? ST_RF_SOCK_VALS : 0,
+	};
+	emit_close(&v, ST_CLOSE_CREATE_FAIL, pid_tgid, now, now);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
+{
+	__s64 id = regs->orig_ax;
+
+	switch (id) {
+	case NR_read:
+	case NR_write:
+	case NR_readv:
+	case NR_writev:
+	case NR_preadv2:
+	case NR_pwritev2:
+	case NR_sendto:
+	case NR_recvfrom:
+	case NR_sendmsg:
+	case NR_recvmsg:
+	case NR_sendmmsg:
+	case NR_recvmmsg:
+	case NR_socket:
+	case NR_socketpair:
+	case NR_close:
+		break;
+	case NR_execve:
+	case NR_execveat:
+		if (!want_close)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (id == NR_execve || id == NR_execveat) {
+		struct exec_pending *p = bpf_task_storage_get(&exec_pending, t, 0, 0);
+		if (!p)
+			return 0;
+		__u32 n = p->n;
+		p->n = 0;
+		if (ret != 0)
+			return 0;
+		for (__u32 i = 0; i < EXEC_PENDING_MAX; i++) {
+			if (i >= n)
+				break;
+			emit_close(&p->s[i], ST_CLOSE_EXEC, pid_tgid, now, now);
+		}
+		return 0;
+	}
+
+	struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+	if (!inf || inf->nr != (__u32)id + 1)
+		return 0;
+	inf->nr = 0;
+
+	switch (id) {
+	case NR_socket:
+		if (ret == -EMFILE) {
+			/* created, then dropped for want of an fd */
+			emit_create(inf, pid_tgid, now, 0, 1, -1, -1);
+			emit_dropped(inf, pid_tgid, now);
+		} else {
+			emit_create(inf, pid_tgid, now, ret < 0 ? ret : 0, 1, ret < 0 ? -1 : ret,
+				    -1);
+		}
+		return 0;
+	case NR_socketpair: {
+		/* fds are reserved and written back before the sockets exist */
+		if (ret == -EMFILE || ret == -EFAULT)
+			return 0;
+		if (ret == 0) {
+			int sv[2] = {-1, -1};
+			bpf_probe_read_user(sv, sizeof(sv), (void *)inf->a3);
+			emit_create(inf, pid_tgid, now, 0, 2, sv[0], sv[1]);
+		} else if (ret == -EOPNOTSUPP) {
+			/* both made, then both released: the family has no socketpair */
+			emit_create(inf, pid_tgid, now, 0, 2, -1, -1);
+			emit_dropped(inf, pid_tgid, now);
+			emit_dropped(inf, pid_tgid, now);
+		} else {
+			emit_create(inf, pid_tgid, now, ret, 1, -1, -1);
+		}
+		return 0;
+	}
+	case NR_close:
+		if (inf->has_close && ret == 0)
+			emit_close(&inf->close, ST_CLOSE_CLOSE, pid_tgid, inf->ts, now);
+		return 0;
+	}
+	return 0;
+}
+
+/* A process whose fd table dies with it releases its sockets. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(st_exit, struct task_struct *p)
+{
+	if (!want_close)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	bool selected = task_selected(tgid);
+
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (t->flags & ST_PF_KTHREAD)
+		return 0;
+	if (selected && files_private(t))
+		scan_fds(t, 0, ~0ULL >> 1, ST_CLOSE_EXIT, SCAN_EMIT, false, pid_tgid,
+			 bpf_ktime_get_ns());
+	return 0;
+}
+
+/* Target set: follow a traced command's descendants. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(st_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u8 one = 1;
+	if (ptgid == ctgid)
+		return 0; /* a new thread */
+	if (bpf_map_lookup_elem(&targets, &ptgid))
+		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
+	return 0;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "cli.h"
+#include "names.h"
+
+const char *prog_name = "socktap";
+bool json_errors;
+
+static void vreport(const char *kind, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!json_errors) {
+		fprintf(stderr, "%s: %s%s\n", prog_name, kind, msg);
+		return;
+	}
+	/* bpftool's shape: one object, message escaped */
+	fprintf(stderr, "{\"%s\":\"", *kind ? "warning" : "error");
+	for (const char *p = msg; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(stderr, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			fprintf(stderr, "\\u%04x", (unsigned char)*p);
+		else
+			fputc(*p, stderr);
+	}
+	fprintf(stderr, "\"}\n");
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int int_list_add(struct int_list *l, int v)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		int *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = v;
+	return 0;
+}
+
+int str_list_add(struct str_list *l, const char *s)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		const char **nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+bool parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int lev(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[64];
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j];
+			int c = diag + (toupper((unsigned char)a[i - 1]) !=
+					toupper((unsigned char)b[j - 1]));
+			if (up + 1 < c)
+				c = up + 1;
+			if (row[j - 1] + 1 < c)
+				c = row[j - 1] + 1;
+			row[j] = c;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* " (did you mean A, B?)" from a name table, or "" */
+static void suggest_names(const struct socktap_name *t, size_t n, const char *word, char *out,
+			  size_t len)
+{
+	int best = 99;
+	size_t pos = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int d = lev(word, t[i].name);
+		if (d < best)
+			best = d;
+	}
+	if (best > (int)strlen(word) / 3 + 1)
+		return;
+	int shown = 0;
+	for (size_t i = 0; i < n && shown < 3; i++) {
+		if (lev(word, t[i].name) != best)
+			continue;
+		pos += snprintf(out + pos, len - pos, "%s%s", shown ? ", " : " (did you mean ",
+				t[i].name);
+		shown++;
+		if (pos >= len)
+			break;
+	}
+	if (shown && pos < len)
+		snprintf(out + pos, len - pos, "?)");
+}
+
+/* A name as the helpers spell it (or an alias), or a number in [0, limit). */
+static int parse_named(const char *opt, const char *what, const char *arg,
+		       long (*str2num)(const char *),
+		       const struct socktap_name *(*table)(size_t *), long limit, int *out)
+{
+	long v = str2num(arg);
+	if (v < 0 && !parse_long(arg, 0, limit - 1, &v)) {
+		char hint[256];
+		size_t n;
+		const struct socktap_name *t = table(&n);
+		suggest_names(t, n, arg, hint, sizeof(hint));
+		cli_error("%s: unknown %s '%s'%s", opt, what, arg, hint);
+		return -1;
+	}
+	if (v >= limit) {
+		cli_error("%s: %s '%s' (%ld) cannot be filtered on: must be below %ld", opt, what,
+			  arg, v, limit);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int filters_parse(struct filters *f, int opt, const char *arg)
+{
+	long v;
+	int n;
+	switch (opt) {
+	case 'p':
+		if (!parse_long(arg, 1, INT_MAX, &v)) {
+			cli_error("-p: '%s' is not a process id", arg);
+			return -1;
+		}
+		return int_list_add(&f->pids, (int)v) ? -1 : 1;
+	case 'n':
+		if (!*arg) {
+			cli_error("-n: empty process name");
+			return -1;
+		}
+		return str_list_add(&f->comms, arg) ? -1 : 1;
+	case 'u': {
+		struct passwd *pw = getpwnam(arg);
+		if (pw)
+			v = pw->pw_uid;
+		else if (!parse_long(arg, 0, UINT_MAX >> 1, &v)) {
+			cli_error("-u: unknown user '%s'", arg);
+			return -1;
+		}
+		return int_list_add(&f->uids, (int)v) ? -1 : 1;
+	}
+	case 'f':
+		if (parse_named("-f", "family", arg, sock_fam_str2num, socktap_fam_names, 64, &n))
+			return -1;
+		return int_list_add(&f->families, n) ? -1 : 1;
+	case 'P':
+		if (parse_named("-P", "protocol", arg, sock_prot_str2num, socktap_prot_names, 320,
+				&n))
+			return -1;
+		return int_list_add(&f->protocols, n) ? -1 : 1;
+	case 't':
+		if (parse_named("-t", "socket type", arg, sock_type_str2num, socktap_type_names, 32,
+				&n))
+			return -1;
+		return int_list_add(&f->types, n) ? -1 : 1;
+	}
+	return 0;
+}
+
+void filters_apply(const struct filters *f, struct socktap_opts *o)
+{
+	o->pids = (const pid_t *)f->pids.v;
+	o->pid_cnt = f->pids.n;
+	o->uids = (const uid_t *)f->uids.v;
+	o->uid_cnt = f->uids.n;
+	o->comms = f->comms.v;
+	o->comm_cnt = f->comms.n;
+	o->families = f->families.v;
+	o->family_cnt = f->families.n;
+	o->protocols = f->protocols.v;
+	o->protocol_cnt = f->protocols.n;
+	o->types = f->types.v;
+	o->type_cnt = f->types.n;
+}
+
+int probes_check(char *const *pats, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (socktap_pattern_select(pats[i], NULL) > 0)
+			continue;
+		if (strpbrk(pats[i], "*?")) {
+			cli_error("probe pattern '%s' matches no socket probe point", pats[i]);
+			return -1;
+		}
+		const char *sug[3];
+		int k = socktap_probe_suggest(pats[i], sug, 3);
+		char hint[256] = "";
+		size_t pos = 0;
+		for (int j = 0; j < k && pos < sizeof(hint); j++)
+			pos += snprintf(hint + pos, sizeof(hint) - pos, "%s%s",
+					j ? ", " : " (did you mean ", sug[j]);
+		if (k && pos < sizeof(hint))
+			snprintf(hint + pos, sizeof(hint) - pos, "?)");
+		cli_error("unknown probe '%s'%s; 'socktap list' shows them all", pats[i], hint);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* socktap trace: every firing of the selected probes, as text, JSON Lines or CSV. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wordexp.h>
+#include "cli.h"
+
+static volatile sig_atomic_t got_stop, got_int;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT)
+		got_int++;
+	else if (sig == SIGTERM)
+		got_stop = 1;
+	/* SIGCHLD: only to interrupt the wait */
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a signal must cut the ring-buffer wait short */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct out_ctx {
+	FILE *f;
+	enum socktap_format fmt;
+	int err; /* errno of a failed write */
+	char line[4096];
+};
+
+static int on_event(const struct socktap_event *ev, void *data)
+{
+	struct out_ctx *o = data;
+	int n = socktap_event_format(ev, o->fmt, o->line, sizeof(o->line));
+	if (n < 0 || (size_t)n >= sizeof(o->line))
+		return 0; /* cannot happen: lines are bounded; never stop the stream for it */
+	if (fwrite(o->line, 1, (size_t)n, o->f) != (size_t)n) {
+		o->err = errno ? errno : EIO;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Last warning from the library: the one message the user sees if opening fails. */
+static char lib_msg[512];
+static void on_lib_print(enum socktap_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == SOCKTAP_LOG_WARN && !strstr(msg, "libbpf:"))
+		snprintf(lib_msg, sizeof(lib_msg), "%s", msg);
+	if (getenv("SOCKTAP_DEBUG"))
+		fprintf(stderr, "%s\n", msg);
+}
+
+/* execvp's search, done up front so a missing command is an error before tracing starts. */
+static bool command_exists(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char buf[PATH_MAX];
+	for (const char *p = path;; p++) {
+		const char *e = strchr(p, ':');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		struct stat sb;
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", cmd) <
+			    (int)sizeof(buf) &&
+		    stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) && access(buf, X_OK) == 0)
+			return true;
+		if (!e)
+			return false;
+		p = e;
+	}
+}
+
+struct child {
+	pid_t pid;
+	int go_fd;  /* write a byte: exec */
+	int err_fd; /* read an errno if exec failed */
+};
+
+/* Fork COMMAND, held before exec until tracing is armed. */
+static int child_spawn(char **argv, struct child *c)
+{
+	int go[2], ep[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char b;
+		close(go[1]);
+		close(ep[0]);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		if (read(go[0], &b, 1) != 1)
+			_exit(127); /* socktap gave up before tracing started */
+		execvp(argv[0], argv);
+		int e = errno;
+		if (write(ep[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ep[1]);
+	c->pid = pid;
+	c->go_fd = go[1];
+	c->err_fd = ep[0];
+	return 0;
+}
+
+static int child_release(struct child *c)
+{
+	char b = 'g';
+	int e = 0;
+	if (write(c->go_fd, &b, 1) != 1)
+		return -errno;
+	close(c->go_fd);
+	c->go_fd = -1;
+	ssize_t n = read(c->err_fd, &e, sizeof(e));
+	close(c->err_fd);
+	c->err_fd = -1;
+	return n == sizeof(e) ? -e : 0;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static bool process_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void trace_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: socktap trace [PATTERN...] [OPTIONS]\n"
+		"  Trace the probe points matching PATTERNs (default: all 22).\n"
+		"Target (default: the whole system until Ctrl-C):\n"
+		"  -c, --command CMD   run CMD (shell words) traced with its descendants;\n"
+		"                      exit with its status when it ends\n"
+		"  -x, --target PID    trace process PID until it exits\n"
+		"Filters (repeatable; in the kernel):\n"
+		"  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
+		"Output:\n"
+		"  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
+		"  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
+		"  -d, --duration SEC  stop after SEC seconds\n"
+		"      --ringbuf-size BYTES  kernel ring buffer (power of two, default 8 MiB)\n");
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"command", required_argument, NULL, 'c'},
+		{"target", required_argument, NULL, 'x'},
+		{"format", required_argument, NULL, 'F'},
+		{"output", required_argument, NULL, 'o'},
+		{"duration", required_argument, NULL, 'd'},
+		{"ringbuf-size", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct filters flt = {};
+	const char *command = NULL, *outpath = NULL;
+	pid_t xpid = 0;
+	double duration = 0;
+	long rbsize = 0;
+	int fmt = SOCKTAP_FORMAT_TEXT;
+	struct str_list pats = {};
+	int c, rc = 1;
+
+	optind = 1;
+	opterr = 0;
+	/* patterns may come before or after options */
+	while (optind < argc) {
+		c = getopt_long(argc, argv, "+c:x:F:o:d:p:n:u:f:P:t:h", longopts, NULL);
+		if (c == -1) {
+			str_list_add(&pats, argv[optind++]);
+			continue;
+		}
+		int f = filters_parse(&flt, c, optarg);
+		if (f < 0)
+			return EXIT_USAGE;
+		if (f > 0)
+			continue;
+		long v;
+		switch (c) {
+		case 'c':
+			command = optarg;
+			break;
+		case 'x':
+			if (!parse_long(optarg, 1, INT_MAX, &v)) {
+				cli_error("-x: '%s' is not a process id", optarg);
+				return EXIT_USAGE;
+			}
+			xpid = (pid_t)v;
+			break;
+		case 'F':
+			fmt = socktap_format_parse(optarg);
+			if (fmt < 0) {
+				cli_error("-F: unknown format '%s' (text, json or csv)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'd': {
+			char *end;
+			duration = strtod(optarg, &end);
+			if (*end || !(duration > 0) || !isfinite(duration)) {
+				cli_error("--duration: '%s' is not a number of seconds", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'R':
+			if (!parse_long(optarg, 4096, 1L << 30, &v) || (v & (v - 1))) {
+				cli_error("--ringbuf-size: '%s' is not a power of two from 4096 to "
+					  "1 GiB",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			rbsize = v;
+			break;
+		case 'h':
+			trace_usage(stdout);
+			return 0;
+		case '?':
+		default:
+			if (optopt)
+				cli_error("trace: unknown option '-%c' or missing argument", optopt);
+			else
+				cli_error("trace: unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (command && xpid) {
+		cli_error("-c and -x: give one target, not both");
+		return EXIT_USAGE;
+	}
+	if (probes_check((char *const *)pats.v, (int)pats.n))
+		return EXIT_USAGE;
+	if (xpid && !process_alive(xpid)) {
+		cli_error("-x: no process %d", (int)xpid);
+		return 1;
+	}
+
+	wordexp_t we = {};
+	bool have_words = false;
+	if (command) {
+		/* shell words, as `stap -c` takes them; no command substitution */
+		int werr = wordexp(command, &we, WRDE_NOCMD);
+		if (werr || we.we_wordc == 0) {
+			cli_error("-c: cannot parse command '%s'%s", command,
+				  werr == WRDE_CMDSUB ? ": command substitution is not allowed" : "");
+			if (!werr)
+				wordfree(&we);
+			return EXIT_USAGE;
+		}
+		have_words = true;
+		if (!command_exists(we.we_wordv[0])) {
+			cli_error("-c: command not found: '%s'", we.we_wordv[0]);
+			wordfree(&we);
+			return 127;
+		}
+	}
+
+	struct out_ctx *out = calloc(1, sizeof(*out));
+	if (!out)
+		return 1;
+	out->fmt = fmt;
+	out->f = stdout;
+	if (outpath) {
+		out->f = fopen(outpath, "we");
+		if (!out->f) {
+			cli_error("-o: cannot open '%s': %s", outpath, strerror(errno));
+			rc = 1;
+			goto out_free;
+		}
+	}
+	setvbuf(out->f, NULL, _IOFBF, 1 << 20);
+	install_signals();
+
+	struct child child = {.pid = 0, .go_fd = -1, .err_fd = -1};
+	if (have_words) {
+		int err = child_spawn(we.we_wordv, &child);
+		if (err) {
+			cli_error("-c: cannot start '%s': %s", we.we_wordv[0], strerror(-err));
+			goto out_close;
+		}
+	}
+
+	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
+		     .print = on_lib_print);
+	filters_apply(&flt, &opts);
+	if (child.pid) {
+		opts.target_pid = child.pid;
+		opts.follow_children = true;
+	} else if (xpid) {
+		opts.target_pid = xpid;
+	}
+	struct socktap *st = NULL;
+	int err = socktap_open(&opts, &st);
+	if (!err)
+		err = socktap_start(st);
+	if (err) {
+		if (lib_msg[0])
+			cli_error("%s", lib_msg);
+		else
+			cli_error("cannot start tracing: %s", strerror(-err));
+		if (child.pid) {
+			close(child.go_fd); /* the child exits without running the command */
+			waitpid(child.pid, NULL, 0);
+		}
+		socktap_close(st);
+		rc = 1;
+		goto out_close;
+	}
+	if (fmt == SOCKTAP_FORMAT_CSV)
+		fputs(socktap_csv_header(), out->f);
+
+	if (child.pid) {
+		err = child_release(&child);
+		if (err) {
+			cli_error("-c: cannot run '%s': %s", we.we_wordv[0], strerror(-err));
+			waitpid(child.pid, NULL, 0);
+			socktap_close(st);
+			rc = 127;
+			goto out_close;
+		}
+	}
+
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int child_status = 0;
+	bool child_done = false;
+	rc = 0;
+	for (;;) {
+		int n = socktap_poll(st, 100, on_event, out);
+		if (n < 0 && n != -EINTR) {
+			if (!out->err)
+				cli_error("reading events: %s", strerror(-n));
+			rc = 1;
+			break;
+		}
+		if (fflush(out->f) && !out->err)
+			out->err = errno;
+		if (out->err)
+			break;
+		if (child.pid && !child_done && waitpid(child.pid, &child_status, WNOHANG) > 0)
+			child_done = true;
+		if (child_done || got_stop || (got_int && !child.pid))
+			break;
+		if (got_int > 1)
+			break; /* second Ctrl-C: do not wait for the command */
+		if (xpid && !process_alive(xpid))
+			break;
+		if (duration > 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((double)(now.tv_sec - t0.tv_sec) +
+				    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    duration)
+				break;
+		}
+	}
+	/* events still in the ring belong to the run: deliver them before the summary */
+	if (!out->err && socktap_drain(st, on_event, out) < 0 && !out->err)
+		rc = 1;
+	if (fflush(out->f) && !out->err)
+		out->err = errno;
+
+	struct socktap_stats stats = {.sz = sizeof(stats)};
+	socktap_stats_get(st, &stats);
+	socktap_close(st);
+
+	if (out->err) {
+		cli_error("writing %s: %s; output is incomplete", outpath ? outpath : "events",
+			  strerror(out->err));
+		rc = 1;
+	}
+	if (stats.lost)
+		fprintf(stderr,
+			"%s: %llu events delivered, %llu events lost (ring buffer full; try a "
+			"larger --ringbuf-size)\n",
+			prog_name, (unsigned long long)stats.delivered,
+			(unsigned long long)stats.lost);
+	else
+		fprintf(stderr, "%s: %llu events delivered, 0 events lost\n", prog_name,
+			(unsigned long long)stats.delivered);
+
+	if (child.pid) {
+		if (!child_done) {
+			if (got_stop)
+				kill(child.pid, SIGTERM);
+			waitpid(child.pid, &child_status, 0);
+		}
+		if (rc == 0)
+			rc = exit_code(child_status);
+	}
+out_close:
+	if (outpath && out->f && fclose(out->f) && rc == 0) {
+		cli_error("writing %s: %s; output is incomplete", outpath, strerror(errno));
+		rc = 1;
+	}
+out_free:
+	free(out);
+	if (have_words)
+		wordfree(&we);
+	free(pats.v);
+	return rc;
+}

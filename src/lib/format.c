@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * One event -> one line of text, JSON or CSV.
+ *
+ * Hand-written rather than a JSON library: this runs once per traced
+ * event on the tracer's hot path, output is a flat object of integers and
+ * two short strings, and a library's DOM building and allocation would
+ * cost more than the kernel side of the event (bench/ measures it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "socktap.h"
+
+struct out {
+	char *buf;
+	size_t len, pos; /* pos may pass len: it counts what was needed */
+};
+
+static inline void put_mem(struct out *o, const char *s, size_t n)
+{
+	if (o->pos < o->len) {
+		size_t room = o->len - o->pos;
+		memcpy(o->buf + o->pos, s, n < room ? n : room);
+	}
+	o->pos += n;
+}
+
+static inline void put_c(struct out *o, char c)
+{
+	if (o->pos < o->len)
+		o->buf[o->pos] = c;
+	o->pos++;
+}
+
+#define put_lit(o, s) put_mem(o, s, sizeof(s) - 1)
+
+static inline void put_str(struct out *o, const char *s)
+{
+	put_mem(o, s, strlen(s));
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		put_c(o, tmp[--n]);
+}
+
+static void put_i64(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		put_c(o, '-');
+		put_u64(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(o, (uint64_t)v);
+	}
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (n bytes available), or 0 if
+ * the byte at s does not start one: overlong forms, surrogates and code
+ * points past U+10FFFF are invalid (RFC 3629).
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0; /* overlong */
+		if (c == 0xed && s[1] >= 0xa0)
+			return 0; /* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0; /* overlong */
+		if (c == 0xf4 && s[1] >= 0x90)
+			return 0; /* > U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped; bad UTF-8 -> U+FFFD. */
+static void put_json_str(struct out *o, const char *str, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max);
+	put_c(o, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			put_c(o, '\\');
+			put_c(o, (char)c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n':
+				put_lit(o, "\\n");
+				break;
+			case '\t':
+				put_lit(o, "\\t");
+				break;
+			case '\r':
+				put_lit(o, "\\r");
+				break;
+			default:
+				put_lit(o, "\\u00");
+				put_c(o, hex[c >> 4]);
+				put_c(o, hex[c & 15]);
+			}
+			i++;
+		} else {
+			size_t l = utf8_seq(s + i, n - i);
+			if (l == 0) {
+				put_lit(o, "\xef\xbf\xbd");
+				i++;
+			} else {
+				put_mem(o, (const char *)s + i, l);
+				i += l;
+			}
+		}
+	}
+	put_c(o, '"');
+}
+
+/* RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+static void put_csv_str(struct out *o, const char *str, size_t max)
+{
+	size_t n = strnlen(str, max);
+	if (strcspn(str, ",\"\r\n") >= n) {
+		put_mem(o, str, n);
+		return;
+	}
+	put_c(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (str[i] == '"')
+			put_c(o, '"');
+		put_c(o, str[i]);
+	}
+	put_c(o, '"');
+}
+
+/* Text: printable bytes as they are, anything else as \xNN, so a line stays one line. */
+static void put_text_str(struct out *o, const char *str, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strnlen(str, max);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)str[i];
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
+			put_lit(o, "\\x");
+			put_c(o, hex[c >> 4]);
+			put_c(o, hex[c & 15]);
+		} else {
+			put_c(o, (char)c);
+		}
+	}
+}
+
+static int64_t value_of(const struct socktap_event *ev, unsigned int bit)
+{
+	switch (bit) {
+	case SOCKTAP_V_SIZE:
+		return ev->size;
+	case SOCKTAP_V_SUCCESS:
+		return ev->success;
+	case SOCKTAP_V_PROTOCOL:
+		return ev->protocol;
+	case SOCKTAP_V_FAMILY:
+		return ev->family;
+	case SOCKTAP_V_STATE:
+		return ev->state;
+	case SOCKTAP_V_FLAGS:
+		return (int64_t)ev->flags;
+	case SOCKTAP_V_TYPE:
+		return ev->type;
+	case SOCKTAP_V_REQUESTER:
+		return ev->requester;
+	case SOCKTAP_V_ERR:
+		return ev->err;
+	}
+	return 0;
+}
+
+static unsigned int probe_values(const struct socktap_event *ev)
+{
+	const struct socktap_probe *p = socktap_probe_get(ev->probe);
+	return p ? p->values : 0;
+}
+
+static void format_json(const struct socktap_event *ev, struct out *o)
+{
+	unsigned int values = probe_values(ev);
+	put_lit(o, "{\"probe\":\"");
+	put_str(o, ev->name);
+	put_lit(o, "\",\"ts\":");
+	put_u64(o, ev->ts);
+	put_lit(o, ",\"pid\":");
+	put_u64(o, ev->pid);
+	put_lit(o, ",\"tid\":");
+	put_u64(o, ev->tid);
+	put_lit(o, ",\"uid\":");
+	put_u64(o, ev->uid);
+	put_lit(o, ",\"comm\":");
+	put_json_str(o, ev->comm, sizeof(ev->comm));
+	put_lit(o, ",\"cpu\":");
+	put_u64(o, ev->cpu);
+	put_lit(o, ",\"sock\":");
+	put_u64(o, ev->sock);
+	if (ev->fd >= 0) {
+		put_lit(o, ",\"fd\":");
+		put_i64(o, ev->fd);
+	}
+	for (unsigned int bit = 1; bit < (1u << SOCKTAP_VALUE__COUNT); bit <<= 1) {
+		if (!(values & bit))
+			continue;
+		put_lit(o, ",\"");
+		put_str(o, socktap_value_name(bit));
+		put_lit(o, "\":");
+		if (bit == SOCKTAP_V_NAME) {
+			put_c(o, '"');
+			put_str(o, ev->name);
+			put_c(o, '"');
+		} else if (!(ev->known & bit)) {
+			put_lit(o, "null");
+		} else if (bit == SOCKTAP_V_FLAGS) {
+			put_u64(o, ev->flags);
+		} else {
+			put_i64(o, value_of(ev, bit));
+		}
+	}
+	put_lit(o, "}\n");
+}
+
+static const char csv_header[] = "probe,ts,pid,tid,uid,comm,cpu,sock,fd,name,size,success,protocol,"
+				 "family,state,flags,type,requester,err\n";
+
+const char *socktap_csv_header(void)
+{
+	return csv_header;
+}
+
+static void format_csv(const struct socktap_event *ev, struct out *o)
+{
+	unsigned int values = probe_values(ev);
+	put_str(o, ev->name);
+	put_c(o, ',');
+	put_u64(o, ev->ts);
+	put_c(o, ',');
+	put_u64(o, ev->pid);
+	put_c(o, ',');
+	put_u64(o, ev->tid);
+	put_c(o, ',');
+	put_u64(o, ev->uid);
+	put_c(o, ',');
+	put_csv_str(o, ev->comm, sizeof(ev->comm));
+	put_c(o, ',');
+	put_u64(o, ev->cpu);
+	put_c(o, ',');
+	put_u64(o, ev->sock);
+	put_c(o, ',');
+	if (ev->fd >= 0)
+		put_i64(o, ev->fd);
+	for (unsigned int bit = 1; bit < (1u << SOCKTAP_VALUE__COUNT); bit <<= 1) {
+		put_c(o, ',');
+		if (!(values & bit))
+			continue;
+		if (bit == SOCKTAP_V_NAME)
+			put_str(o, ev->name);
+		else if (!(ev->known & bit))
+			continue;
+		else if (bit == SOCKTAP_V_FLAGS)
+			put_u64(o, ev->flags);
+		else
+			put_i64(o, value_of(ev, bit));
+	}
+	put_c(o, '\n');
+}
+
+static void format_text(const struct socktap_event *ev, struct out *o)
+{
+	unsigned int values = probe_values(ev);
+	char tbuf[32], fbuf[128];
+	time_t secs = (time_t)(ev->ts / 1000000000ULL);
+	struct tm tm;
+	localtime_r(&secs, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	put_str(o, tbuf);
+	snprintf(tbuf, sizeof(tbuf), ".%06u ", (unsigned)(ev->ts % 1000000000ULL / 1000));
+	put_str(o, tbuf);
+	put_text_str(o, ev->comm, sizeof(ev->comm));
+	put_c(o, '[');
+	put_u64(o, ev->pid);
+	put_c(o, '/');
+	put_u64(o, ev->tid);
+	put_lit(o, "] ");
+	put_str(o, ev->name);
+	if (ev->fd >= 0) {
+		put_lit(o, " fd=");
+		put_i64(o, ev->fd);
+	}
+	if (ev->sock) {
+		put_lit(o, " sock=");
+		put_u64(o, ev->sock);
+	}
+	for (unsigned int bit = SOCKTAP_V_SIZE; bit < (1u << SOCKTAP_VALUE__COUNT); bit <<= 1) {
+		if (!(values & bit))
+			continue;
+		put_c(o, ' ');
+		put_str(o, socktap_value_name(bit));
+		put_c(o, '=');
+		if (!(ev->known & bit)) {
+			put_c(o, '?');
+			continue;
+		}
+		switch (bit) {
+		case SOCKTAP_V_PROTOCOL:
+			put_str(o, sock_prot_num2str(ev->protocol));
+			break;
+		case SOCKTAP_V_FAMILY:
+			put_str(o, sock_fam_num2str(ev->family));
+			break;
+		case SOCKTAP_V_STATE:
+			put_str(o, sock_state_num2str(ev->state));
+			break;
+		case SOCKTAP_V_TYPE:
+			put_str(o, sock_type_num2str(ev->type));
+			break;
+		case SOCKTAP_V_FLAGS:
+			sock_flags_num2str(ev->flags, fbuf, sizeof(fbuf));
+			put_str(o, fbuf[0] ? fbuf : "0");
+			break;
+		default:
+			put_i64(o, value_of(ev, bit));
+		}
+	}
+	put_c(o, '\n');
+}
+
+int socktap_format_parse(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	if (strcmp(name, "text") == 0)
+		return SOCKTAP_FORMAT_TEXT;
+	if (strcmp(name, "json") == 0)
+		return SOCKTAP_FORMAT_JSON;
+	if (strcmp(name, "csv") == 0)
+		return SOCKTAP_FORMAT_CSV;
+	return -EINVAL;
+}
+
+int socktap_event_format(const struct socktap_event *ev, enum socktap_format fmt, char *buf,
+			 size_t len)
+{
+	struct out o = {buf, len, 0};
+	if (!ev || !ev->name || (!buf && len))
+		return -EINVAL;
+	switch (fmt) {
+	case SOCKTAP_FORMAT_JSON:
+		format_json(ev, &o);
+		break;
+	case SOCKTAP_FORMAT_CSV:
+		format_csv(ev, &o);
+		break;
+	case SOCKTAP_FORMAT_TEXT:
+		format_text(ev, &o);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (len)
+		buf[o.pos < len ? o.pos : len - 1] = '\0';
+	return o.pos > INT32_MAX ? -EOVERFLOW : (int)o.pos;
+}

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Sessions: resolve probes to kernel sources, configure and load the BPF
+ * object, attach, and turn ring-buffer records into tapset events.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "probes.h"
+#include "socktap.skel.h"
+
+struct socktap {
+	struct socktap_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[SRC__COUNT];
+	uint64_t probe_mask;
+	uint32_t sources;
+	bool want_iter;
+	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	unsigned int max_latency_ms;
+	socktap_print_fn print;
+	void *print_ctx;
+	/* during a poll */
+	socktap_event_fn fn;
+	void *fn_ctx;
+	int fn_err;
+	uint64_t delivered;
+	int ncpus;
+	/* kallsyms lookup, run while the object loads */
+	pthread_t ksym_thread;
+	bool ksym_started;
+	uint64_t wi_lo, wi_hi, ri_lo, ri_hi;
+};
+
+static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!st->print)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	st->print(lvl, msg, st->print_ctx);
+}
+
+/* libbpf's messages (verifier logs) go to the session's print callback while it loads. */
+static __thread struct socktap *libbpf_print_owner;
+static int libbpf_print_tramp(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	struct socktap *st = libbpf_print_owner;
+	char msg[1024];
+	if (!st || !st->print)
+		return 0;
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n > 0 && msg[n < (int)sizeof(msg) ? n - 1 : (int)sizeof(msg) - 2] == '\n')
+		msg[n < (int)sizeof(msg) ? n - 1 : (int)sizeof(msg) - 2] = '\0';
+	st->print(level == LIBBPF_WARN ? SOCKTAP_LOG_WARN
+				       : (level == LIBBPF_INFO ? SOCKTAP_LOG_INFO : SOCKTAP_LOG_DEBUG),
+		  msg, st->print_ctx);
+	return 0;
+}
+
+/* Like libbpf's OPTS_VALID: a larger struct from a newer caller must have zeros past ours. */
+static bool opts_valid(const struct socktap_opts *o)
+{
+	if (!o)
+		return true;
+	if (o->sz < offsetof(struct socktap_opts, probes))
+		return false;
+	for (size_t i = sizeof(*o); i < o->sz; i++)
+		if (((const char *)o)[i])
+			return false;
+	return true;
+}
+#define OPT(o, field, def)                                                                         \
+	((o) && (o)->sz >= offsetof(struct socktap_opts, field) + sizeof((o)->field) ? (o)->field  \
+										     : (def))
+
+/* root, or CAP_BPF + CAP_PERFMON (Linux 5.8+), or CAP_SYS_ADMIN */
+static bool have_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {};
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+#define HAS(cap) (data[(cap) / 32].effective & (1u << ((cap) % 32)))
+	return HAS(21 /* CAP_SYS_ADMIN */) || (HAS(39 /* CAP_BPF */) && HAS(38 /* CAP_PERFMON */));
+#undef HAS
+}
+
+static int64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * The address range of two static functions, for telling io_uring
+ * READ/WRITE from SEND/RECV by the kernel stack. The end of a function
+ * is the next symbol's start.
+ */
+static void *ksym_lookup(void *arg)
+{
+	struct socktap *st = arg;
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512];
+	uint64_t *want_hi = NULL;
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256];
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (want_hi) {
+			if (addr > *(want_hi - 1)) {
+				*want_hi = addr;
+				want_hi = NULL;
+			}
+		}
+		if (strcmp(name, "sock_write_iter") == 0 && addr) {
+			st->wi_lo = addr;
+			want_hi = &st->wi_hi;
+		} else if (strcmp(name, "sock_read_iter") == 0 && addr) {
+			st->ri_lo = addr;
+			want_hi = &st->ri_hi;
+		}
+		if (st->wi_hi && st->ri_hi)
+			break;
+	}
+	fclose(f);
+	return NULL;
+}
+
+static int resolve_probes(struct socktap *st, const struct socktap_opts *o)
+{
+	const char *const *pats = OPT(o, probes, NULL);
+	size_t n = OPT(o, probe_cnt, 0);
+	st->probe_mask = 0;
+	if (!n) {
+		st->probe_mask = (1ULL << SOCKTAP_PROBE__COUNT) - 1;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!pats[i] || socktap_pattern_select(pats[i], &st->probe_mask) == 0) {
+			st_log(st, SOCKTAP_LOG_WARN, "probe '%s' matches no socket probe point",
+			       pats[i] ? pats[i] : "(null)");
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+#define MASK(p) (1ULL << SOCKTAP_PROBE_##p)
+#define M_SEND                                                                                     \
+	(MASK(SEND) | MASK(SENDMSG) | MASK(SENDMSG_RETURN) | MASK(AIO_WRITE) |                     \
+	 MASK(AIO_WRITE_RETURN) | MASK(WRITEV) | MASK(WRITEV_RETURN) | MASK(WRITE_ITER) |          \
+	 MASK(WRITE_ITER_RETURN))
+#define M_RECV                                                                                     \
+	(MASK(RECEIVE) | MASK(RECVMSG) | MASK(RECVMSG_RETURN) | MASK(AIO_READ) |                   \
+	 MASK(AIO_READ_RETURN) | MASK(READV) | MASK(READV_RETURN) | MASK(READ_ITER) |              \
+	 MASK(READ_ITER_RETURN))
+#define M_ENTRY                                                                                    \
+	(MASK(SENDMSG) | MASK(AIO_WRITE) | MASK(WRITEV) | MASK(WRITE_ITER) | MASK(RECVMSG) |       \
+	 MASK(AIO_READ) | MASK(READV) | MASK(READ_ITER))
+#define M_ITER                                                                                     \
+	(MASK(AIO_WRITE) | MASK(AIO_WRITE_RETURN) | MASK(WRITE_ITER) | MASK(WRITE_ITER_RETURN) |   \
+	 MASK(AIO_READ) | MASK(AIO_READ_RETURN) | MASK(READ_ITER) | MASK(READ_ITER_RETURN))
+#define M_CREATE (MASK(CREATE) | MASK(CREATE_RETURN))
+#define M_CLOSE	 (MASK(CLOSE) | MASK(CLOSE_RETURN))
+
+static uint8_t fanout_count(const struct st_fanout *f, uint64_t mask)
+{
+	uint8_t n = 0;
+	for (int i = 0; i < f->n; i++)
+		n += !!(mask & (1ULL << f->probe[i]));
+	return n;
+}
+
+static int set_bitmap(struct socktap *st, const char *what, const int *v, size_t n, int limit,
+		      uint64_t *bits, size_t words)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < 0 || v[i] >= limit) {
+			st_log(st, SOCKTAP_LOG_WARN, "%s %d out of range (0..%d)", what, v[i],
+			       limit - 1);
+			return -EINVAL;
+		}
+		if ((size_t)(v[i] / 64) < words)
+			bits[v[i] / 64] |= 1ULL << (v[i] % 64);
+	}
+	return 0;
+}
+
+static struct bpf_program *source_prog(struct socktap_bpf *s, enum st_source src)
+{
+	switch (src) {
+	case SRC_SEND_TP:
+		return s->progs.st_send;
+	case SRC_RECV_TP:
+		return s->progs.st_recv;
+	case SRC_SYS_ENTER:
+		return s->progs.st_sys_enter;
+	case SRC_SYS_EXIT:
+		return s->progs.st_sys_exit;
+	case SRC_PROC_EXIT:
+		return s->progs.st_exit;
+	case SRC_PROC_FORK:
+		return s->progs.st_fork;
+	default:
+		return NULL;
+	}
+}
+
+static int fill_maps(struct socktap *st, const struct socktap_opts *o)
+{
+	struct socktap_bpf *s = st->skel;
+	uint8_t one = 1;
+	const pid_t *pids = OPT(o, pids, NULL);
+	const uid_t *uids = OPT(o, uids, NULL);
+	const char *const *comms = OPT(o, comms, NULL);
+	pid_t target = OPT(o, target_pid, 0);
+
+	for (size_t i = 0; i < OPT(o, pid_cnt, 0); i++) {
+		uint32_t k = (uint32_t)pids[i];
+		if (bpf_map__update_elem(s->maps.pids, &k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
+	for (size_t i = 0; i < OPT(o, uid_cnt, 0); i++) {
+		uint32_t k = (uint32_t)uids[i];
+		if (bpf_map__update_elem(s->maps.uids, &k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
+	for (size_t i = 0; i < OPT(o, comm_cnt, 0); i++) {
+		char k[16] = {};
+		/* the kernel keeps 15 bytes of a name, like pgrep matches */
+		strncpy(k, comms[i], sizeof(k) - 1);
+		if (bpf_map__update_elem(s->maps.comms, k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
+	if (target > 0) {
+		uint32_t k = (uint32_t)target;
+		if (bpf_map__update_elem(s->maps.targets, &k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size);
+
+int socktap_open(const struct socktap_opts *o, struct socktap **out)
+{
+	struct socktap *st;
+	uint32_t avail = 0;
+	int err;
+
+	if (!out || !opts_valid(o))
+		return -EINVAL;
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->print = OPT(o, print, NULL);
+	st->print_ctx = OPT(o, print_ctx, NULL);
+	st->max_latency_ms = OPT(o, max_latency_ms, 0) ?: 50;
+	st->ncpus = libbpf_num_possible_cpus();
+
+	err = resolve_probes(st, o);
+	if (err)
+		goto fail;
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		st_log(st, SOCKTAP_LOG_WARN,
+		       "this kernel has no BTF (/sys/kernel/btf/vmlinux): socktap needs "
+		       "CONFIG_DEBUG_INFO_BTF=y");
+		err = -ENOTSUP;
+		goto fail;
+	}
+	if (!have_privileges()) {
+		st_log(st, SOCKTAP_LOG_WARN,
+		       "tracing needs root, or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
+		err = -EPERM;
+		goto fail;
+	}
+	err = st_sources_available(&avail);
+	if (err) {
+		st_log(st, SOCKTAP_LOG_WARN, "cannot read kernel BTF: %s", strerror(-err));
+		goto fail;
+	}
+	for (int i = 0; i < SOCKTAP_PROBE__COUNT; i++) {
+		if (!(st->probe_mask & (1ULL << i)))
+			continue;
+		const struct st_candidate *c = st_probe_resolve(i, avail);
+		if (!c) {
+			st_log(st, SOCKTAP_LOG_WARN,
+			       "probe %s: no mechanism on this kernel (see socktap list -v)",
+			       st_probes[i].pub.name);
+			err = -ENOTSUP;
+			goto fail;
+		}
+		st->sources |= c->sources;
+	}
+	pid_t target = OPT(o, target_pid, 0);
+	bool follow = OPT(o, follow_children, false);
+	if (target > 0 && follow)
+		st->sources |= 1u << SRC_PROC_FORK;
+
+	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 8u << 20;
+	long page = sysconf(_SC_PAGESIZE);
+	if (rb_size < (size_t)page || (rb_size & (rb_size - 1))) {
+		st_log(st, SOCKTAP_LOG_WARN, "ring buffer size %zu: must be a power of two >= %ld",
+		       rb_size, page);
+		err = -EINVAL;
+		goto fail;
+	}
+
+	uint64_t m = st->probe_mask;
+	st->want_iter = (m & M_ITER) != 0;
+	if (st->want_iter && pthread_create(&st->ksym_thread, NULL, ksym_lookup, st) == 0)
+		st->ksym_started = true;
+
+	libbpf_print_fn_t prev_print = libbpf_set_print(libbpf_print_tramp);
+	libbpf_print_owner = st;
+	st->skel = socktap_bpf__open();
+	if (!st->skel) {
+		err = -errno;
+		libbpf_set_print(prev_print);
+		goto fail;
+	}
+	struct socktap_bpf *s = st->skel;
+	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->want_send = (m & M_SEND) != 0;
+	s->rodata->want_recv = (m & M_RECV) != 0;
+	s->rodata->want_entry = (m & M_ENTRY) != 0;
+	s->rodata->want_iter = st->want_iter;
+	s->rodata->want_create = (m & M_CREATE) != 0;
+	s->rodata->want_close = (m & M_CLOSE) != 0;
+	s->rodata->filter_target = target > 0;
+	s->rodata->filter_pid = OPT(o, pid_cnt, 0) > 0;
+	s->rodata->filter_uid = OPT(o, uid_cnt, 0) > 0;
+	s->rodata->filter_comm = OPT(o, comm_cnt, 0) > 0;
+	s->rodata->filter_family = OPT(o, family_cnt, 0) > 0;
+	s->rodata->filter_type = OPT(o, type_cnt, 0) > 0;
+	s->rodata->filter_proto = OPT(o, protocol_cnt, 0) > 0;
+	uint64_t fam = 0, types = 0, protos[5] = {};
+	if ((err = set_bitmap(st, "family", OPT(o, families, NULL), OPT(o, family_cnt, 0), 64, &fam,
+			      1)) ||
+	    (err = set_bitmap(st, "type", OPT(o, types, NULL), OPT(o, type_cnt, 0), 32, &types, 1)) ||
+	    (err = set_bitmap(st, "protocol", OPT(o, protocols, NULL), OPT(o, protocol_cnt, 0), 320,
+			      protos, 5))) {
+		libbpf_set_print(prev_print);
+		goto fail;
+	}
+	s->rodata->family_bits = fam;
+	s->rodata->type_bits = (uint32_t)types;
+	memcpy((void *)s->rodata->proto_bits, protos, sizeof(protos));
+	for (int op = 0; op < ST_OP__COUNT; op++)
+		s->rodata->fanout_xfer[op] = fanout_count(st_fanout_xfer(op), m);
+	s->rodata->fanout_create = fanout_count(&st_fanout_create, m);
+	s->rodata->fanout_close = fanout_count(&st_fanout_close, m);
+	s->rodata->wakeup_bytes = rb_size / 4;
+	bpf_map__set_max_entries(s->maps.events, rb_size);
+	for (int i = 0; i < SRC__COUNT; i++)
+		bpf_program__set_autoload(source_prog(s, i), (st->sources >> i) & 1);
+
+	err = socktap_bpf__load(s);
+	libbpf_set_print(prev_print);
+	libbpf_print_owner = NULL;
+	if (err) {
+		st_log(st, SOCKTAP_LOG_WARN, "loading the BPF programs failed: %s",
+		       strerror(-err));
+		goto fail;
+	}
+	err = fill_maps(st, o);
+	if (err)
+		goto fail;
+	st->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_record, st, NULL);
+	if (!st->rb) {
+		err = -errno;
+		goto fail;
+	}
+	st->realtime_off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	*out = st;
+	return 0;
+fail:
+	socktap_close(st);
+	return err;
+}
+
+int socktap_start(struct socktap *st)
+{
+	if (!st)
+		return -EINVAL;
+	for (int i = 0; i < SRC__COUNT; i++) {
+		if (!((st->sources >> i) & 1) || st->links[i])
+			continue;
+		st->links[i] = bpf_program__attach(source_prog(st->skel, i));
+		if (!st->links[i]) {
+			int err = -errno;
+			st_log(st, SOCKTAP_LOG_WARN, "attaching %s failed: %s", st_sources[i].name,
+			       strerror(-err));
+			return err;
+		}
+	}
+	if (st->ksym_started) {
+		pthread_join(st->ksym_thread, NULL);
+		st->ksym_started = false;
+		if (st->wi_hi && st->ri_hi) {
+			st->skel->bss->write_iter_lo = st->wi_lo;
+			st->skel->bss->read_iter_lo = st->ri_lo;
+			st->skel->bss->read_iter_hi = st->ri_hi;
+			/* last: the BPF side tests write_iter_hi before using any */
+			__atomic_store_n(&st->skel->bss->write_iter_hi, st->wi_hi,
+					 __ATOMIC_RELEASE);
+		} else {
+			st_log(st, SOCKTAP_LOG_INFO,
+			       "no kernel symbol addresses (kptr_restrict?): io_uring READ/WRITE "
+			       "on sockets count as sendmsg/recvmsg");
+		}
+	}
+	return 0;
+}
+
+int socktap_target_add(struct socktap *st, pid_t pid)
+{
+	uint32_t k = (uint32_t)pid;
+	uint8_t one = 1;
+	if (!st || pid <= 0)
+		return -EINVAL;
+	if (bpf_map__update_elem(st->skel->maps.targets, &k, sizeof(k), &one, 1, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* ---- records to events ---- */
+
+static int deliver(struct socktap *st, struct socktap_event *ev, enum socktap_probe_id id)
+{
+	if (!(st->probe_mask & (1ULL << id)))
+		return 0;
+	ev->probe = id;
+	ev->name = st_probes[id].pub.name;
+	st->delivered++;
+	int ret = st->fn ? st->fn(ev, st->fn_ctx) : 0;
+	if (ret < 0 && !st->fn_err)
+		st->fn_err = ret;
+	return ret;
+}
+
+static void event_base(const struct socktap *st, const struct st_rec *r, struct socktap_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->pid = r->pid;
+	ev->tid = r->tid;
+	ev->uid = r->uid;
+	ev->cpu = r->cpu;
+	memcpy(ev->comm, r->comm, sizeof(ev->comm));
+	ev->comm[sizeof(ev->comm) - 1] = '\0';
+	ev->sock = r->cookie;
+	ev->fd = r->fd;
+	ev->protocol = r->protocol;
+	ev->family = r->family;
+	ev->state = r->state;
+	ev->type = r->type;
+	ev->flags = r->sflags;
+	ev->requester = r->origin;
+	(void)st;
+}
+
+static uint64_t realtime(const struct socktap *st, uint64_t mono)
+{
+	return mono + (uint64_t)st->realtime_off;
+}
+
+static int on_xfer(struct socktap *st, const struct st_rec *r)
+{
+	const struct st_fanout *f = st_fanout_xfer(r->op);
+	struct socktap_event ev;
+	if (!f)
+		return 0;
+	for (int i = 0; i < f->n; i++) {
+		enum socktap_probe_id id = f->probe[i];
+		event_base(st, r, &ev);
+		ev.known = st_probes[id].pub.values;
+		if (f->at_entry[i]) {
+			ev.ts = realtime(st, r->ts_enter);
+			ev.size = r->size_req;
+			if (!(r->rflags & ST_RF_SIZE_REQ))
+				ev.known &= ~SOCKTAP_V_SIZE;
+		} else {
+			ev.ts = realtime(st, r->ts);
+			ev.size = r->ret;
+			ev.success = r->ret >= 0;
+		}
+		if (deliver(st, &ev, id) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int on_create(struct socktap *st, const struct st_rec *r)
+{
+	struct socktap_event ev;
+	int count = r->op == 2 ? 2 : 1;
+	for (int n = 0; n < count; n++) {
+		for (int i = 0; i < st_fanout_create.n; i++) {
+			enum socktap_probe_id id = st_fanout_create.probe[i];
+			event_base(st, r, &ev);
+			ev.known = st_probes[id].pub.values;
+			/*
+			 * One socket: create at syscall entry, create.return at exit.
+			 * socketpair: the first pair at entry, the second at exit.
+			 */
+			uint64_t t = count == 1 ? (st_fanout_create.at_entry[i] ? r->ts_enter : r->ts)
+						: (n == 0 ? r->ts_enter : r->ts);
+			ev.ts = realtime(st, t);
+			ev.fd = n == 0 ? r->fd : r->fd2;
+			ev.sock = n == 0 ? r->cookie : r->cookie2;
+			ev.err = r->ret < 0 ? r->ret : 0;
+			ev.success = r->ret >= 0;
+			if (deliver(st, &ev, id) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int on_close(struct socktap *st, const struct st_rec *r)
+{
+	struct socktap_event ev;
+	for (int i = 0; i < st_fanout_close.n; i++) {
+		enum socktap_probe_id id = st_fanout_close.probe[i];
+		event_base(st, r, &ev);
+		ev.known = st_probes[id].pub.values;
+		if (!(r->rflags & ST_RF_SOCK_VALS))
+			ev.known &= ~SOCKTAP_V_PROTOCOL; /* a dropped socket of default protocol */
+		ev.ts = realtime(st, st_fanout_close.at_entry[i] ? r->ts_enter : r->ts);
+		if (deliver(st, &ev, id) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct socktap *st = ctx;
+	const struct st_rec *r = data;
+	int ret = 0;
+	if (size < sizeof(*r))
+		return 0; /* never stop the ring for a record we cannot read */
+	switch (r->kind) {
+	case ST_REC_XFER:
+		ret = on_xfer(st, r);
+		break;
+	case ST_REC_CREATE:
+		ret = on_create(st, r);
+		break;
+	case ST_REC_CLOSE:
+		ret = on_close(st, r);
+		break;
+	}
+	/* stop consuming only when the caller's callback asked to */
+	return ret < 0 ? st->fn_err : 0;
+}
+
+static int run_ring(struct socktap *st, int timeout_ms, socktap_event_fn fn, void *ctx)
+{
+	uint64_t before = st->delivered;
+	st->fn = fn;
+	st->fn_ctx = ctx;
+	st->fn_err = 0;
+	int err = timeout_ms == 0 ? ring_buffer__consume(st->rb)
+				  : ring_buffer__poll(st->rb, timeout_ms);
+	/* records whose producer chose not to wake us: take them as well */
+	if (err >= 0 && timeout_ms != 0 && !st->fn_err)
+		err = ring_buffer__consume(st->rb);
+	st->fn = NULL;
+	if (st->fn_err)
+		return st->fn_err;
+	if (err < 0)
+		return err;
+	uint64_t n = st->delivered - before;
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int socktap_poll(struct socktap *st, int timeout_ms, socktap_event_fn fn, void *ctx)
+{
+	if (!st)
+		return -EINVAL;
+	/* the kernel side wakes us only when the ring fills: poll at least this often */
+	int slice = (int)st->max_latency_ms;
+	if (timeout_ms >= 0 && timeout_ms < slice)
+		return run_ring(st, timeout_ms, fn, ctx);
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
+	for (;;) {
+		int n = run_ring(st, slice, fn, ctx);
+		if (n != 0)
+			return n;
+		if (deadline >= 0) {
+			int64_t left = (deadline - clock_ns(CLOCK_MONOTONIC)) / 1000000;
+			if (left <= 0)
+				return 0;
+			if (left < slice)
+				slice = (int)left;
+		}
+	}
+}
+
+int socktap_drain(struct socktap *st, socktap_event_fn fn, void *ctx)
+{
+	if (!st)
+		return -EINVAL;
+	return run_ring(st, 0, fn, ctx);
+}
+
+int socktap_fd(const struct socktap *st)
+{
+	return st && st->rb ? ring_buffer__epoll_fd(st->rb) : -EINVAL;
+}
+
+uint64_t socktap_probe_mask(const struct socktap *st)
+{
+	return st ? st->probe_mask : 0;
+}
+
+int socktap_stats_get(const struct socktap *st, struct socktap_stats *out)
+{
+	if (!st || !out || out->sz < sizeof(*out))
+		return -EINVAL;
+	out->delivered = st->delivered;
+	out->lost = out->lost_records = 0;
+	if (!st->skel)
+		return 0;
+	uint64_t *vals = calloc(st->ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	uint32_t keys[2] = {ST_CNT_LOST_RECORDS, ST_CNT_LOST_EVENTS};
+	uint64_t *dst[2] = {&out->lost_records, &out->lost};
+	for (int k = 0; k < 2; k++) {
+		if (bpf_map__lookup_elem(st->skel->maps.counters, &keys[k], sizeof(keys[k]), vals,
+					 sizeof(*vals) * st->ncpus, 0))
+			continue;
+		for (int c = 0; c < st->ncpus; c++)
+			*dst[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+void socktap_close(struct socktap *st)
+{
+	if (!st)
+		return;
+	if (st->ksym_started)
+		pthread_join(st->ksym_thread, NULL);
+	for (int i = 0; i < SRC__COUNT; i++)
+		bpf_link__destroy(st->links[i]);
+	ring_buffer__free(st->rb);
+	socktap_bpf__destroy(st->skel);
+	free(st);
+}
