@@ -27,7 +27,7 @@ DEPFLAGS = -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	      -I$(B) -Isrc/abi -Isrc/bpf
 
-LIB_SRCS := src/lib/names.c src/lib/probes.c src/lib/format.c src/lib/session.c
+LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/probes.c src/lib/format.c src/lib/session.c
 CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
@@ -35,7 +35,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-integration install format format-check docs
+.PHONY: all clean check check-unit check-cli check-integration install format format-check docs demo
 all: $(B)/socktap $(B)/libsocktap.a $(B)/libsocktap.so
 
 $(B)/vmlinux.h:
@@ -82,10 +82,21 @@ check-unit: $(UNIT_TESTS) $(B)/socktap
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; exit $$fail
 
+check-cli: $(B)/socktap
+	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
+
 check-integration: all $(TEST_PROGS)
 	$(PYTHON) tests/integration/run.py --socktap $(B)/socktap --workload $(B)/tests/workload
 
-check: check-unit check-integration
+check: check-unit check-cli check-integration
+
+$(B)/demo: examples/demo.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
+# The main job on a bundled workload: every probe, as readable text.
+demo: $(B)/socktap $(B)/demo
+	$(B)/socktap trace -c $(B)/demo
 
 docs: $(B)/socktap
 	$(B)/socktap list --doc > docs/probes.md

@@ -134,7 +134,7 @@ struct socktap_event {
 	uint32_t uid;	     /* real uid */
 	uint32_t cpu;
 	char comm[16];	     /* NUL-terminated, may hold any other byte */
-	uint64_t sock;	     /* kernel socket cookie; 0 if not known */
+	uint64_t sock;	     /* kernel socket cookie; 0 if not known (JSON null) */
 	int32_t fd;	     /* -1 if not known */
 	unsigned int known;  /* SOCKTAP_V_* whose value is known */
 	int64_t size;	     /* bytes requested / moved, or -errno */

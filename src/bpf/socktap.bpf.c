@@ -369,6 +369,15 @@ static __always_inline void sockvals_cookie(struct sockvals *v, __s32 fd)
 		v->cookie = cookie_by_fd(fd);
 }
 
+/* The cookie of the socket behind fd: already made (inet sockets are, at birth), or made now. */
+static __always_inline __u64 cookie_of_fd(__s32 fd)
+{
+	struct socket *sock = file_socket(fd_file(bpf_get_current_task_btf(), fd));
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : 0;
+	__u64 c = sk ? sk_cookie_peek(sk) : 0;
+	return c ? c : cookie_by_fd(fd);
+}
+
 /* ---- sends and receives ---- */
 
 struct iov_ctx {
@@ -949,8 +958,8 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
 	r->fd = fd;
 	r->fd2 = fd2;
 	r->ts_enter = inf->ts;
-	r->cookie = fd >= 0 ? cookie_by_fd(fd) : 0;
-	r->cookie2 = fd2 >= 0 ? cookie_by_fd(fd2) : 0;
+	r->cookie = fd >= 0 ? cookie_of_fd(fd) : 0;
+	r->cookie2 = fd2 >= 0 ? cookie_of_fd(fd2) : 0;
 	r->sflags = 0;
 	r->size_req = 0;
 	r->ret = ret;
@@ -1089,6 +1098,20 @@ int BPF_PROG(st_exit, struct task_struct *p)
 		scan_fds(t, 0, ~0ULL >> 1, ST_CLOSE_EXIT, SCAN_EMIT, false, pid_tgid,
 			 bpf_ktime_get_ns());
 	return 0;
+}
+
+/*
+ * Socket cookies are made lazily, and BPF can make one only from a
+ * BTF-typed socket, which socket(2)'s exit does not offer once the fd
+ * table has grown past 64 slots (see cookie_by_fd). Inet sockets get
+ * theirs at birth here instead, so socket.create can carry it. Allows
+ * every socket: this program only observes.
+ */
+SEC("cgroup/sock_create")
+int st_sock_create(struct bpf_sock *ctx)
+{
+	bpf_get_socket_cookie(ctx);
+	return 1;
 }
 
 /* Target set: follow a traced command's descendants. */

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include "cli.h"
 #include "names.h"
+#include "util.h"
 
 const char *prog_name = "socktap";
 bool json_errors;
@@ -91,32 +92,6 @@ bool parse_long(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
-static int lev(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			int c = diag + (toupper((unsigned char)a[i - 1]) !=
-					toupper((unsigned char)b[j - 1]));
-			if (up + 1 < c)
-				c = up + 1;
-			if (row[j - 1] + 1 < c)
-				c = row[j - 1] + 1;
-			row[j] = c;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* " (did you mean A, B?)" from a name table, or "" */
 static void suggest_names(const struct socktap_name *t, size_t n, const char *word, char *out,
 			  size_t len)
@@ -125,7 +100,7 @@ static void suggest_names(const struct socktap_name *t, size_t n, const char *wo
 	size_t pos = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		int d = lev(word, t[i].name);
+		int d = st_edit_distance(word, t[i].name, true);
 		if (d < best)
 			best = d;
 	}
@@ -133,7 +108,7 @@ static void suggest_names(const struct socktap_name *t, size_t n, const char *wo
 		return;
 	int shown = 0;
 	for (size_t i = 0; i < n && shown < 3; i++) {
-		if (lev(word, t[i].name) != best)
+		if (st_edit_distance(word, t[i].name, true) != best)
 			continue;
 		pos += snprintf(out + pos, len - pos, "%s%s", shown ? ", " : " (did you mean ",
 				t[i].name);

@@ -224,7 +224,10 @@ static void format_json(const struct socktap_event *ev, struct out *o)
 	put_lit(o, ",\"cpu\":");
 	put_u64(o, ev->cpu);
 	put_lit(o, ",\"sock\":");
-	put_u64(o, ev->sock);
+	if (ev->sock)
+		put_u64(o, ev->sock);
+	else
+		put_lit(o, "null"); /* no cookie could be had yet */
 	if (ev->fd >= 0) {
 		put_lit(o, ",\"fd\":");
 		put_i64(o, ev->fd);
@@ -275,7 +278,8 @@ static void format_csv(const struct socktap_event *ev, struct out *o)
 	put_c(o, ',');
 	put_u64(o, ev->cpu);
 	put_c(o, ',');
-	put_u64(o, ev->sock);
+	if (ev->sock)
+		put_u64(o, ev->sock);
 	put_c(o, ',');
 	if (ev->fd >= 0)
 		put_i64(o, ev->fd);

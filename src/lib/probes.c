@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
+#include "util.h"
 
 #define S(x) (1u << (x))
 
@@ -236,38 +237,13 @@ int socktap_pattern_select(const char *pattern, uint64_t *mask)
 	return n;
 }
 
-static int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return 1000;
-	int row[65];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			int best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 int socktap_probe_suggest(const char *word, const char **out, int n)
 {
 	int dist[SOCKTAP_PROBE__COUNT], order[SOCKTAP_PROBE__COUNT], found = 0;
 	if (!word || n <= 0)
 		return 0;
 	for (int i = 0; i < SOCKTAP_PROBE__COUNT; i++) {
-		dist[i] = edit_distance(word, st_probes[i].pub.name);
+		dist[i] = st_edit_distance(word, st_probes[i].pub.name, false);
 		order[i] = i;
 	}
 	for (int i = 1; i < SOCKTAP_PROBE__COUNT; i++)

@@ -4,6 +4,8 @@
  * object, attach, and turn ring-buffer records into tapset events.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@ struct socktap {
 	struct socktap_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[SRC__COUNT];
+	struct bpf_link *cookie_link; /* cgroup/sock_create: cookies for new inet sockets */
+	bool want_cookies;
 	uint64_t probe_mask;
 	uint32_t sources;
 	bool want_iter;
@@ -374,6 +378,8 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	bpf_map__set_max_entries(s->maps.events, rb_size);
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_program__set_autoload(source_prog(s, i), (st->sources >> i) & 1);
+	st->want_cookies = (m & (M_CREATE | M_CLOSE)) != 0;
+	bpf_program__set_autoload(s->progs.st_sock_create, st->want_cookies);
 
 	err = socktap_bpf__load(s);
 	libbpf_set_print(prev_print);
@@ -399,6 +405,42 @@ fail:
 	return err;
 }
 
+/* The cgroup2 hierarchy's root, where a cgroup program sees every process. */
+static int cgroup2_root(char *path, size_t len)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char dev[256], dir[PATH_MAX], type[64];
+	int found = -ENOENT;
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (strcmp(type, "cgroup2") == 0) {
+			snprintf(path, len, "%s", dir);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Best effort: without it, sockets that never move data may lack a cookie. */
+static void attach_cookie_maker(struct socktap *st)
+{
+	char path[PATH_MAX];
+	if (cgroup2_root(path, sizeof(path))) {
+		st_log(st, SOCKTAP_LOG_INFO, "no cgroup2 mount: new inet sockets get no early cookie");
+		return;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	st->cookie_link = bpf_program__attach_cgroup(st->skel->progs.st_sock_create, fd);
+	if (!st->cookie_link)
+		st_log(st, SOCKTAP_LOG_INFO, "cgroup/sock_create on %s: %s", path, strerror(errno));
+	close(fd);
+}
+
 int socktap_start(struct socktap *st)
 {
 	if (!st)
@@ -414,6 +456,8 @@ int socktap_start(struct socktap *st)
 			return err;
 		}
 	}
+	if (st->want_cookies && !st->cookie_link)
+		attach_cookie_maker(st);
 	if (st->ksym_started) {
 		pthread_join(st->ksym_thread, NULL);
 		st->ksym_started = false;
@@ -667,6 +711,7 @@ void socktap_close(struct socktap *st)
 		pthread_join(st->ksym_thread, NULL);
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_link__destroy(st->links[i]);
+	bpf_link__destroy(st->cookie_link);
 	ring_buffer__free(st->rb);
 	socktap_bpf__destroy(st->skel);
 	free(st);

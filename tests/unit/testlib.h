@@ -7,7 +7,9 @@
 #ifndef SOCKTAP_TESTLIB_H
 #define SOCKTAP_TESTLIB_H
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install what socktap needs to build and test on Debian 12, skipping what is
+# already there. Run as root (CI is root); needs only Debian's repositories.
+set -eu
+PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool
+      liburing-dev python3 strace curl util-linux iproute2 valgrind"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

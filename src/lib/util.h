@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/* Internal helpers shared by the library and the CLI. */
+#ifndef SOCKTAP_UTIL_H
+#define SOCKTAP_UTIL_H
+
+#include <stdbool.h>
+
+/*
+ * Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions, so "TPC" is one step from "TCP"); words longer than 63
+ * bytes are "far" (1000).
+ */
+int st_edit_distance(const char *a, const char *b, bool ignore_case);
+
+#endif
