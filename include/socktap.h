@@ -86,9 +86,9 @@ enum socktap_value {
 #define SOCKTAP_VALUE__COUNT 10
 
 struct socktap_probe {
-	const char *name;	 /* "socket.sendmsg.return" */
-	const char *summary;	 /* one line, from the tapset */
-	unsigned int values;	 /* SOCKTAP_V_* carried, in this order */
+	const char *name;	     /* "socket.sendmsg.return" */
+	const char *summary;	     /* one line, from the tapset */
+	unsigned int values;	     /* SOCKTAP_V_* carried, in this order */
 	enum socktap_probe_id entry; /* for .return probes: its entry probe */
 	bool is_return;
 };
@@ -128,24 +128,24 @@ int socktap_probe_backing(enum socktap_probe_id id, struct socktap_backing *out)
 /* One probe firing, as the tapset defines it. */
 struct socktap_event {
 	enum socktap_probe_id probe;
-	const char *name;    /* probe name (the tapset's `name` value) */
-	uint64_t ts;	     /* CLOCK_REALTIME, ns */
-	uint32_t pid, tid;   /* process (tgid) and thread */
-	uint32_t uid;	     /* real uid */
+	const char *name;  /* probe name (the tapset's `name` value) */
+	uint64_t ts;	   /* CLOCK_REALTIME, ns */
+	uint32_t pid, tid; /* process (tgid) and thread */
+	uint32_t uid;	   /* real uid */
 	uint32_t cpu;
-	char comm[16];	     /* NUL-terminated, may hold any other byte */
-	uint64_t sock;	     /* kernel socket cookie; 0 if not known (JSON null) */
-	int32_t fd;	     /* -1 if not known */
-	unsigned int known;  /* SOCKTAP_V_* whose value is known */
-	int64_t size;	     /* bytes requested / moved, or -errno */
-	int32_t success;     /* 1 or 0 */
+	char comm[16];	    /* NUL-terminated, may hold any other byte */
+	uint64_t sock;	    /* kernel socket cookie; 0 if not known (JSON null) */
+	int32_t fd;	    /* -1 if not known */
+	unsigned int known; /* SOCKTAP_V_* whose value is known */
+	int64_t size;	    /* bytes requested / moved, or -errno */
+	int32_t success;    /* 1 or 0 */
 	int32_t protocol;
 	int32_t family;
 	int32_t state;
 	int32_t type;
-	uint64_t flags;	     /* struct socket's flags */
-	int32_t requester;   /* create: 1 kernel, 0 user */
-	int32_t err;	     /* create.return: 0 or -errno */
+	uint64_t flags;	   /* struct socket's flags */
+	int32_t requester; /* create: 1 kernel, 0 user */
+	int32_t err;	   /* create.return: 0 or -errno */
 };
 
 enum socktap_format {
@@ -211,9 +211,9 @@ struct socktap_opts {
 	unsigned int max_latency_ms;
 	socktap_print_fn print;
 	void *print_ctx;
-	size_t :0;
+	size_t : 0;
 };
-#define SOCKTAP_OPTS(NAME, ...) \
+#define SOCKTAP_OPTS(NAME, ...)                                                                    \
 	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}
 
 /*

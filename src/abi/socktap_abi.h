@@ -54,18 +54,18 @@ enum st_close_why {
 };
 
 /* st_rec.rflags */
-#define ST_RF_ENTRY	 0x01 /* ts_enter is the operation's real start */
-#define ST_RF_SIZE_REQ	 0x02 /* size_req is known */
-#define ST_RF_SOCK_VALS	 0x04 /* family/type/state/flags/protocol are known */
-#define ST_RF_COMPAT	 0x08 /* 32-bit syscall: arguments not decoded */
+#define ST_RF_ENTRY	0x01 /* ts_enter is the operation's real start */
+#define ST_RF_SIZE_REQ	0x02 /* size_req is known */
+#define ST_RF_SOCK_VALS 0x04 /* family/type/state/flags/protocol are known */
+#define ST_RF_COMPAT	0x08 /* 32-bit syscall: arguments not decoded */
 
 struct st_rec {
-	__u8 kind;	/* enum st_rec_kind */
-	__u8 op;	/* XFER: enum st_op; CLOSE: enum st_close_why; CREATE: count (1 or 2) */
-	__u8 origin;	/* XFER: enum st_origin; CREATE: requester */
-	__u8 rflags;	/* ST_RF_* */
-	__s32 fd;	/* -1 when not known; CREATE: first fd */
-	__u32 pid;	/* tgid */
+	__u8 kind;   /* enum st_rec_kind */
+	__u8 op;     /* XFER: enum st_op; CLOSE: enum st_close_why; CREATE: count (1 or 2) */
+	__u8 origin; /* XFER: enum st_origin; CREATE: requester */
+	__u8 rflags; /* ST_RF_* */
+	__s32 fd;    /* -1 when not known; CREATE: first fd */
+	__u32 pid;   /* tgid */
 	__u32 tid;
 	__u32 uid;
 	__u32 cpu;
@@ -86,8 +86,8 @@ struct st_rec {
 
 /* Per-CPU counters (map "counters"). */
 enum st_counter {
-	ST_CNT_LOST_RECORDS = 0, /* ring full: records dropped */
-	ST_CNT_LOST_EVENTS = 1,	 /* the probe events they stood for */
+	ST_CNT_LOST_RECORDS = 0,  /* ring full: records dropped */
+	ST_CNT_LOST_EVENTS = 1,	  /* the probe events they stood for */
 	ST_CNT_EXEC_OVERFLOW = 2, /* close-on-exec sockets beyond what one exec can carry */
 	ST_CNT__MAX = 3,
 };

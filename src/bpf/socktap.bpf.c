@@ -52,20 +52,20 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_close_range	  436
 #define NR_execveat	  322
 
-#define EMFILE		 24
-#define EOPNOTSUPP	 95
-#define EFAULT		 14
-#define SOCK_TYPE_MASK	 0xf
-#define SOCK_CLOEXEC	 02000000
-#define SOCK_NONBLOCK	 04000
+#define EMFILE		    24
+#define EOPNOTSUPP	    95
+#define EFAULT		    14
+#define SOCK_TYPE_MASK	    0xf
+#define SOCK_CLOEXEC	    02000000
+#define SOCK_NONBLOCK	    04000
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
-#define S_IFMT		 00170000
-#define S_IFSOCK	 0140000
-#define SOCKFS_MAGIC	 0x534F434B
-#define MAX_RW_COUNT	 0x7ffff000LL /* INT_MAX & PAGE_MASK, 4 KiB pages */
-#define UIO_MAXIOV	 1024
-#define SS_UNCONNECTED	 1
+#define S_IFMT		    00170000
+#define S_IFSOCK	    0140000
+#define SOCKFS_MAGIC	    0x534F434B
+#define MAX_RW_COUNT	    0x7ffff000LL /* INT_MAX & PAGE_MASK, 4 KiB pages */
+#define UIO_MAXIOV	    1024
+#define SS_UNCONNECTED	    1
 
 /* ---- configuration: set by libsocktap between open and load ---- */
 const volatile __u32 self_tgid = 0;
@@ -330,8 +330,9 @@ static __always_inline void read_sockvals(struct socket *sock, struct sockvals *
 		asm volatile("" : "+r"(f));                                                        \
 		break;
 #define FD_CASE8(k)                                                                                \
-	FD_CASE(k) FD_CASE(k + 1) FD_CASE(k + 2) FD_CASE(k + 3) FD_CASE(k + 4) FD_CASE(k + 5)     \
-		FD_CASE(k + 6) FD_CASE(k + 7)
+	FD_CASE(k)                                                                                 \
+	FD_CASE(k + 1) FD_CASE(k + 2) FD_CASE(k + 3) FD_CASE(k + 4) FD_CASE(k + 5) FD_CASE(k + 6)  \
+	    FD_CASE(k + 7)
 
 static __noinline __u64 cookie_by_fd(__s64 fd)
 {
@@ -556,7 +557,8 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		case NR_readv:
 		case NR_pwritev2:
 		case NR_preadv2:
-			size_req = iov_sum((void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+			size_req =
+			    iov_sum((void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
 			break;
 		case NR_sendmmsg:
 		case NR_recvmmsg:
@@ -613,8 +615,8 @@ int BPF_PROG(st_recv, struct sock *sk, int ret, int flags)
 
 /* ---- creation and release ---- */
 
-static __always_inline void emit_close(struct sockvals *v, __u8 why, __u64 pid_tgid,
-				       __u64 ts_enter, __u64 ts)
+static __always_inline void emit_close(struct sockvals *v, __u8 why, __u64 pid_tgid, __u64 ts_enter,
+				       __u64 ts)
 {
 	if (!sock_selected(v->family, v->type, v->protocol))
 		return;
@@ -701,7 +703,7 @@ static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
 	if (c->action == SCAN_EXEC) {
 		/* looked up here: a map value pointer does not survive the bpf_loop ctx */
 		struct exec_pending *p =
-			bpf_task_storage_get(&exec_pending, bpf_get_current_task_btf(), 0, 0);
+		    bpf_task_storage_get(&exec_pending, bpf_get_current_task_btf(), 0, 0);
 		if (!p)
 			return;
 		__u32 i = p->n;
@@ -767,15 +769,15 @@ static __always_inline void scan_fds(struct task_struct *t, __u64 lo, __u64 hi, 
 	if (lo > hi)
 		return;
 	struct scan_ctx c = {
-		.fds = BPF_CORE_READ(fdt, fd),
-		.open_fds = BPF_CORE_READ(fdt, open_fds),
-		.cloexec = cloexec_only ? BPF_CORE_READ(fdt, close_on_exec) : 0,
-		.lo = lo,
-		.hi = hi,
-		.pid_tgid = pid_tgid,
-		.ts = ts,
-		.why = why,
-		.action = action,
+	    .fds = BPF_CORE_READ(fdt, fd),
+	    .open_fds = BPF_CORE_READ(fdt, open_fds),
+	    .cloexec = cloexec_only ? BPF_CORE_READ(fdt, close_on_exec) : 0,
+	    .lo = lo,
+	    .hi = hi,
+	    .pid_tgid = pid_tgid,
+	    .ts = ts,
+	    .why = why,
+	    .action = action,
 	};
 	c.first = lo / 64;
 	__u64 words = hi / 64 + 1 - c.first;
@@ -843,8 +845,8 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		/* only sockets: read(2)/write(2) on files cost nothing more */
 		if (!file_socket(fd_file(t, a0)))
 			return 0;
-		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0,
-							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		struct inflight *inf =
+		    bpf_task_storage_get(&inflight, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!inf)
 			return 0;
 		inf->nr = id + 1;
@@ -860,8 +862,8 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		/* flags other than CLOEXEC/NONBLOCK fail before __sock_create() */
 		if ((__s32)regs->si & ~(SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK))
 			return 0;
-		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0,
-							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		struct inflight *inf =
+		    bpf_task_storage_get(&inflight, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!inf)
 			return 0;
 		inf->nr = id + 1;
@@ -878,8 +880,8 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		struct socket *sock = file_socket(f);
 		if (!sock || file_refs(f) != 1)
 			return 0;
-		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0,
-							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		struct inflight *inf =
+		    bpf_task_storage_get(&inflight, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!inf)
 			return 0;
 		inf->nr = id + 1;
@@ -930,8 +932,8 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		int sharers = BPF_CORE_READ(t, files, count.counter);
 		if (sharers > BPF_CORE_READ(t, signal, nr_threads))
 			return 0;
-		struct exec_pending *p = bpf_task_storage_get(&exec_pending, t, 0,
-							      BPF_LOCAL_STORAGE_GET_F_CREATE);
+		struct exec_pending *p =
+		    bpf_task_storage_get(&exec_pending, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!p)
 			return 0;
 		p->n = 0;
@@ -942,8 +944,8 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __u64 now,
-					__s32 ret, __u8 count, __s32 fd, __s32 fd2)
+static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __u64 now, __s32 ret,
+					__u8 count, __s32 fd, __s32 fd2)
 {
 	if (!sock_selected(inf->a0, inf->a1, inf->a2))
 		return;
@@ -978,12 +980,12 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
 static __always_inline void emit_dropped(struct inflight *inf, __u64 pid_tgid, __u64 now)
 {
 	struct sockvals v = {
-		.family = inf->a0,
-		.type = inf->a1,
-		.protocol = inf->a2,
-		.state = SS_UNCONNECTED,
-		.fd = -1,
-		.known = inf->a2 ? ST_RF_SOCK_VALS : 0,
+	    .family = inf->a0,
+	    .type = inf->a1,
+	    .protocol = inf->a2,
+	    .state = SS_UNCONNECTED,
+	    .fd = -1,
+	    .known = inf->a2 ? ST_RF_SOCK_VALS : 0,
 	};
 	emit_close(&v, ST_CLOSE_CREATE_FAIL, pid_tgid, now, now);
 }

@@ -122,8 +122,8 @@ static void suggest_names(const struct socktap_name *t, size_t n, const char *wo
 
 /* A name as the helpers spell it (or an alias), or a number in [0, limit). */
 static int parse_named(const char *opt, const char *what, const char *arg,
-		       long (*str2num)(const char *),
-		       const struct socktap_name *(*table)(size_t *), long limit, int *out)
+		       long (*str2num)(const char *), const struct socktap_name *(*table)(size_t *),
+		       long limit, int *out)
 {
 	long v = str2num(arg);
 	if (v < 0 && !parse_long(arg, 0, limit - 1, &v)) {

@@ -97,7 +97,8 @@ int cmd_list(int argc, char **argv)
 					printf("%s\"%s\"", k++ ? "," : "", socktap_value_name(bit));
 			printf("]");
 			if (verbose) {
-				printf(",\"available\":%s,\"mechanism\":", b.available ? "true" : "false");
+				printf(",\"available\":%s,\"mechanism\":",
+				       b.available ? "true" : "false");
 				json_str(stdout, b.mechanism);
 				printf(",\"limits\":");
 				json_str(stdout, b.limits);

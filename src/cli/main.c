@@ -13,10 +13,10 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct cmd cmds[] = {
-	{"list", cmd_list, "list [PATTERN...] [-v]    probe points and their values"},
-	{"trace", cmd_trace, "trace [PATTERN...] [OPTIONS] trace probe points (default: all)"},
-	{"help", cmd_help, "help                      this text"},
-	{"version", cmd_version, "version                   socktap's version"},
+    {"list", cmd_list, "list [PATTERN...] [-v]    probe points and their values"},
+    {"trace", cmd_trace, "trace [PATTERN...] [OPTIONS] trace probe points (default: all)"},
+    {"help", cmd_help, "help                      this text"},
+    {"version", cmd_version, "version                   socktap's version"},
 };
 
 static void usage(FILE *f)

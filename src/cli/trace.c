@@ -83,7 +83,7 @@ static bool command_exists(const char *cmd)
 		size_t len = e ? (size_t)(e - p) : strlen(p);
 		struct stat sb;
 		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", cmd) <
-			    (int)sizeof(buf) &&
+			(int)sizeof(buf) &&
 		    stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) && access(buf, X_OK) == 0)
 			return true;
 		if (!e)
@@ -180,14 +180,14 @@ static void trace_usage(FILE *f)
 int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"command", required_argument, NULL, 'c'},
-		{"target", required_argument, NULL, 'x'},
-		{"format", required_argument, NULL, 'F'},
-		{"output", required_argument, NULL, 'o'},
-		{"duration", required_argument, NULL, 'd'},
-		{"ringbuf-size", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+	    {"command", required_argument, NULL, 'c'},
+	    {"target", required_argument, NULL, 'x'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"ringbuf-size", required_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	struct filters flt = {};
 	const char *command = NULL, *outpath = NULL;
@@ -258,7 +258,8 @@ int cmd_trace(int argc, char **argv)
 		case '?':
 		default:
 			if (optopt)
-				cli_error("trace: unknown option '-%c' or missing argument", optopt);
+				cli_error("trace: unknown option '-%c' or missing argument",
+					  optopt);
 			else
 				cli_error("trace: unknown option '%s'", argv[optind - 1]);
 			return EXIT_USAGE;
@@ -282,7 +283,8 @@ int cmd_trace(int argc, char **argv)
 		int werr = wordexp(command, &we, WRDE_NOCMD);
 		if (werr || we.we_wordc == 0) {
 			cli_error("-c: cannot parse command '%s'%s", command,
-				  werr == WRDE_CMDSUB ? ": command substitution is not allowed" : "");
+				  werr == WRDE_CMDSUB ? ": command substitution is not allowed"
+						      : "");
 			if (!werr)
 				wordfree(&we);
 			return EXIT_USAGE;
@@ -389,7 +391,7 @@ int cmd_trace(int argc, char **argv)
 			struct timespec now;
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if ((double)(now.tv_sec - t0.tv_sec) +
-				    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
+				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
 			    duration)
 				break;
 		}

@@ -9,12 +9,12 @@
 
 /* Kernel attach points ("sources"); one BPF program each. */
 enum st_source {
-	SRC_SEND_TP,	/* tp_btf/sock_send_length */
-	SRC_RECV_TP,	/* tp_btf/sock_recv_length */
-	SRC_SYS_ENTER,	/* tp_btf/sys_enter */
-	SRC_SYS_EXIT,	/* tp_btf/sys_exit */
-	SRC_PROC_EXIT,	/* tp_btf/sched_process_exit */
-	SRC_PROC_FORK,	/* tp_btf/sched_process_fork */
+	SRC_SEND_TP,   /* tp_btf/sock_send_length */
+	SRC_RECV_TP,   /* tp_btf/sock_recv_length */
+	SRC_SYS_ENTER, /* tp_btf/sys_enter */
+	SRC_SYS_EXIT,  /* tp_btf/sys_exit */
+	SRC_PROC_EXIT, /* tp_btf/sched_process_exit */
+	SRC_PROC_FORK, /* tp_btf/sched_process_fork */
 	SRC__COUNT,
 };
 

@@ -46,7 +46,7 @@ struct socktap {
 };
 
 static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
 {
 	char msg[512];
@@ -70,8 +70,9 @@ static int libbpf_print_tramp(enum libbpf_print_level level, const char *fmt, va
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n > 0 && msg[n < (int)sizeof(msg) ? n - 1 : (int)sizeof(msg) - 2] == '\n')
 		msg[n < (int)sizeof(msg) ? n - 1 : (int)sizeof(msg) - 2] = '\0';
-	st->print(level == LIBBPF_WARN ? SOCKTAP_LOG_WARN
-				       : (level == LIBBPF_INFO ? SOCKTAP_LOG_INFO : SOCKTAP_LOG_DEBUG),
+	st->print(level == LIBBPF_WARN
+		      ? SOCKTAP_LOG_WARN
+		      : (level == LIBBPF_INFO ? SOCKTAP_LOG_INFO : SOCKTAP_LOG_DEBUG),
 		  msg, st->print_ctx);
 	return 0;
 }
@@ -361,7 +362,8 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	uint64_t fam = 0, types = 0, protos[5] = {};
 	if ((err = set_bitmap(st, "family", OPT(o, families, NULL), OPT(o, family_cnt, 0), 64, &fam,
 			      1)) ||
-	    (err = set_bitmap(st, "type", OPT(o, types, NULL), OPT(o, type_cnt, 0), 32, &types, 1)) ||
+	    (err =
+		 set_bitmap(st, "type", OPT(o, types, NULL), OPT(o, type_cnt, 0), 32, &types, 1)) ||
 	    (err = set_bitmap(st, "protocol", OPT(o, protocols, NULL), OPT(o, protocol_cnt, 0), 320,
 			      protos, 5))) {
 		libbpf_set_print(prev_print);
@@ -385,8 +387,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	libbpf_set_print(prev_print);
 	libbpf_print_owner = NULL;
 	if (err) {
-		st_log(st, SOCKTAP_LOG_WARN, "loading the BPF programs failed: %s",
-		       strerror(-err));
+		st_log(st, SOCKTAP_LOG_WARN, "loading the BPF programs failed: %s", strerror(-err));
 		goto fail;
 	}
 	err = fill_maps(st, o);
@@ -429,7 +430,8 @@ static void attach_cookie_maker(struct socktap *st)
 {
 	char path[PATH_MAX];
 	if (cgroup2_root(path, sizeof(path))) {
-		st_log(st, SOCKTAP_LOG_INFO, "no cgroup2 mount: new inet sockets get no early cookie");
+		st_log(st, SOCKTAP_LOG_INFO,
+		       "no cgroup2 mount: new inet sockets get no early cookie");
 		return;
 	}
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -567,8 +569,9 @@ static int on_create(struct socktap *st, const struct st_rec *r)
 			 * One socket: create at syscall entry, create.return at exit.
 			 * socketpair: the first pair at entry, the second at exit.
 			 */
-			uint64_t t = count == 1 ? (st_fanout_create.at_entry[i] ? r->ts_enter : r->ts)
-						: (n == 0 ? r->ts_enter : r->ts);
+			uint64_t t = count == 1
+					 ? (st_fanout_create.at_entry[i] ? r->ts_enter : r->ts)
+					 : (n == 0 ? r->ts_enter : r->ts);
 			ev.ts = realtime(st, t);
 			ev.fd = n == 0 ? r->fd : r->fd2;
 			ev.sock = n == 0 ? r->cookie : r->cookie2;
@@ -625,8 +628,8 @@ static int run_ring(struct socktap *st, int timeout_ms, socktap_event_fn fn, voi
 	st->fn = fn;
 	st->fn_ctx = ctx;
 	st->fn_err = 0;
-	int err = timeout_ms == 0 ? ring_buffer__consume(st->rb)
-				  : ring_buffer__poll(st->rb, timeout_ms);
+	int err =
+	    timeout_ms == 0 ? ring_buffer__consume(st->rb) : ring_buffer__poll(st->rb, timeout_ms);
 	/* records whose producer chose not to wake us: take them as well */
 	if (err >= 0 && timeout_ms != 0 && !st->fn_err)
 		err = ring_buffer__consume(st->rb);

@@ -26,7 +26,8 @@ int st_edit_distance(const char *a, const char *b, bool ignore_case)
 				ca = toupper(ca);
 				cb = toupper(cb);
 			}
-			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (ca != cb));
+			d[i][j] =
+			    min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (ca != cb));
 			if (i > 1 && j > 1) {
 				int pa = (unsigned char)a[i - 2], pb = (unsigned char)b[j - 2];
 				if (ignore_case) {

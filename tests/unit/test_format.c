@@ -6,26 +6,26 @@
 static struct socktap_event sample(enum socktap_probe_id id)
 {
 	struct socktap_event ev = {
-		.probe = id,
-		.name = socktap_probe_get(id)->name,
-		.ts = 1700000000123456789ULL,
-		.pid = 42,
-		.tid = 43,
-		.uid = 1000,
-		.cpu = 1,
-		.comm = "curl",
-		.sock = 77,
-		.fd = 5,
-		.known = socktap_probe_get(id)->values,
-		.size = 64,
-		.success = 1,
-		.protocol = 6,
-		.family = 2,
-		.state = 3,
-		.type = 1,
-		.flags = 4,
-		.requester = 0,
-		.err = 0,
+	    .probe = id,
+	    .name = socktap_probe_get(id)->name,
+	    .ts = 1700000000123456789ULL,
+	    .pid = 42,
+	    .tid = 43,
+	    .uid = 1000,
+	    .cpu = 1,
+	    .comm = "curl",
+	    .sock = 77,
+	    .fd = 5,
+	    .known = socktap_probe_get(id)->values,
+	    .size = 64,
+	    .success = 1,
+	    .protocol = 6,
+	    .family = 2,
+	    .state = 3,
+	    .type = 1,
+	    .flags = 4,
+	    .requester = 0,
+	    .err = 0,
 	};
 	return ev;
 }
@@ -72,12 +72,13 @@ static void run(void)
 		ev.fd = -1;
 		ev.err = -97;
 		ev.success = 0;
-		ASSERT_STREQ(fmt(&ev, SOCKTAP_FORMAT_JSON),
-			     "{\"probe\":\"socket.create.return\",\"ts\":1700000000123456789,"
-			     "\"pid\":42,\"tid\":43,\"uid\":1000,\"comm\":\"curl\",\"cpu\":1,"
-			     "\"sock\":77,\"name\":\"socket.create.return\",\"success\":0,"
-			     "\"protocol\":6,\"family\":2,\"type\":1,\"requester\":0,\"err\":-97}\n",
-			     "create.return line");
+		ASSERT_STREQ(
+		    fmt(&ev, SOCKTAP_FORMAT_JSON),
+		    "{\"probe\":\"socket.create.return\",\"ts\":1700000000123456789,"
+		    "\"pid\":42,\"tid\":43,\"uid\":1000,\"comm\":\"curl\",\"cpu\":1,"
+		    "\"sock\":77,\"name\":\"socket.create.return\",\"success\":0,"
+		    "\"protocol\":6,\"family\":2,\"type\":1,\"requester\":0,\"err\":-97}\n",
+		    "create.return line");
 	}
 
 	SUBTEST("json: unknown values are null, negative sizes stay numbers")
@@ -90,7 +91,7 @@ static void run(void)
 		ev.size = -11;
 		ev.success = 0;
 		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_JSON), "\"size\":-11,\"success\":0,") !=
-				    NULL,
+				NULL,
 			    "-EAGAIN");
 		ev.flags = 0xffffffffffffffffULL;
 		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_JSON),
@@ -134,9 +135,13 @@ static void run(void)
 		struct socktap_event ev = sample(SOCKTAP_PROBE_CLOSE_RETURN);
 		memset(ev.comm, '"', sizeof(ev.comm)); /* no terminator at all */
 		const char *line = fmt(&ev, SOCKTAP_FORMAT_JSON);
-		ASSERT_TRUE(strstr(line, "\"comm\":\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\",") !=
-				    NULL,
-			    "16 quotes, escaped, then stop");
+		ASSERT_TRUE(
+		    strstr(
+			line,
+			"\"comm\":"
+			"\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\",") !=
+			NULL,
+		    "16 quotes, escaped, then stop");
 	}
 
 	SUBTEST("csv: header and quoting")

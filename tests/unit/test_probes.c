@@ -13,14 +13,17 @@ static void run(void)
 	SUBTEST("table has the seed's 18 probes plus the 4 iter probes")
 	{
 		static const char *const seed[] = {
-			"socket.send",		 "socket.receive",	   "socket.sendmsg",
-			"socket.sendmsg.return", "socket.recvmsg",	   "socket.recvmsg.return",
-			"socket.aio_write",	 "socket.aio_write.return", "socket.aio_read",
-			"socket.aio_read.return", "socket.writev",	   "socket.writev.return",
-			"socket.readv",		 "socket.readv.return",	   "socket.create",
-			"socket.create.return",	 "socket.close",	   "socket.close.return",
-			"socket.write_iter",	 "socket.write_iter.return", "socket.read_iter",
-			"socket.read_iter.return",
+		    "socket.send",	 "socket.receive",
+		    "socket.sendmsg",	 "socket.sendmsg.return",
+		    "socket.recvmsg",	 "socket.recvmsg.return",
+		    "socket.aio_write",	 "socket.aio_write.return",
+		    "socket.aio_read",	 "socket.aio_read.return",
+		    "socket.writev",	 "socket.writev.return",
+		    "socket.readv",	 "socket.readv.return",
+		    "socket.create",	 "socket.create.return",
+		    "socket.close",	 "socket.close.return",
+		    "socket.write_iter", "socket.write_iter.return",
+		    "socket.read_iter",	 "socket.read_iter.return",
 		};
 		ASSERT_EQ(SOCKTAP_PROBE__COUNT, 22, "probe count");
 		for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++)
@@ -43,7 +46,7 @@ static void run(void)
 				const struct socktap_probe *e = socktap_probe_get(p->entry);
 				ASSERT_TRUE(p->is_return, p->name);
 				ASSERT_TRUE(e && strncmp(e->name, p->name, n - 7) == 0 &&
-						    strlen(e->name) == n - 7,
+						strlen(e->name) == n - 7,
 					    "entry of a .return probe");
 			}
 		}
@@ -60,15 +63,15 @@ static void run(void)
 			  "send");
 		ASSERT_EQ(socktap_probe_get(SOCKTAP_PROBE_CREATE)->values,
 			  SOCKTAP_V_NAME | SOCKTAP_V_PROTOCOL | SOCKTAP_V_FAMILY | SOCKTAP_V_TYPE |
-				  SOCKTAP_V_REQUESTER,
+			      SOCKTAP_V_REQUESTER,
 			  "create");
 		ASSERT_EQ(socktap_probe_get(SOCKTAP_PROBE_CREATE_RETURN)->values,
 			  socktap_probe_get(SOCKTAP_PROBE_CREATE)->values | SOCKTAP_V_SUCCESS |
-				  SOCKTAP_V_ERR,
+			      SOCKTAP_V_ERR,
 			  "create.return");
 		ASSERT_EQ(socktap_probe_get(SOCKTAP_PROBE_CLOSE)->values,
 			  SOCKTAP_V_NAME | SOCKTAP_V_PROTOCOL | SOCKTAP_V_FAMILY | SOCKTAP_V_STATE |
-				  SOCKTAP_V_FLAGS | SOCKTAP_V_TYPE,
+			      SOCKTAP_V_FLAGS | SOCKTAP_V_TYPE,
 			  "close");
 		ASSERT_EQ(socktap_probe_get(SOCKTAP_PROBE_CLOSE_RETURN)->values, SOCKTAP_V_NAME,
 			  "close.return carries only its name");
@@ -137,9 +140,10 @@ static void run(void)
 				sends += f->probe[i] == SOCKTAP_PROBE_SEND ||
 					 f->probe[i] == SOCKTAP_PROBE_RECEIVE;
 			}
-			ASSERT_EQ(sends, 1, "exactly one socket.send/receive per kernel send/receive");
+			ASSERT_EQ(sends, 1,
+				  "exactly one socket.send/receive per kernel send/receive");
 			ASSERT_TRUE(f->probe[f->n - 1] == SOCKTAP_PROBE_SEND ||
-					    f->probe[f->n - 1] == SOCKTAP_PROBE_RECEIVE,
+					f->probe[f->n - 1] == SOCKTAP_PROBE_RECEIVE,
 				    "send/receive last");
 		}
 		/* every send/receive-side probe is reachable from some op */
@@ -156,13 +160,13 @@ static void run(void)
 		uint32_t all = (1u << SRC__COUNT) - 1;
 		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all) != NULL, "all sources");
 		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1u << SRC_SEND_TP)) ==
-				    NULL,
+				NULL,
 			    "no send tracepoint, no socket.send");
 		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1u << SRC_SYS_ENTER)) !=
-				    NULL,
+				NULL,
 			    "socket.send needs no syscall hooks");
 		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_CLOSE, all & ~(1u << SRC_PROC_EXIT)) ==
-				    NULL,
+				NULL,
 			    "close needs process exit");
 	}
 }

@@ -21,8 +21,7 @@ struct test_state {
 };
 extern struct test_state test_state;
 
-#define SUBTEST(name)                                                                              \
-	for (int _once = (test_begin(name), 1); _once; _once = (test_end(), 0))
+#define SUBTEST(name) for (int _once = (test_begin(name), 1); _once; _once = (test_end(), 0))
 
 static inline void test_begin(const char *name)
 {
