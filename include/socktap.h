@@ -199,11 +199,16 @@ struct socktap_opts {
 	const int *types;
 	size_t type_cnt;
 	/*
-	 * Target process: when > 0, only it is traced (ANDed with the
-	 * filters above); with follow_children, also every process it or
-	 * its descendants fork after socktap_start().
+	 * Targets: when any is given, only these processes are traced (ANDed
+	 * with the filters above). command: the argv (NULL-terminated) of a
+	 * program that socktap_open() forks and holds before exec, and that
+	 * socktap_start() lets run, so it is traced from its first
+	 * instruction. follow_children: also trace every process a target
+	 * forks after socktap_start() (always on for command).
 	 */
-	pid_t target_pid;
+	const pid_t *targets;
+	size_t target_cnt;
+	char *const *command;
 	bool follow_children;
 	/* Ring buffer bytes (power of two, >= page size); 0 = 8 MiB. */
 	size_t ringbuf_size;
@@ -225,10 +230,22 @@ struct socktap_opts {
  *   -ENOTSUP  the kernel has no BTF or no mechanism for a requested probe
  */
 int socktap_open(const struct socktap_opts *opts, struct socktap **out);
-/* Attach: probes fire from here on. */
+/*
+ * Attach: probes fire from here on. Then, with opts.command, let the
+ * command run; if it cannot be executed, returns its exec errno (e.g.
+ * -ENOENT) and the command is gone.
+ */
 int socktap_start(struct socktap *st);
-/* Add a process to the target set after start (e.g. a forked child). */
+/* Add a process to the target set after start. */
 int socktap_target_add(struct socktap *st, pid_t pid);
+/* The command's pid; 0 without opts.command. */
+pid_t socktap_command_pid(const struct socktap *st);
+/*
+ * Reap the command: returns 1 and its wait status once it has exited, 0
+ * while it runs (nohang), or a negative errno. The command's events stay
+ * in the ring until polled or drained.
+ */
+int socktap_command_wait(struct socktap *st, int *status, bool nohang);
 
 /*
  * Called once per event. Return 0 to go on, or a negative errno to make

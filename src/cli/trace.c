@@ -92,59 +92,6 @@ static bool command_exists(const char *cmd)
 	}
 }
 
-struct child {
-	pid_t pid;
-	int go_fd;  /* write a byte: exec */
-	int err_fd; /* read an errno if exec failed */
-};
-
-/* Fork COMMAND, held before exec until tracing is armed. */
-static int child_spawn(char **argv, struct child *c)
-{
-	int go[2], ep[2];
-	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		char b;
-		close(go[1]);
-		close(ep[0]);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		if (read(go[0], &b, 1) != 1)
-			_exit(127); /* socktap gave up before tracing started */
-		execvp(argv[0], argv);
-		int e = errno;
-		if (write(ep[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(ep[1]);
-	c->pid = pid;
-	c->go_fd = go[1];
-	c->err_fd = ep[0];
-	return 0;
-}
-
-static int child_release(struct child *c)
-{
-	char b = 'g';
-	int e = 0;
-	if (write(c->go_fd, &b, 1) != 1)
-		return -errno;
-	close(c->go_fd);
-	c->go_fd = -1;
-	ssize_t n = read(c->err_fd, &e, sizeof(e));
-	close(c->err_fd);
-	c->err_fd = -1;
-	return n == sizeof(e) ? -e : 0;
-}
-
 static int exit_code(int status)
 {
 	if (WIFEXITED(status))
@@ -313,59 +260,40 @@ int cmd_trace(int argc, char **argv)
 	setvbuf(out->f, NULL, _IOFBF, 1 << 20);
 	install_signals();
 
-	struct child child = {.pid = 0, .go_fd = -1, .err_fd = -1};
-	if (have_words) {
-		int err = child_spawn(we.we_wordv, &child);
-		if (err) {
-			cli_error("-c: cannot start '%s': %s", we.we_wordv[0], strerror(-err));
-			goto out_close;
-		}
-	}
-
 	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
 		     .print = on_lib_print);
 	filters_apply(&flt, &opts);
-	if (child.pid) {
-		opts.target_pid = child.pid;
-		opts.follow_children = true;
-	} else if (xpid) {
-		opts.target_pid = xpid;
+	if (have_words)
+		opts.command = we.we_wordv;
+	else if (xpid) {
+		opts.targets = &xpid;
+		opts.target_cnt = 1;
 	}
+	/* the header first: the command may print to the same stdout once it runs */
+	if (fmt == SOCKTAP_FORMAT_CSV)
+		fputs(socktap_csv_header(), out->f);
 	struct socktap *st = NULL;
 	int err = socktap_open(&opts, &st);
 	if (!err)
 		err = socktap_start(st);
 	if (err) {
-		if (lib_msg[0])
+		bool exec_failed = have_words && strstr(lib_msg, "cannot run the command");
+		if (exec_failed)
+			cli_error("-c: cannot run '%s': %s", we.we_wordv[0], strerror(-err));
+		else if (lib_msg[0])
 			cli_error("%s", lib_msg);
 		else
 			cli_error("cannot start tracing: %s", strerror(-err));
-		if (child.pid) {
-			close(child.go_fd); /* the child exits without running the command */
-			waitpid(child.pid, NULL, 0);
-		}
 		socktap_close(st);
-		rc = 1;
+		rc = exec_failed ? 127 : 1;
 		goto out_close;
 	}
-	if (fmt == SOCKTAP_FORMAT_CSV)
-		fputs(socktap_csv_header(), out->f);
-
-	if (child.pid) {
-		err = child_release(&child);
-		if (err) {
-			cli_error("-c: cannot run '%s': %s", we.we_wordv[0], strerror(-err));
-			waitpid(child.pid, NULL, 0);
-			socktap_close(st);
-			rc = 127;
-			goto out_close;
-		}
-	}
+	pid_t child = socktap_command_pid(st);
 
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int child_status = 0;
-	bool child_done = false;
+	bool child_done = false, timed_out = false;
 	rc = 0;
 	for (;;) {
 		int n = socktap_poll(st, 100, on_event, out);
@@ -379,9 +307,9 @@ int cmd_trace(int argc, char **argv)
 			out->err = errno;
 		if (out->err)
 			break;
-		if (child.pid && !child_done && waitpid(child.pid, &child_status, WNOHANG) > 0)
+		if (child && !child_done && socktap_command_wait(st, &child_status, true) == 1)
 			child_done = true;
-		if (child_done || got_stop || (got_int && !child.pid))
+		if (child_done || got_stop || (got_int && !child))
 			break;
 		if (got_int > 1)
 			break; /* second Ctrl-C: do not wait for the command */
@@ -392,8 +320,10 @@ int cmd_trace(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if ((double)(now.tv_sec - t0.tv_sec) +
 				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
-			    duration)
+			    duration) {
+				timed_out = true; /* the command, if any, runs on untraced */
 				break;
+			}
 		}
 	}
 	/* events still in the ring belong to the run: deliver them before the summary */
@@ -404,6 +334,13 @@ int cmd_trace(int argc, char **argv)
 
 	struct socktap_stats stats = {.sz = sizeof(stats)};
 	socktap_stats_get(st, &stats);
+	if (child && !child_done && !timed_out) {
+		/* tracing ended first (SIGTERM, an error): the command's status still counts */
+		if (got_stop)
+			kill(child, SIGTERM);
+		if (socktap_command_wait(st, &child_status, false) == 1)
+			child_done = true;
+	}
 	socktap_close(st);
 
 	if (out->err) {
@@ -421,15 +358,8 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "%s: %llu events delivered, 0 events lost\n", prog_name,
 			(unsigned long long)stats.delivered);
 
-	if (child.pid) {
-		if (!child_done) {
-			if (got_stop)
-				kill(child.pid, SIGTERM);
-			waitpid(child.pid, &child_status, 0);
-		}
-		if (rc == 0)
-			rc = exit_code(child_status);
-	}
+	if (child && child_done && rc == 0)
+		rc = exit_code(child_status);
 out_close:
 	if (outpath && out->f && fclose(out->f) && rc == 0) {
 		cli_error("writing %s: %s; output is incomplete", outpath, strerror(errno));

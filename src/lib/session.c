@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "command.h"
 #include "probes.h"
 #include "socktap.skel.h"
 
@@ -43,6 +44,7 @@ struct socktap {
 	pthread_t ksym_thread;
 	bool ksym_started;
 	uint64_t wi_lo, wi_hi, ri_lo, ri_hi;
+	struct st_command cmd;
 };
 
 static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
@@ -237,8 +239,20 @@ static int fill_maps(struct socktap *st, const struct socktap_opts *o)
 	const pid_t *pids = OPT(o, pids, NULL);
 	const uid_t *uids = OPT(o, uids, NULL);
 	const char *const *comms = OPT(o, comms, NULL);
-	pid_t target = OPT(o, target_pid, 0);
+	const pid_t *targets = OPT(o, targets, NULL);
 
+	for (size_t i = 0; i < OPT(o, target_cnt, 0); i++) {
+		uint32_t k = (uint32_t)targets[i];
+		if (targets[i] <= 0)
+			return -EINVAL;
+		if (bpf_map__update_elem(s->maps.targets, &k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
+	if (st->cmd.pid) {
+		uint32_t k = (uint32_t)st->cmd.pid;
+		if (bpf_map__update_elem(s->maps.targets, &k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
 	for (size_t i = 0; i < OPT(o, pid_cnt, 0); i++) {
 		uint32_t k = (uint32_t)pids[i];
 		if (bpf_map__update_elem(s->maps.pids, &k, sizeof(k), &one, 1, BPF_ANY))
@@ -254,11 +268,6 @@ static int fill_maps(struct socktap *st, const struct socktap_opts *o)
 		/* the kernel keeps 15 bytes of a name, like pgrep matches */
 		strncpy(k, comms[i], sizeof(k) - 1);
 		if (bpf_map__update_elem(s->maps.comms, k, sizeof(k), &one, 1, BPF_ANY))
-			return -errno;
-	}
-	if (target > 0) {
-		uint32_t k = (uint32_t)target;
-		if (bpf_map__update_elem(s->maps.targets, &k, sizeof(k), &one, 1, BPF_ANY))
 			return -errno;
 	}
 	return 0;
@@ -317,9 +326,9 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		}
 		st->sources |= c->sources;
 	}
-	pid_t target = OPT(o, target_pid, 0);
-	bool follow = OPT(o, follow_children, false);
-	if (target > 0 && follow)
+	char *const *command = OPT(o, command, NULL);
+	bool targeted = OPT(o, target_cnt, 0) > 0 || command;
+	if (targeted && (OPT(o, follow_children, false) || command))
 		st->sources |= 1u << SRC_PROC_FORK;
 
 	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 8u << 20;
@@ -352,7 +361,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	s->rodata->want_iter = st->want_iter;
 	s->rodata->want_create = (m & M_CREATE) != 0;
 	s->rodata->want_close = (m & M_CLOSE) != 0;
-	s->rodata->filter_target = target > 0;
+	s->rodata->filter_target = targeted;
 	s->rodata->filter_pid = OPT(o, pid_cnt, 0) > 0;
 	s->rodata->filter_uid = OPT(o, uid_cnt, 0) > 0;
 	s->rodata->filter_comm = OPT(o, comm_cnt, 0) > 0;
@@ -389,6 +398,14 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	if (err) {
 		st_log(st, SOCKTAP_LOG_WARN, "loading the BPF programs failed: %s", strerror(-err));
 		goto fail;
+	}
+	if (command) {
+		err = st_command_spawn(command, &st->cmd);
+		if (err) {
+			st_log(st, SOCKTAP_LOG_WARN, "cannot start '%s': %s", command[0],
+			       strerror(-err));
+			goto fail;
+		}
 	}
 	err = fill_maps(st, o);
 	if (err)
@@ -476,7 +493,26 @@ int socktap_start(struct socktap *st)
 			       "on sockets count as sendmsg/recvmsg");
 		}
 	}
+	if (st->cmd.pid && st->cmd.go_fd >= 0) {
+		int err = st_command_release(&st->cmd);
+		if (err) {
+			st_log(st, SOCKTAP_LOG_WARN, "cannot run the command: %s", strerror(-err));
+			return err;
+		}
+	}
 	return 0;
+}
+
+pid_t socktap_command_pid(const struct socktap *st)
+{
+	return st ? st->cmd.pid : 0;
+}
+
+int socktap_command_wait(struct socktap *st, int *status, bool nohang)
+{
+	if (!st)
+		return -EINVAL;
+	return st_command_wait(&st->cmd, status, nohang);
 }
 
 int socktap_target_add(struct socktap *st, pid_t pid)
@@ -712,6 +748,7 @@ void socktap_close(struct socktap *st)
 		return;
 	if (st->ksym_started)
 		pthread_join(st->ksym_thread, NULL);
+	st_command_abandon(&st->cmd);
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_link__destroy(st->links[i]);
 	bpf_link__destroy(st->cookie_link);
