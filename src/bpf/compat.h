@@ -43,6 +43,11 @@ static __always_inline int sk_protocol_of(struct sock *sk)
 {
 	return (int)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
+/* The same, for a BTF-typed sk (tracepoint arguments): plain loads, no helper call. */
+static __always_inline int sk_protocol_btf(struct sock *sk)
+{
+	return (int)BPF_CORE_READ_BITFIELD(sk, sk_protocol);
+}
 
 /* Socket cookie field: struct sock_common.skc_cookie (atomic64_t), v5.1+. */
 static __always_inline __u64 sk_cookie_peek(struct sock *sk)

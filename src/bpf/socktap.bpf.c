@@ -53,6 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_execveat	  322
 
 #define EMFILE		    24
+#define ENOSYS		    38
 #define EOPNOTSUPP	    95
 #define EFAULT		    14
 #define SOCK_TYPE_MASK	    0xf
@@ -178,6 +179,23 @@ struct {
 	__type(value, struct exec_pending);
 } exec_pending SEC(".maps");
 
+/*
+ * Cookies of the sockets a socket(2)/socketpair(2) in progress created,
+ * in creation order, from cgroup/sock_create (inet only): they name
+ * sockets that the syscall then dropped without an fd.
+ */
+struct created {
+	__u64 cookie[2];
+	__u32 n;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct created);
+} created SEC(".maps");
+
 /* fd-table scans: how often each open file occurs in the closing range */
 struct dupkey {
 	__u64 file;
@@ -277,16 +295,20 @@ static __always_inline bool sock_selected(__s32 family, __s32 type, __s32 protoc
 	return true;
 }
 
-/* fd -> struct file *, read from the task's fd table (0 if none). */
+/*
+ * fd -> struct file *, from the current task's fd table (0 if none). The
+ * task is BTF-typed, so the walk down to the array is plain loads; only
+ * the array slot itself needs a probe read (no variable index on BTF).
+ */
 static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
 {
-	struct files_struct *files = BPF_CORE_READ(t, files);
+	struct files_struct *files = t->files;
 	if (!files || fd < 0)
 		return 0;
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	if ((__u64)fd >= BPF_CORE_READ(fdt, max_fds))
+	struct fdtable *fdt = files->fdt;
+	if ((__u64)fd >= fdt->max_fds)
 		return 0;
-	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file **arr = fdt->fd;
 	struct file *f = 0;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
@@ -331,8 +353,8 @@ static __always_inline void read_sockvals(struct socket *sock, struct sockvals *
 		break;
 #define FD_CASE8(k)                                                                                \
 	FD_CASE(k)                                                                                 \
-	FD_CASE(k + 1) FD_CASE(k + 2) FD_CASE(k + 3) FD_CASE(k + 4) FD_CASE(k + 5) FD_CASE(k + 6)  \
-	    FD_CASE(k + 7)
+	FD_CASE(k + 1)                                                                             \
+	FD_CASE(k + 2) FD_CASE(k + 3) FD_CASE(k + 4) FD_CASE(k + 5) FD_CASE(k + 6) FD_CASE(k + 7)
 
 static __noinline __u64 cookie_by_fd(__s64 fd)
 {
@@ -453,9 +475,9 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	struct socket *sock = sk->sk_socket;
 	if (!sock)
 		return 0;
-	__s32 family = BPF_CORE_READ(sock, ops, family);
+	__s32 family = sock->ops->family;
 	__s32 type = sock->type;
-	__s32 protocol = sk_protocol_of(sk);
+	__s32 protocol = sk_protocol_btf(sk);
 	if (!sock_selected(family, type, protocol))
 		return 0;
 
@@ -477,8 +499,13 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		regs = (struct pt_regs *)bpf_task_pt_regs(t);
 		if (task_in_compat_syscall(t)) {
 			rflags |= ST_RF_COMPAT;
-		} else if (regs) {
-			nr = BPF_CORE_READ(regs, orig_ax);
+		} else if (regs && (long)regs->ax == -ENOSYS) {
+			/*
+			 * Inside a syscall the entry code keeps -ENOSYS in ax; after
+			 * it (task work, e.g. io_uring retries) ax holds the result
+			 * and orig_ax a syscall that is over.
+			 */
+			nr = regs->orig_ax;
 		}
 	}
 
@@ -514,9 +541,9 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		break;
 	}
 	if (want_op >= 0 && (want_op < ST_OP_RECVMSG) == is_send && regs) {
-		__s64 rfd = (__s32)BPF_CORE_READ(regs, di);
+		__s64 rfd = (__s32)regs->di;
 		/* an in-kernel socket user inside some other fd's syscall is not this fd's op */
-		if (fd_file(t, rfd) == BPF_CORE_READ(sock, file)) {
+		if (fd_file(t, rfd) == sock->file) {
 			op = want_op;
 			origin = ST_ORIGIN_SYSCALL;
 			fd = rfd;
@@ -547,23 +574,22 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		case NR_recvfrom:
 		case NR_write:
 		case NR_read:
-			size_req = cap_rw(BPF_CORE_READ(regs, dx));
+			size_req = cap_rw(regs->dx);
 			break;
 		case NR_sendmsg:
 		case NR_recvmsg:
-			size_req = msghdr_size((void *)BPF_CORE_READ(regs, si));
+			size_req = msghdr_size((void *)regs->si);
 			break;
 		case NR_writev:
 		case NR_readv:
 		case NR_pwritev2:
 		case NR_preadv2:
-			size_req =
-			    iov_sum((void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+			size_req = iov_sum((void *)regs->si, regs->dx);
 			break;
 		case NR_sendmmsg:
 		case NR_recvmmsg:
 			if (rflags & ST_RF_ENTRY) {
-				struct mmsghdr *vec = (void *)BPF_CORE_READ(regs, si);
+				struct mmsghdr *vec = (void *)regs->si;
 				if (idx < UIO_MAXIOV)
 					size_req = msghdr_size(&vec[idx].msg_hdr);
 			}
@@ -842,9 +868,11 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	__s64 a0 = (__s32)regs->di;
 
 	if (xfer) {
-		/* only sockets: read(2)/write(2) on files cost nothing more */
-		if (!file_socket(fd_file(t, a0)))
-			return 0;
+		/*
+		 * No check that fd is a socket: a plain store is cheaper than the
+		 * fd-table walk, and the tracepoint only trusts this entry after
+		 * matching the syscall number and the fd's file to its socket.
+		 */
 		struct inflight *inf =
 		    bpf_task_storage_get(&inflight, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!inf)
@@ -873,6 +901,9 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		inf->a2 = (__s32)regs->dx;
 		inf->a3 = regs->r10;
 		inf->has_close = 0;
+		struct created none = {};
+		__u32 tid = (__u32)pid_tgid;
+		bpf_map_update_elem(&created, &tid, &none, BPF_ANY);
 		return 0;
 	}
 	case NR_close: {
@@ -945,7 +976,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 }
 
 static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __u64 now, __s32 ret,
-					__u8 count, __s32 fd, __s32 fd2)
+					__u8 count, __s32 fd, __s32 fd2, __u64 c0, __u64 c1)
 {
 	if (!sock_selected(inf->a0, inf->a1, inf->a2))
 		return;
@@ -960,8 +991,8 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
 	r->fd = fd;
 	r->fd2 = fd2;
 	r->ts_enter = inf->ts;
-	r->cookie = fd >= 0 ? cookie_of_fd(fd) : 0;
-	r->cookie2 = fd2 >= 0 ? cookie_of_fd(fd2) : 0;
+	r->cookie = c0 ? c0 : fd >= 0 ? cookie_of_fd(fd) : 0;
+	r->cookie2 = c1 ? c1 : fd2 >= 0 ? cookie_of_fd(fd2) : 0;
 	r->sflags = 0;
 	r->size_req = 0;
 	r->ret = ret;
@@ -977,9 +1008,11 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
  * (no fd left, or socketpair unsupported): released without a file.
  * Its protocol is known only if it was asked for explicitly.
  */
-static __always_inline void emit_dropped(struct inflight *inf, __u64 pid_tgid, __u64 now)
+static __always_inline void emit_dropped(struct inflight *inf, __u64 pid_tgid, __u64 now,
+					 __u64 cookie)
 {
 	struct sockvals v = {
+	    .cookie = cookie,
 	    .family = inf->a0,
 	    .type = inf->a1,
 	    .protocol = inf->a2,
@@ -995,22 +1028,16 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 {
 	__s64 id = regs->orig_ax;
 
+	/* sends and receives need no exit hook: see the inflight check in handle_xfer() */
 	switch (id) {
-	case NR_read:
-	case NR_write:
-	case NR_readv:
-	case NR_writev:
-	case NR_preadv2:
-	case NR_pwritev2:
-	case NR_sendto:
-	case NR_recvfrom:
-	case NR_sendmsg:
-	case NR_recvmsg:
-	case NR_sendmmsg:
-	case NR_recvmmsg:
 	case NR_socket:
 	case NR_socketpair:
+		if (!want_create)
+			return 0;
+		break;
 	case NR_close:
+		if (!want_close)
+			return 0;
 		break;
 	case NR_execve:
 	case NR_execveat:
@@ -1046,15 +1073,26 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	inf->nr = 0;
 
+	__u64 c0 = 0, c1 = 0;
+	if (id == NR_socket || id == NR_socketpair) {
+		__u32 tid = (__u32)pid_tgid;
+		struct created *c = bpf_map_lookup_elem(&created, &tid);
+		if (c) {
+			c0 = c->cookie[0];
+			c1 = c->cookie[1];
+			bpf_map_delete_elem(&created, &tid);
+		}
+	}
+
 	switch (id) {
 	case NR_socket:
 		if (ret == -EMFILE) {
 			/* created, then dropped for want of an fd */
-			emit_create(inf, pid_tgid, now, 0, 1, -1, -1);
-			emit_dropped(inf, pid_tgid, now);
+			emit_create(inf, pid_tgid, now, 0, 1, -1, -1, c0, 0);
+			emit_dropped(inf, pid_tgid, now, c0);
 		} else {
 			emit_create(inf, pid_tgid, now, ret < 0 ? ret : 0, 1, ret < 0 ? -1 : ret,
-				    -1);
+				    -1, c0, 0);
 		}
 		return 0;
 	case NR_socketpair: {
@@ -1064,14 +1102,14 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		if (ret == 0) {
 			int sv[2] = {-1, -1};
 			bpf_probe_read_user(sv, sizeof(sv), (void *)inf->a3);
-			emit_create(inf, pid_tgid, now, 0, 2, sv[0], sv[1]);
+			emit_create(inf, pid_tgid, now, 0, 2, sv[0], sv[1], c0, c1);
 		} else if (ret == -EOPNOTSUPP) {
-			/* both made, then both released: the family has no socketpair */
-			emit_create(inf, pid_tgid, now, 0, 2, -1, -1);
-			emit_dropped(inf, pid_tgid, now);
-			emit_dropped(inf, pid_tgid, now);
+			/* both made, then released, second first: the family has no socketpair */
+			emit_create(inf, pid_tgid, now, 0, 2, -1, -1, c0, c1);
+			emit_dropped(inf, pid_tgid, now, c1);
+			emit_dropped(inf, pid_tgid, now, c0);
 		} else {
-			emit_create(inf, pid_tgid, now, ret, 1, -1, -1);
+			emit_create(inf, pid_tgid, now, ret, 1, -1, -1, c0, 0);
 		}
 		return 0;
 	}
@@ -1112,7 +1150,11 @@ int BPF_PROG(st_exit, struct task_struct *p)
 SEC("cgroup/sock_create")
 int st_sock_create(struct bpf_sock *ctx)
 {
-	bpf_get_socket_cookie(ctx);
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct created *c = bpf_map_lookup_elem(&created, &tid);
+	if (c && c->n < 2)
+		c->cookie[c->n++ & 1] = cookie;
 	return 1;
 }
 

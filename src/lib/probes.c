@@ -55,7 +55,7 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 
 #define XFER_ENTRY(ID, NAME, SUMMARY, SEND, LIM)                                                   \
 	[ID] = {.pub = {NAME, SUMMARY, V_XFER_ENTRY, ID, false},                                   \
-		.cand = {{S(SEND) | S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT), LIM}}}
+		.cand = {{S(SEND) | S(SRC_SYS_ENTER), LIM}}}
 #define XFER_RETURN(ID, ENTRY, NAME, SUMMARY, SEND, LIM)                                           \
 	[ID] = {.pub = {NAME, SUMMARY, V_XFER_RETURN, ENTRY, true}, .cand = {{S(SEND), LIM}}}
 

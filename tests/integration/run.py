@@ -1,0 +1,771 @@
+#!/usr/bin/env python3
+"""socktap integration tests: trace the workload's scenarios and compare every
+event with what the workload's own ground truth says must happen.
+
+Usage:
+  run.py --socktap build/socktap --workload build/tests/workload [-k PATTERN]
+
+Needs root (BPF, and the workload's private network namespace). Without root
+it fails, unless SOCKTAP_ALLOW_SKIP=1 is set: then it prints "SKIP: needs root"
+and exits 0. Python 3.11 standard library only; mounts nothing.
+
+For each scenario: `socktap trace -F json -o TMP -c "WORKLOAD SCENARIO"`. The
+workload prints its ground truth (one JSON record per socket syscall) on
+stdout; derive() turns it into the events the tapset contract says socktap
+must report, per thread and in order; compare() checks them exactly. See
+README.md for the rules and where the expectations come from.
+"""
+import argparse
+import collections
+import csv
+import difflib
+import errno
+import fnmatch
+import itertools
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SCENARIOS = ["udp", "tcp", "unix", "mmsg", "dup", "fork", "exit", "exec", "close_range", "dup2",
+             "emfile", "socketpair_inet", "badfamily", "netlink", "threads", "iouring"]
+FORMATS_SCENARIO = "udp"
+
+# ---- the contract ----
+
+# Keys every event has; "fd" only when known.
+COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock")
+# The tapset's values, in output order.
+VALUE_ORDER = ("name", "size", "success", "protocol", "family", "state", "flags", "type",
+               "requester", "err")
+_XFER_ENTRY = ("name", "size", "protocol", "family", "state", "flags", "type")
+_XFER_RETURN = ("name", "size", "success", "protocol", "family", "state", "flags", "type")
+PROBE_VALUES = {
+    "socket.create": ("name", "protocol", "family", "type", "requester"),
+    "socket.create.return": ("name", "success", "protocol", "family", "type", "requester", "err"),
+    "socket.close": ("name", "protocol", "family", "state", "flags", "type"),
+    "socket.close.return": ("name",),
+    "socket.send": _XFER_RETURN,
+    "socket.receive": _XFER_RETURN,
+}
+for _p in ("sendmsg", "recvmsg", "aio_write", "aio_read", "writev", "readv", "write_iter",
+           "read_iter"):
+    PROBE_VALUES[f"socket.{_p}"] = _XFER_ENTRY
+    PROBE_VALUES[f"socket.{_p}.return"] = _XFER_RETURN
+
+# Fan-out of one send or receive: (probe, "req" = entry size, "ret" = result).
+FANOUT = {
+    "sendmsg": (("socket.sendmsg", "req"), ("socket.sendmsg.return", "ret"),
+                ("socket.send", "ret")),
+    "aio_write": (("socket.aio_write", "req"), ("socket.write_iter", "req"),
+                  ("socket.write_iter.return", "ret"), ("socket.aio_write.return", "ret"),
+                  ("socket.send", "ret")),
+    "writev": (("socket.writev", "req"), ("socket.write_iter", "req"),
+               ("socket.write_iter.return", "ret"), ("socket.writev.return", "ret"),
+               ("socket.send", "ret")),
+    "recvmsg": (("socket.recvmsg", "req"), ("socket.recvmsg.return", "ret"),
+                ("socket.receive", "ret")),
+    "aio_read": (("socket.aio_read", "req"), ("socket.read_iter", "req"),
+                 ("socket.read_iter.return", "ret"), ("socket.aio_read.return", "ret"),
+                 ("socket.receive", "ret")),
+    "readv": (("socket.readv", "req"), ("socket.read_iter", "req"),
+              ("socket.read_iter.return", "ret"), ("socket.readv.return", "ret"),
+              ("socket.receive", "ret")),
+}
+XFER_PATH = {"send": "sendmsg", "sendto": "sendmsg", "sendmsg": "sendmsg", "write": "aio_write",
+             "writev": "writev", "recv": "recvmsg", "recvfrom": "recvmsg", "recvmsg": "recvmsg",
+             "read": "aio_read", "readv": "readv"}
+MMSG_PATH = {"sendmmsg": "sendmsg", "recvmmsg": "recvmsg"}
+URING_PATH = {"uring_send": "sendmsg", "uring_recv": "recvmsg"}
+# Socket syscalls that fire no probe.
+SILENT_OPS = {"bind", "listen", "connect", "accept", "getsockname", "ioctl", "fork", "sockinfo"}
+STATE_UNCONNECTED = 1
+FLAGS = object()  # expected "flags": checked separately (a non-negative integer per operation)
+
+
+class DerivationError(Exception):
+    """The ground truth is inconsistent or has an op no rule covers."""
+
+
+class Sock:
+    """One kernel socket, as the workload knows it."""
+    _ids = itertools.count(1)
+
+    def __init__(self, how):
+        self.id = next(self._ids)
+        self.how = how  # for messages
+        self.family = self.type = self.protocol = self.state = None
+
+    def __repr__(self):
+        return f"socket #{self.id} ({self.how})"
+
+    def vals(self, rec):
+        if None in (self.family, self.type, self.protocol, self.state):
+            raise DerivationError(f"{rec_str(rec)}: no sockinfo record for {self!r}")
+        return {"protocol": self.protocol, "family": self.family, "state": self.state,
+                "flags": FLAGS, "type": self.type}
+
+
+class Exp:
+    """One expected event."""
+    __slots__ = ("probe", "fd", "values", "sock", "group", "rec")
+
+    def __init__(self, probe, fd, values, sock, group, rec):
+        self.probe, self.fd, self.sock, self.group, self.rec = probe, fd, sock, group, rec
+        self.values = {"name": probe, **values}
+        if set(self.values) != set(PROBE_VALUES[probe]):
+            raise AssertionError(f"run.py bug: {probe} values {sorted(self.values)}")
+
+
+def rec_str(rec):
+    return json.dumps(rec, separators=(",", ":"))
+
+
+def derive(records):
+    """Ground-truth records -> {tid: [Exp]}, the events socktap must report."""
+    tables = {}  # pid -> {fd: Sock}
+    cloexec = collections.defaultdict(set)  # pid -> close-on-exec socket fds
+    expected = collections.defaultdict(list)
+    groups = itertools.count()
+
+    def add(rec, probe, fd, sock, values, group):
+        expected[rec["tid"]].append(Exp(probe, fd, values, sock, group, rec))
+
+    def table(rec):
+        return tables.setdefault(rec["pid"], {})
+
+    def sock_at(rec, fd):
+        try:
+            return table(rec)[fd]
+        except KeyError:
+            raise DerivationError(f"{rec_str(rec)}: fd {fd} is not a socket here") from None
+
+    def holders(sock):
+        return sum(1 for t in tables.values() for s in t.values() if s is sock)
+
+    def xfer(rec, path, fd, sock, req, ret, uring=False):
+        g = next(groups)
+        for probe, kind in FANOUT[path]:
+            v = sock.vals(rec)
+            if kind == "req":
+                v["size"] = None if uring else req  # io_uring: no visible entry
+            else:
+                v["size"] = ret
+                v["success"] = 1 if ret >= 0 else 0
+            add(rec, probe, None if uring else fd, sock, v, g)
+
+    def create(rec, fd, sock, ok, err):
+        g = next(groups)
+        v = {"protocol": rec["protocol"], "family": rec["family"], "type": rec["type"],
+             "requester": 0}
+        add(rec, "socket.create", fd, sock, v, g)
+        add(rec, "socket.create.return", fd, sock, {**v, "success": ok, "err": err}, g)
+
+    def close(rec, fd, vals, sock):
+        g = next(groups)
+        add(rec, "socket.close", fd, sock, vals, g)
+        add(rec, "socket.close.return", fd, sock, {}, g)
+
+    def dropped(rec, how):
+        """A socket the kernel created, then released before it had an fd."""
+        s = Sock(how)
+        # Its protocol is known only when it was asked for: the rule the brief gives
+        # for socketpair(AF_INET) ("those closes have protocol null"), applied alike.
+        vals = {"protocol": rec["protocol"] or None, "family": rec["family"],
+                "state": STATE_UNCONNECTED, "flags": FLAGS, "type": rec["type"]}
+        return s, vals
+
+    def release_all(rec, fds, claimed, what):
+        """Sockets released by one exit/exec/close_range/dup2: model vs. claim."""
+        t = table(rec)
+        gone = {fd: t.pop(fd) for fd in sorted(fds) if fd in t}
+        model, seen = [], set()
+        for fd, s in gone.items():
+            # a socket with several fds in the range is released once, at the lowest
+            if s not in seen and holders(s) == 0:
+                model.append(fd)
+            seen.add(s)
+        if sorted(claimed) != model:
+            raise DerivationError(f"{rec_str(rec)}: {what} releases fds {model}, the record "
+                                  f"says {sorted(claimed)}")
+        # the kernel walks the fd table upwards
+        for fd in model:
+            close(rec, fd, gone[fd].vals(rec), gone[fd])
+
+    skip = None
+    for rec in records:
+        op, fd = rec["op"], rec["fd"]
+        t = table(rec)
+        if op == "socket":
+            ret = rec["ret"]
+            if ret >= 0:
+                s = Sock(f"socket() = {ret} in pid {rec['pid']}")
+                t[ret] = s
+                if rec.get("cloexec"):
+                    cloexec[rec["pid"]].add(ret)
+                else:
+                    cloexec[rec["pid"]].discard(ret)
+                create(rec, ret, s, 1, 0)
+            elif ret == -errno.EMFILE:
+                # created by __sys_socket(), released for want of an fd
+                s, vals = dropped(rec, "socket() dropped at EMFILE")
+                create(rec, None, s, 1, 0)
+                close(rec, None, vals, s)
+            else:
+                create(rec, None, None, 0, ret)  # nothing was created
+        elif op == "socketpair":
+            ret = rec["ret"]
+            if ret == 0:
+                for nfd in rec["fds"]:
+                    s = Sock(f"socketpair() fd {nfd} in pid {rec['pid']}")
+                    t[nfd] = s
+                    cloexec[rec["pid"]].discard(nfd)
+                    create(rec, nfd, s, 1, 0)
+            elif ret == -errno.EOPNOTSUPP:
+                # both created; the family has no socketpair op; sock2 released, then sock1
+                s1, vals = dropped(rec, "socketpair() sock1, EOPNOTSUPP")
+                s2, _ = dropped(rec, "socketpair() sock2, EOPNOTSUPP")
+                create(rec, None, s1, 1, 0)
+                create(rec, None, s2, 1, 0)
+                close(rec, None, vals, s2)
+                close(rec, None, vals, s1)
+            else:
+                raise DerivationError(f"{rec_str(rec)}: no rule for this socketpair failure")
+        elif op == "sockinfo":
+            s = sock_at(rec, fd)
+            s.family, s.type, s.protocol, s.state = (rec["family"], rec["type"], rec["protocol"],
+                                                     rec["state"])
+        elif op == "accept":
+            if rec["ret"] >= 0:  # no socket.create for accepted sockets
+                t[rec["ret"]] = Sock(f"accept() = {rec['ret']} in pid {rec['pid']}")
+                cloexec[rec["pid"]].discard(rec["ret"])
+        elif op in XFER_PATH:
+            xfer(rec, XFER_PATH[op], fd, sock_at(rec, fd), rec["req"], rec["ret"])
+        elif op in MMSG_PATH:
+            s = sock_at(rec, fd)
+            for m in rec["msgs"]:
+                xfer(rec, MMSG_PATH[op], fd, s, m["req"], m["ret"])
+        elif op in URING_PATH:
+            xfer(rec, URING_PATH[op], fd, sock_at(rec, fd), None, rec["ret"], uring=True)
+        elif op == "close":
+            if rec["ret"] != 0:
+                continue
+            s = sock_at(rec, fd)
+            del t[fd]
+            cloexec[rec["pid"]].discard(fd)
+            if rec["releases"] != (holders(s) == 0):
+                raise DerivationError(f"{rec_str(rec)}: {s!r} has {holders(s)} other fds")
+            if rec["releases"]:
+                close(rec, fd, s.vals(rec), s)
+        elif op == "dup":
+            if rec["ret"] >= 0:
+                t[rec["ret"]] = sock_at(rec, fd)
+                cloexec[rec["pid"]].discard(rec["ret"])
+        elif op == "dup2":
+            if rec["ret"] >= 0:
+                release_all(rec, [fd], rec["released"], "dup2")
+                if rec["oldfd"] in t:
+                    t[fd] = t[rec["oldfd"]]
+                cloexec[rec["pid"]].discard(fd)
+        elif op == "close_range":
+            if rec["ret"] == 0:
+                fds = [f for f in sorted(t) if fd <= f <= rec["hi"]]
+                release_all(rec, fds, rec["released"], "close_range")
+        elif op == "exec":
+            release_all(rec, sorted(cloexec.pop(rec["pid"], set())), rec["released"], "exec")
+        elif op == "exit":
+            release_all(rec, sorted(t), rec["released"], "exit")
+            del tables[rec["pid"]]
+        elif op == "forked":
+            tables[rec["pid"]] = dict(tables.get(rec["ppid"], {}))
+            cloexec[rec["pid"]] = set(cloexec[rec["ppid"]])
+        elif op == "skip":
+            skip = rec["reason"]
+        elif op in SILENT_OPS:
+            pass
+        else:
+            raise DerivationError(f"{rec_str(rec)}: no rule for op '{op}'")
+    return expected, skip
+
+
+# ---- comparison ----
+
+def render_exp(e):
+    parts = [e.probe, "fd=" + ("-" if e.fd is None else str(e.fd))]
+    for k in VALUE_ORDER[1:]:
+        if k in e.values:
+            parts.append("flags=*" if k == "flags" else f"{k}={json.dumps(e.values[k])}")
+    return " ".join(parts)
+
+
+def render_act(ev):
+    parts = [str(ev.get("probe")), "fd=" + (json.dumps(ev["fd"]) if "fd" in ev else "-")]
+    if ev.get("name") != ev.get("probe"):
+        parts.append(f"name={json.dumps(ev.get('name', '<absent>'))}")
+    for k in VALUE_ORDER[1:]:
+        if k in ev:
+            parts.append("flags=*" if k == "flags" else f"{k}={json.dumps(ev[k])}")
+    return " ".join(parts)
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def compare(expected, events, comm, t0, t1, limit=12):
+    """Per-thread exact comparison; returns a list of problem lines."""
+    problems = []
+    by_tid = collections.defaultdict(list)
+    for ev in events:
+        by_tid[ev.get("tid")].append(ev)
+
+    def problem(msg):
+        if len(problems) < limit:
+            problems.append(msg)
+        elif len(problems) == limit:
+            problems.append("... (more problems not shown)")
+
+    # keys and types, on every event; one report per kind of fault
+    known = set(COMMON_KEYS) | {"fd"} | set(VALUE_ORDER)
+    faults = collections.OrderedDict()
+    for i, ev in enumerate(events):
+        missing = [k for k in COMMON_KEYS if k not in ev]
+        extra = [k for k in ev if k not in known]
+        if missing or extra:
+            faults.setdefault(f"missing keys {missing}, unknown keys {extra}", []).append((i, ev))
+        for k in ("ts", "pid", "tid", "uid", "cpu", "sock", "fd"):
+            if k == "sock" and ev.get(k) is None:
+                continue  # null: no cookie (judged per socket below)
+            if k in ev and not (is_int(ev[k]) and ev[k] > (0 if k == "sock" else -1)):
+                faults.setdefault(f"{k} is {json.dumps(ev[k])}, not a non-negative integer",
+                                  []).append((i, ev))
+    for fault, evs in faults.items():
+        problem(f"{fault} on {len(evs)} events; first (event {evs[0][0] + 1}): "
+                f"{json.dumps(evs[0][1])}")
+
+    matched = []
+    for tid in sorted(set(expected) | set(by_tid), key=lambda x: (x is None, x or 0)):
+        exp, act = expected.get(tid, []), by_tid.get(tid, [])
+        el, al = [render_exp(e) for e in exp], [render_act(a) for a in act]
+        if el != al:
+            diff = list(difflib.unified_diff(el, al, f"expected (tid {tid})",
+                                             f"socktap (tid {tid})", n=3, lineterm=""))
+            first = next(i for i in range(max(len(el), len(al)) + 1)
+                         if i >= len(el) or i >= len(al) or el[i] != al[i])
+            msg = [f"tid {tid}: {len(exp)} events expected, {len(act)} reported; first "
+                   f"difference at event {first + 1} of this thread:"]
+            msg += ["    " + d for d in diff[:40]]
+            if len(diff) > 40:
+                msg.append(f"    ... ({len(diff) - 40} more diff lines)")
+            if first < len(exp):
+                msg.append(f"  expected event {first + 1} comes from {rec_str(exp[first].rec)}")
+            if first < len(act):
+                msg.append(f"  socktap event {first + 1}: {json.dumps(act[first])}")
+            problem("\n".join(msg))
+            continue
+        matched += list(zip(exp, act))
+        # ts: realtime ns, non-decreasing within the thread
+        last = None
+        for i, a in enumerate(act):
+            ts = a.get("ts")
+            if not is_int(ts):
+                continue
+            if not (t0 - 10**10 <= ts <= t1 + 10**10):
+                problem(f"tid {tid} event {i + 1}: ts {ts} is not within the run "
+                        f"({t0}..{t1} ns since the epoch): {render_act(a)}")
+            if last is not None and ts < last:
+                problem(f"tid {tid} event {i + 1}: ts goes back {last - ts} ns: {render_act(a)} "
+                        f"(from {rec_str(exp[i].rec)})")
+            last = ts
+
+    # identity: pid/uid/comm; flags per operation; sock per socket
+    group_flags = {}
+    cookie_of, sock_of_cookie = {}, {}
+    for e, a in matched:
+        where = f"{render_act(a)} (from {rec_str(e.rec)})"
+        if a.get("pid") != e.rec["pid"] or a.get("uid") != e.rec["uid"]:
+            problem(f"pid/uid {a.get('pid')}/{a.get('uid')}, expected "
+                    f"{e.rec['pid']}/{e.rec['uid']}: {where}")
+        if a.get("comm") != comm:
+            problem(f"comm {a.get('comm')!r}, expected {comm!r}: {where}")
+        if "flags" in e.values:
+            f = a.get("flags")
+            if not (is_int(f) and f >= 0):
+                problem(f"flags {f!r} is not a non-negative integer: {where}")
+            elif group_flags.setdefault(e.group, f) != f:
+                problem(f"flags {f} differs from {group_flags[e.group]} on an earlier event of "
+                        f"the same operation: {where}")
+        sk = a.get("sock")
+        if e.sock is None:
+            if sk is not None:
+                problem(f"sock {sk}, expected null (no socket was created): {where}")
+            continue
+        if sk is None:
+            problem(f"sock null on an event of {e.sock!r}: its cookie must be known: {where}")
+            continue
+        if not is_int(sk):
+            continue  # reported above
+        if cookie_of.setdefault(e.sock, sk) != sk:
+            problem(f"sock {sk} on an event of {e.sock!r}, which earlier events gave sock "
+                    f"{cookie_of[e.sock]}: {where}")
+        elif sock_of_cookie.setdefault(sk, e.sock) is not e.sock:
+            problem(f"sock {sk} on an event of {e.sock!r}, but it is also "
+                    f"{sock_of_cookie[sk]!r}'s: {where}")
+    return problems
+
+
+# ---- running socktap ----
+
+SUMMARY_RE = re.compile(r"(\d+) events delivered, (\d+) events lost")
+
+
+def run_trace(fmt, command, out, timeout=120):
+    t0 = time.time_ns()
+    p = subprocess.run([SOCKTAP, "trace", "-F", fmt, "-o", out, "-c", command],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    t1 = time.time_ns()
+    p.stdout = p.stdout.decode("utf-8", "replace")
+    p.stderr = p.stderr.decode("utf-8", "replace")
+    return p, t0, t1
+
+
+def check_run(p, nlines, problems):
+    """Exit status, the "0 events lost" summary, and that it counts what was written."""
+    tail = p.stderr.strip()[-2000:]
+    if p.returncode != 0:
+        problems.append(f"socktap exited {p.returncode} (the command's status); stderr:\n{tail}")
+    m = SUMMARY_RE.search(p.stderr)
+    if not m or "0 events lost" not in p.stderr:
+        problems.append(f"socktap's summary does not say '0 events lost'; stderr:\n{tail}")
+    elif int(m.group(1)) != nlines:
+        problems.append(f"summary says {m.group(1)} events delivered, output has {nlines}")
+
+
+def parse_jsonl(text, what, problems):
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            problems.append(f"{what} line {n} is not JSON ({e}): {line[:200]!r}")
+    return out
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def trace_scenario(name, fmt, tmpdir):
+    """Run one scenario under socktap. Returns (proc, records, output text, t0, t1, problems)."""
+    problems = []
+    out = os.path.join(tmpdir, f"{name}.{fmt}")
+    p, t0, t1 = run_trace(fmt, f"{shlex.quote(WORKLOAD)} {name}", out)
+    records = parse_jsonl(p.stdout, "workload ground truth", problems)
+    return p, records, read_text(out), t0, t1, problems
+
+
+def scenario_test(name, tmpdir):
+    p, records, text, t0, t1, problems = trace_scenario(name, "json", tmpdir)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    try:
+        expected, skip = derive(records)
+    except DerivationError as e:
+        return [f"ground truth: {e}"] + problems, None
+    if skip:
+        return problems, skip
+    if not records:
+        problems.append("the workload printed no ground truth")
+    problems += compare(expected, events, COMM, t0, t1)
+    return problems, None
+
+
+CSV_HEADER = ["probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock", "fd", "name", "size",
+              "success", "protocol", "family", "state", "flags", "type", "requester", "err"]
+TEXT_RE = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} .*\[(\d+)/(\d+)\] (socket\.\S+)")
+
+
+def formats_test(name, tmpdir):
+    """CSV and text carry the same events as JSON: count, and probe names per thread."""
+    problems, counts = [], {}
+    for fmt in ("json", "csv", "text"):
+        p, records, text, _, _, probs = trace_scenario(name, fmt, tmpdir)
+        problems += [f"{fmt}: {x}" for x in probs]
+        try:
+            expected, _ = derive(records)
+        except DerivationError as e:
+            problems.append(f"{fmt}: ground truth: {e}")
+            continue
+        want = {tid: [e.probe for e in evs] for tid, evs in expected.items()}
+        seq = collections.defaultdict(list)
+        lines = text.splitlines()
+        if fmt == "json":
+            rows = parse_jsonl(text, "socktap JSON", problems)
+            for ev in rows:
+                seq[ev.get("tid")].append(ev.get("probe"))
+            n = len(rows)
+        elif fmt == "csv":
+            rows = list(csv.reader(lines))
+            if not rows or rows[0] != CSV_HEADER:
+                problems.append(f"csv: header is {rows[0] if rows else None}, expected "
+                                f"{','.join(CSV_HEADER)}")
+            rows = rows[1:]
+            for i, row in enumerate(rows):
+                if len(row) != len(CSV_HEADER):
+                    problems.append(f"csv: row {i + 2} has {len(row)} fields: {row}")
+                    break
+                seq[int(row[3])].append(row[0])
+            n = len(rows)
+        else:
+            for i, line in enumerate(lines):
+                m = TEXT_RE.match(line)
+                if not m:
+                    problems.append(f"text: line {i + 1} not understood: {line!r}")
+                    break
+                seq[int(m.group(2))].append(m.group(3))
+            n = len(lines)
+        run_problems = []
+        check_run(p, n, run_problems)
+        problems += [f"{fmt}: {x}" for x in run_problems]
+        counts[fmt] = n
+        if dict(seq) != want:
+            problems.append(f"{fmt}: probe names per thread differ from the expected ones "
+                            f"({sum(map(len, seq.values()))} events, "
+                            f"{sum(map(len, want.values()))} expected)")
+    if len(set(counts.values())) > 1:
+        problems.append(f"event counts differ between formats: {counts}")
+    return problems
+
+
+# ---- cross-check against strace ----
+
+STRACE_SOCK_RE = re.compile(r"^(\d+)<(TCP|UDP|UNIX|NETLINK|RAW|PING|PACKET|SCTP|MPTCP|socket)")
+# strace syscall -> (kind, the probe that opens socktap's fan-out for it)
+STRACE_IO = {"sendto": ("send", "socket.sendmsg"), "sendmsg": ("send", "socket.sendmsg"),
+             "write": ("send", "socket.aio_write"), "writev": ("send", "socket.writev"),
+             "recvfrom": ("receive", "socket.recvmsg"), "recvmsg": ("receive", "socket.recvmsg"),
+             "read": ("receive", "socket.aio_read"), "readv": ("receive", "socket.readv")}
+OPENING_PROBES = {"socket.sendmsg", "socket.aio_write", "socket.writev", "socket.recvmsg",
+                  "socket.aio_read", "socket.readv"}
+
+
+def strace_calls(text):
+    """strace -f -o output -> [(tid, syscall, args, result)], unfinished calls joined."""
+    calls, pending = [], {}
+    for raw in text.splitlines():
+        m = re.match(r"^(\d+)\s+(.*)$", raw)
+        if not m:
+            continue
+        tid, rest = int(m.group(1)), m.group(2)
+        if rest.startswith(("---", "+++")):
+            continue
+        if rest.endswith("<unfinished ...>"):
+            pending[tid] = rest[:-len("<unfinished ...>")]
+            continue
+        r = re.match(r"^<\.\.\. (\w+) resumed>(.*)$", rest)
+        if r:
+            rest = pending.pop(tid, r.group(1) + "(") + r.group(2)
+        c = re.match(r"^(\w+)\((.*)\)\s+=\s+(-?\d+)(.*)$", rest)
+        if not c:
+            continue
+        ret = int(c.group(3))
+        if ret == -1:
+            e = re.match(r"^\s+(E[A-Z0-9]+)\b", c.group(4))
+            if e and hasattr(errno, e.group(1)):
+                ret = -getattr(errno, e.group(1))
+        calls.append((tid, c.group(1), c.group(2), ret))
+    return calls
+
+
+def strace_expect(calls):
+    """What socktap must show for them: {tid: [(kind, path, fd, result)]}."""
+    seq = collections.defaultdict(list)
+    unsupported = []
+    for tid, name, args, ret in calls:
+        if name in ("socket", "socketpair"):
+            if ret < 0:
+                seq[tid].append(("create", None, None, ret))
+            elif name == "socket":
+                seq[tid].append(("create", None, ret, 0))
+            else:
+                for fd in re.findall(r"\[(\d+)<[^,]*, (\d+)<", args)[0]:
+                    seq[tid].append(("create", None, int(fd), 0))
+            continue
+        m = STRACE_SOCK_RE.match(args)
+        if not m:
+            continue  # not a socket
+        fd = int(m.group(1))
+        if name in STRACE_IO:
+            kind, path = STRACE_IO[name]
+            seq[tid].append((kind, path, fd, ret))
+        elif name == "close" and ret == 0:
+            seq[tid].append(("close", None, fd, 0))  # curl never duplicates socket fds
+        elif name in ("sendmmsg", "recvmmsg", "preadv", "pwritev", "preadv2", "pwritev2"):
+            unsupported.append(name)
+    return seq, unsupported
+
+
+def socktap_sequence(events, pid):
+    seq = collections.defaultdict(list)
+    path = None
+    for ev in events:
+        if ev.get("pid") != pid:
+            continue
+        probe, tid = ev.get("probe"), ev.get("tid")
+        if probe in OPENING_PROBES and path is None:
+            path = probe
+        elif probe in ("socket.send", "socket.receive"):
+            seq[tid].append((probe[len("socket."):], path, ev.get("fd"), ev.get("size")))
+            path = None
+        elif probe == "socket.create.return":
+            seq[tid].append(("create", None, ev.get("fd"), ev.get("err")))
+        elif probe == "socket.close":
+            seq[tid].append(("close", None, ev.get("fd"), 0))
+    return seq
+
+
+def wait_for_port(proc, timeout=15):
+    deadline = time.monotonic() + timeout
+    buf = ""
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if r:
+            chunk = os.read(proc.stdout.fileno(), 4096).decode("utf-8", "replace")
+            if not chunk:
+                break
+            buf += chunk
+            m = re.search(r"Serving HTTP on \S+ port (\d+)", buf)
+            if m:
+                return int(m.group(1)), buf
+    return None, buf
+
+
+def curl_test(tmpdir):
+    missing = [t for t in ("curl", "strace") if not shutil.which(t)]
+    if missing:
+        return [f"{' and '.join(missing)} not installed (apt-get install -y curl strace)"]
+    problems = []
+    www = os.path.join(tmpdir, "www")
+    os.makedirs(www, exist_ok=True)
+    size = 100 * 1024
+    with open(os.path.join(www, "file"), "wb") as f:
+        f.write(os.urandom(size))
+    srv = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1",
+                            "--directory", www, "0"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        port, banner = wait_for_port(srv)
+        if port is None:
+            return [f"http.server did not start: {banner!r}"]
+        st_out, ev_out = os.path.join(tmpdir, "strace.out"), os.path.join(tmpdir, "curl.json")
+        cmd = (f"strace -f -yy -qq -o {shlex.quote(st_out)} "
+               f"-e trace=%network,read,write,readv,writev,close "
+               f"curl -s -o /dev/null http://127.0.0.1:{port}/file")
+        p, _, _ = run_trace("json", cmd, ev_out)
+    finally:
+        srv.terminate()
+        srv.wait()
+    text = read_text(ev_out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    calls = strace_calls(read_text(st_out))
+    if not calls:
+        return problems + ["strace recorded nothing"]
+    curl_pid = calls[0][0]  # strace -f: its first tracee is the command, curl
+    want, unsupported = strace_expect(calls)
+    if unsupported:
+        problems.append(f"curl used syscalls this check cannot map: {sorted(set(unsupported))}")
+    got = socktap_sequence(events, curl_pid)
+    if not any(k in ("send", "receive") for s in want.values() for k, *_ in s):
+        problems.append("strace shows no socket I/O by curl")
+    for tid in sorted(set(want) | set(got)):
+        w = [f"{k} {p or ''} fd={fd} result={r}" for k, p, fd, r in want.get(tid, [])]
+        g = [f"{k} {p or ''} fd={fd} result={r}" for k, p, fd, r in got.get(tid, [])]
+        if w != g:
+            diff = list(difflib.unified_diff(w, g, f"strace (tid {tid})", f"socktap (tid {tid})",
+                                             n=3, lineterm=""))
+            problems.append("curl's socket syscalls differ:\n" +
+                            "\n".join("    " + d for d in diff[:40]))
+    comms = {ev.get("comm") for ev in events if ev.get("pid") == curl_pid}
+    if comms - {"curl"}:
+        problems.append(f"curl's events have comm {sorted(comms, key=str)}")
+    tcp_in = sum(ev["size"] for ev in events
+                 if ev.get("pid") == curl_pid and ev.get("probe") == "socket.receive"
+                 and ev.get("family") == 2 and ev.get("type") == 1 and is_int(ev.get("size"))
+                 and ev["size"] > 0)
+    if not size < tcp_in <= size + 4096:
+        problems.append(f"curl received {tcp_in} bytes over TCP per socket.receive; expected the "
+                        f"{size}-byte file plus HTTP headers (at most 4 KiB)")
+    return problems
+
+
+# ---- main ----
+
+def main():
+    global SOCKTAP, WORKLOAD, COMM
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--socktap", default="build/socktap")
+    ap.add_argument("--workload", default="build/tests/workload")
+    ap.add_argument("-k", metavar="PATTERN", help="run the subtests whose name contains PATTERN "
+                    "(or matches it as a glob)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        if os.environ.get("SOCKTAP_ALLOW_SKIP") == "1":
+            print("SKIP: needs root")
+            return 0
+        print("integration tests need root (set SOCKTAP_ALLOW_SKIP=1 to skip instead)",
+              file=sys.stderr)
+        return 1
+    SOCKTAP, WORKLOAD = os.path.abspath(args.socktap), os.path.abspath(args.workload)
+    for path in (SOCKTAP, WORKLOAD):
+        if not os.access(path, os.X_OK):
+            print(f"not executable: {path}", file=sys.stderr)
+            return 1
+    # the kernel names a task after the file it executed, 15 bytes at most
+    COMM = os.path.basename(os.path.realpath(WORKLOAD))[:15]
+
+    tests = [(s, lambda d, s=s: scenario_test(s, d)) for s in SCENARIOS]
+    tests.append((f"formats: csv and text match json ({FORMATS_SCENARIO})",
+                  lambda d: (formats_test(FORMATS_SCENARIO, d), None)))
+    tests.append(("cross-check: curl under strace", lambda d: (curl_test(d), None)))
+    if args.k:
+        tests = [(n, f) for n, f in tests if args.k in n or fnmatch.fnmatch(n, args.k)]
+    print(f"1..{len(tests)}")
+    passed = failed = skipped = 0
+    for name, fn in tests:
+        with tempfile.TemporaryDirectory(prefix="socktap-it-") as d:
+            try:
+                problems, skip = fn(d)
+            except subprocess.TimeoutExpired as e:
+                problems, skip = [f"timed out: {e}"], None
+        if problems:
+            failed += 1
+            print(f"not ok - {name}")
+            for p in problems:
+                for line in p.splitlines():
+                    print(f"  # {line}")
+        elif skip:
+            skipped += 1
+            print(f"ok - {name} # SKIP {skip}")
+        else:
+            passed += 1
+            print(f"ok - {name}")
+        sys.stdout.flush()
+    print(f"# {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
