@@ -35,7 +35,8 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-cli check-integration install format format-check docs demo
+.PHONY: all clean check check-unit check-cli check-integration install format format-check docs demo \
+	bench bench-smoke
 all: $(B)/socktap $(B)/libsocktap.a $(B)/libsocktap.so
 
 $(B)/vmlinux.h:
@@ -89,6 +90,18 @@ check-integration: all $(TEST_PROGS)
 	$(PYTHON) tests/integration/run.py --socktap $(B)/socktap --workload $(B)/tests/workload
 
 check: check-unit check-cli check-integration
+
+$(B)/bench/workload: bench/workload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -lpthread
+
+# Performance claims live here, never in a timed test: docs/benchmarks.md.
+bench: all $(B)/bench/workload
+	$(PYTHON) bench/run.py --out docs/benchmarks.md --note bench/analysis.md
+
+# Seconds: checks that every benchmark configuration still runs, judges no speed.
+bench-smoke: all $(B)/bench/workload
+	$(PYTHON) bench/run.py --smoke
 
 $(B)/demo: examples/demo.c
 	@mkdir -p $(@D)

@@ -210,7 +210,10 @@ struct socktap_opts {
 	size_t target_cnt;
 	char *const *command;
 	bool follow_children;
-	/* Ring buffer bytes (power of two, >= page size); 0 = 8 MiB. */
+	/*
+	 * Ring buffer bytes (power of two, >= page size); 0 = 4 MiB. It is
+	 * mapped twice into the process, so it counts twice in RSS.
+	 */
 	size_t ringbuf_size;
 	/* Longest a delivered event waits in the ring, ms; 0 = 50. */
 	unsigned int max_latency_ms;

@@ -104,7 +104,7 @@ __u64 read_iter_lo = 0, read_iter_hi = 0;
 /* ---- maps ---- */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by libsocktap before load */
+	__uint(max_entries, 4 << 20); /* resized by libsocktap before load */
 } events SEC(".maps");
 
 struct {
@@ -356,7 +356,7 @@ static __always_inline void read_sockvals(struct socket *sock, struct sockvals *
 	FD_CASE(k + 1)                                                                             \
 	FD_CASE(k + 2) FD_CASE(k + 3) FD_CASE(k + 4) FD_CASE(k + 5) FD_CASE(k + 6) FD_CASE(k + 7)
 
-static __noinline __u64 cookie_by_fd(__s64 fd)
+__noinline __u64 cookie_by_fd(__s64 fd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct files_struct *files = t->files;
@@ -424,9 +424,9 @@ static long iov_sum_cb(__u64 i, void *data)
 }
 
 /* Bytes an iovec array asks for, capped as import_iovec() caps them. */
-static __always_inline __s64 iov_sum(const struct iovec *iov, __u64 cnt)
+__noinline __s64 iov_sum(__u64 iov_addr, __u64 cnt)
 {
-	struct iov_ctx c = {.iov = iov};
+	struct iov_ctx c = {.iov = (const struct iovec *)iov_addr};
 	if (cnt > UIO_MAXIOV)
 		return -1;
 	bpf_loop(cnt, iov_sum_cb, &c, 0);
@@ -435,12 +435,13 @@ static __always_inline __s64 iov_sum(const struct iovec *iov, __u64 cnt)
 	return c.total > MAX_RW_COUNT ? MAX_RW_COUNT : c.total;
 }
 
-static __always_inline __s64 msghdr_size(const struct user_msghdr *m)
+__noinline __s64 msghdr_size(__u64 m_addr)
 {
+	const struct user_msghdr *m = (const struct user_msghdr *)m_addr;
 	struct user_msghdr h;
 	if (bpf_probe_read_user(&h, sizeof(h), m))
 		return -1;
-	return iov_sum(h.msg_iov, h.msg_iovlen);
+	return iov_sum((__u64)h.msg_iov, h.msg_iovlen);
 }
 
 static __always_inline __s64 cap_rw(__u64 n)
@@ -449,21 +450,34 @@ static __always_inline __s64 cap_rw(__u64 n)
 }
 
 /* Is addr a return address inside [lo, hi)? Scans the kernel stack. */
+struct stack_ctx {
+	__u64 st[24];
+	long n;
+	int path;
+};
+
+static long stack_path_cb(__u64 i, void *data)
+{
+	struct stack_ctx *c = data;
+	if (i >= 24 || (long)i * 8 >= c->n)
+		return 1;
+	__u64 a = c->st[i];
+	if (a >= write_iter_lo && a < write_iter_hi)
+		c->path = ST_OP_AIO_WRITE;
+	else if (a >= read_iter_lo && a < read_iter_hi)
+		c->path = ST_OP_AIO_READ;
+	return c->path >= 0;
+}
+
+/* Does the kernel stack pass through sock_write_iter / sock_read_iter? (bpf_loop: verified once) */
 static __always_inline int stack_path(void *ctx)
 {
-	__u64 st[24];
-	long n = bpf_get_stack(ctx, st, sizeof(st), 0);
-	if (n <= 0)
+	struct stack_ctx c = {.path = -1};
+	c.n = bpf_get_stack(ctx, c.st, sizeof(c.st), 0);
+	if (c.n <= 0)
 		return -1;
-	for (int i = 0; i < 24; i++) {
-		if (i * 8 >= n)
-			break;
-		if (st[i] >= write_iter_lo && st[i] < write_iter_hi)
-			return ST_OP_AIO_WRITE;
-		if (st[i] >= read_iter_lo && st[i] < read_iter_hi)
-			return ST_OP_AIO_READ;
-	}
-	return -1;
+	bpf_loop(24, stack_path_cb, &c, 0);
+	return c.path;
 }
 
 static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send)
@@ -578,20 +592,20 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 			break;
 		case NR_sendmsg:
 		case NR_recvmsg:
-			size_req = msghdr_size((void *)regs->si);
+			size_req = msghdr_size(regs->si);
 			break;
 		case NR_writev:
 		case NR_readv:
 		case NR_pwritev2:
 		case NR_preadv2:
-			size_req = iov_sum((void *)regs->si, regs->dx);
+			size_req = iov_sum(regs->si, regs->dx);
 			break;
 		case NR_sendmmsg:
 		case NR_recvmmsg:
 			if (rflags & ST_RF_ENTRY) {
 				struct mmsghdr *vec = (void *)regs->si;
 				if (idx < UIO_MAXIOV)
-					size_req = msghdr_size(&vec[idx].msg_hdr);
+					size_req = msghdr_size((__u64)&vec[idx].msg_hdr);
 			}
 			break;
 		}
@@ -641,14 +655,17 @@ int BPF_PROG(st_recv, struct sock *sk, int ret, int flags)
 
 /* ---- creation and release ---- */
 
-static __always_inline void emit_close(struct sockvals *v, __u8 why, __u64 pid_tgid, __u64 ts_enter,
-				       __u64 ts)
+/* A global function: verified once per program, not at each of its call sites. */
+__noinline int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u64 ts)
 {
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!v)
+		return 0;
 	if (!sock_selected(v->family, v->type, v->protocol))
-		return;
+		return 0;
 	struct st_rec *r = rec_reserve(fanout_close);
 	if (!r)
-		return;
+		return 0;
 	rec_fill_task(r, pid_tgid, ts);
 	r->kind = ST_REC_CLOSE;
 	r->op = why;
@@ -667,6 +684,7 @@ static __always_inline void emit_close(struct sockvals *v, __u8 why, __u64 pid_t
 	r->protocol = v->protocol;
 	r->state = v->state;
 	rec_submit(r);
+	return 0;
 }
 
 /*
@@ -746,7 +764,7 @@ static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
 		return;
 	}
 	sockvals_cookie(&v, fd);
-	emit_close(&v, c->why, c->pid_tgid, c->ts, c->ts);
+	emit_close(&v, c->why, c->ts, c->ts);
 }
 
 static long scan_bit_cb(__u64 b, void *data)
@@ -780,20 +798,25 @@ static long scan_word_cb(__u64 w, void *data)
 	return 0;
 }
 
-static __always_inline void scan_fds(struct task_struct *t, __u64 lo, __u64 hi, __u8 why,
-				     __u8 action, bool cloexec_only, __u64 pid_tgid, __u64 ts)
+#define SCAN_MODE(why, action, cloexec_only) ((why) | (action) << 8 | (cloexec_only) << 16)
+/* A global function (at most five scalar arguments): verified once, not per call site. */
+__noinline int scan_fds(__u64 lo, __u64 hi, __u32 mode, __u64 ts)
 {
+	__u8 why = mode & 0xff, action = (mode >> 8) & 0xff;
+	bool cloexec_only = (mode >> 16) & 1;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct files_struct *files = BPF_CORE_READ(t, files);
 	if (!files)
-		return;
+		return 0;
 	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
 	__u64 max = BPF_CORE_READ(fdt, max_fds);
 	if (max == 0)
-		return;
+		return 0;
 	if (hi >= max)
 		hi = max - 1;
 	if (lo > hi)
-		return;
+		return 0;
 	struct scan_ctx c = {
 	    .fds = BPF_CORE_READ(fdt, fd),
 	    .open_fds = BPF_CORE_READ(fdt, open_fds),
@@ -811,6 +834,7 @@ static __always_inline void scan_fds(struct task_struct *t, __u64 lo, __u64 hi, 
 	bpf_loop(words, scan_word_cb, &c, 0);
 	c.pass = 2;
 	bpf_loop(words, scan_word_cb, &c, 0);
+	return 0;
 }
 
 static __always_inline bool files_private(struct task_struct *t)
@@ -939,7 +963,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		read_sockvals(sock, &v);
 		v.fd = a1;
 		sockvals_cookie(&v, a1);
-		emit_close(&v, ST_CLOSE_DUP, pid_tgid, now, now);
+		emit_close(&v, ST_CLOSE_DUP, now, now);
 		return 0;
 	}
 	case NR_close_range: {
@@ -950,7 +974,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		/* with UNSHARE, a shared table is copied first: its files keep a reference */
 		if ((flags & CLOSE_RANGE_UNSHARE) && !files_private(t))
 			return 0;
-		scan_fds(t, lo, hi, ST_CLOSE_CLOSE_RANGE, SCAN_EMIT, false, pid_tgid, now);
+		scan_fds(lo, hi, SCAN_MODE(ST_CLOSE_CLOSE_RANGE, SCAN_EMIT, 0), now);
 		return 0;
 	}
 	case NR_execve:
@@ -968,7 +992,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		if (!p)
 			return 0;
 		p->n = 0;
-		scan_fds(t, 0, ~0ULL >> 1, ST_CLOSE_EXEC, SCAN_EXEC, true, pid_tgid, now);
+		scan_fds(0, ~0ULL >> 1, SCAN_MODE(ST_CLOSE_EXEC, SCAN_EXEC, 1), now);
 		return 0;
 	}
 	}
@@ -1020,7 +1044,7 @@ static __always_inline void emit_dropped(struct inflight *inf, __u64 pid_tgid, _
 	    .fd = -1,
 	    .known = inf->a2 ? ST_RF_SOCK_VALS : 0,
 	};
-	emit_close(&v, ST_CLOSE_CREATE_FAIL, pid_tgid, now, now);
+	emit_close(&v, ST_CLOSE_CREATE_FAIL, now, now);
 }
 
 SEC("tp_btf/sys_exit")
@@ -1063,7 +1087,7 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		for (__u32 i = 0; i < EXEC_PENDING_MAX; i++) {
 			if (i >= n)
 				break;
-			emit_close(&p->s[i], ST_CLOSE_EXEC, pid_tgid, now, now);
+			emit_close(&p->s[i], ST_CLOSE_EXEC, now, now);
 		}
 		return 0;
 	}
@@ -1084,38 +1108,50 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 
-	switch (id) {
-	case NR_socket:
-		if (ret == -EMFILE) {
-			/* created, then dropped for want of an fd */
-			emit_create(inf, pid_tgid, now, 0, 1, -1, -1, c0, 0);
-			emit_dropped(inf, pid_tgid, now, c0);
+	if (id == NR_socket || id == NR_socketpair) {
+		/*
+		 * What __sock_create() did, from the result: one plan, one emit
+		 * sequence (each inlined emit costs verification time).
+		 */
+		__s32 cret = ret < 0 ? ret : 0, fd = -1, fd2 = -1;
+		__u8 count = 1, dropped = 0;
+		if (id == NR_socket) {
+			if (ret == -EMFILE) {
+				cret = 0; /* created, then dropped for want of an fd */
+				dropped = 1;
+			} else if (ret >= 0) {
+				fd = ret;
+			}
 		} else {
-			emit_create(inf, pid_tgid, now, ret < 0 ? ret : 0, 1, ret < 0 ? -1 : ret,
-				    -1, c0, 0);
+			/* fds are reserved and written back before the sockets exist */
+			if (ret == -EMFILE || ret == -EFAULT)
+				return 0;
+			if (ret == 0) {
+				int sv[2] = {-1, -1};
+				bpf_probe_read_user(sv, sizeof(sv), (void *)inf->a3);
+				fd = sv[0];
+				fd2 = sv[1];
+				count = 2;
+			} else if (ret == -EOPNOTSUPP) {
+				/* both made, then released: the family has no socketpair */
+				cret = 0;
+				count = 2;
+				dropped = 2;
+			}
 		}
-		return 0;
-	case NR_socketpair: {
-		/* fds are reserved and written back before the sockets exist */
-		if (ret == -EMFILE || ret == -EFAULT)
-			return 0;
-		if (ret == 0) {
-			int sv[2] = {-1, -1};
-			bpf_probe_read_user(sv, sizeof(sv), (void *)inf->a3);
-			emit_create(inf, pid_tgid, now, 0, 2, sv[0], sv[1], c0, c1);
-		} else if (ret == -EOPNOTSUPP) {
-			/* both made, then released, second first: the family has no socketpair */
-			emit_create(inf, pid_tgid, now, 0, 2, -1, -1, c0, c1);
+		emit_create(inf, pid_tgid, now, cret, count, fd, fd2, c0, c1);
+		/* released second first, as __sys_socketpair() does */
+		if (dropped == 2)
 			emit_dropped(inf, pid_tgid, now, c1);
+		if (dropped)
 			emit_dropped(inf, pid_tgid, now, c0);
-		} else {
-			emit_create(inf, pid_tgid, now, ret, 1, -1, -1, c0, 0);
-		}
 		return 0;
 	}
+
+	switch (id) {
 	case NR_close:
 		if (inf->has_close && ret == 0)
-			emit_close(&inf->close, ST_CLOSE_CLOSE, pid_tgid, inf->ts, now);
+			emit_close(&inf->close, ST_CLOSE_CLOSE, inf->ts, now);
 		return 0;
 	}
 	return 0;
@@ -1135,8 +1171,7 @@ int BPF_PROG(st_exit, struct task_struct *p)
 	if (t->flags & ST_PF_KTHREAD)
 		return 0;
 	if (selected && files_private(t))
-		scan_fds(t, 0, ~0ULL >> 1, ST_CLOSE_EXIT, SCAN_EMIT, false, pid_tgid,
-			 bpf_ktime_get_ns());
+		scan_fds(0, ~0ULL >> 1, SCAN_MODE(ST_CLOSE_EXIT, SCAN_EMIT, 0), bpf_ktime_get_ns());
 	return 0;
 }
 

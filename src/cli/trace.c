@@ -121,7 +121,7 @@ static void trace_usage(FILE *f)
 		"  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
 		"  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
 		"  -d, --duration SEC  stop after SEC seconds\n"
-		"      --ringbuf-size BYTES  kernel ring buffer (power of two, default 8 MiB)\n");
+		"      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 MiB)\n");
 }
 
 int cmd_trace(int argc, char **argv)

@@ -252,18 +252,59 @@ int socktap_probe_suggest(const char *word, const char **out, int n)
 	return found;
 }
 
+/*
+ * A tracepoint exists when the kernel's BTF names its "btf_trace_<tp>"
+ * typedef. Parsing vmlinux BTF costs ~12 MiB of peak memory, and libbpf
+ * parses it again to load the object, so the names are looked up as
+ * strings in the BTF string section, streamed in small chunks.
+ */
 int st_sources_available(uint32_t *mask)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	int err = libbpf_get_error(btf);
+	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
+	struct btf_header hdr;
+	char buf[65536 + 64];
+	size_t keep = 0;
+	uint32_t found = 0;
+	int err = 0;
+
 	*mask = 0;
-	if (err)
-		return err < 0 ? err : -err;
-	for (int i = 0; i < SRC__COUNT; i++)
-		if (btf__find_by_name_kind(btf, st_sources[i].btf_name, BTF_KIND_TYPEDEF) > 0)
-			*mask |= 1u << i;
-	btf__free(btf);
-	return 0;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1 || hdr.magic != BTF_MAGIC ||
+	    fseek(f, (long)hdr.hdr_len + hdr.str_off, SEEK_SET)) {
+		err = -EINVAL;
+		goto out;
+	}
+	for (uint32_t left = hdr.str_len; left && found != (1u << SRC__COUNT) - 1;) {
+		size_t want = left < 65536 ? left : 65536;
+		size_t got = fread(buf + keep, 1, want, f);
+		if (got == 0) {
+			err = -EIO;
+			goto out;
+		}
+		left -= (uint32_t)got;
+		size_t len = keep + got;
+		/* every string is NUL-terminated: match "name\0" preceded by a NUL */
+		for (int i = 0; i < SRC__COUNT; i++) {
+			const char *name = st_sources[i].btf_name;
+			size_t n = strlen(name) + 1;
+			for (char *p = buf; (p = memmem(p, len - (size_t)(p - buf), name, n));
+			     p++) {
+				if (p > buf && p[-1] == '\0') {
+					found |= 1u << i;
+					break;
+				}
+			}
+		}
+		/* the tail may hold the start of a name cut by the chunk boundary */
+		keep = len < 64 ? len : 64;
+		memmove(buf, buf + len - keep, keep);
+	}
+	*mask = found;
+out:
+	fclose(f);
+	return err;
 }
 
 const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint32_t avail)

@@ -4,6 +4,7 @@
  * object, attach, and turn ring-buffer records into tapset events.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -331,7 +332,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	if (targeted && (OPT(o, follow_children, false) || command))
 		st->sources |= 1u << SRC_PROC_FORK;
 
-	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 8u << 20;
+	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 4u << 20;
 	long page = sysconf(_SC_PAGESIZE);
 	if (rb_size < (size_t)page || (rb_size & (rb_size - 1))) {
 		st_log(st, SOCKTAP_LOG_WARN, "ring buffer size %zu: must be a power of two >= %ld",
@@ -395,6 +396,14 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	err = socktap_bpf__load(s);
 	libbpf_set_print(prev_print);
 	libbpf_print_owner = NULL;
+#ifdef __GLIBC__
+	/*
+	 * libbpf is done with vmlinux BTF (~12 MiB parsed): hand that memory
+	 * back before the ring buffer is mapped, so peak RSS is the larger of
+	 * the two, not their sum.
+	 */
+	malloc_trim(0);
+#endif
 	if (err) {
 		st_log(st, SOCKTAP_LOG_WARN, "loading the BPF programs failed: %s", strerror(-err));
 		goto fail;

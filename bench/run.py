@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""socktap's benchmark: what tracing costs the traced workload, socktap side by
+side with the tools users would pick instead, in one run.
+
+  run.py [--smoke] [--rounds N] [--out docs/benchmarks.md] [--json FILE]
+
+Every tool runs the workload as its own command (`-c`), so each one traces it
+from its first instruction. The workload times its fixed amount of work from
+inside (bench/workload.c), so a tracer's start-up and shutdown stay out of the
+figure. The workload is pinned to CPU 0 and the tracer to CPU 1: the baseline
+has no cross-CPU wakeups to hide behind, and the tracer's consumer does not
+steal the workload's CPU.
+
+Runs are interleaved (all configurations once per round, in a rotating order,
+rounds repeated), and each slowdown is a ratio to the untraced baseline of the
+same round; the tables give the median with min..max over rounds.
+--smoke: tiny counts, one round, checks that every configuration runs (no
+judgement of speed, no output file unless --out is given).
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SOCKTAP = os.path.join(ROOT, "build", "socktap")
+WORKLOAD = os.path.join(ROOT, "build", "bench", "workload")
+
+# workload -> iterations for a ~0.2-0.5 s untraced run on the reference machine
+WORKLOADS = {
+    "udp": 40000,
+    "unix": 40000,
+    "tcp_rr": 40000,
+    "tcp_stream": 4000,
+    "failsend": 1000000,
+    "getpid": 2000000,
+    "devnull": 2000000,
+}
+SOCKET_WORKLOADS = ("udp", "unix", "tcp_rr", "tcp_stream", "failsend")
+
+TASKSET = shutil.which("taskset") or "/usr/bin/taskset"  # bpftrace -c wants a path
+BT_PROBES = "tracepoint:sock:sock_send_length,tracepoint:sock:sock_recv_length"
+
+
+def configs(tmp):
+    """name -> (argv prefix builder, slow factor, description). The builder gets the
+    workload argv and returns the full argv; slow tools run 1/slow of the work (the
+    figures are per operation)."""
+    out = os.path.join(tmp, "out")
+    pin = [TASKSET, "-c", "1"]
+
+    def socktap(*probes):
+        return lambda wl: pin + [SOCKTAP, "trace", *probes, "-F", "json", "-o", out, "-c",
+                                 " ".join(wl)]
+
+    c = {
+        "base": (lambda wl: wl, 1, "no tracing"),
+        "socktap trace (all 22 probes) > json": (socktap(), 1,
+                                                 "`socktap trace -F json -o FILE -c CMD`"),
+        "socktap trace send+receive > json": (socktap("socket.send", "socket.receive"), 1,
+                                              "`socktap trace socket.send socket.receive -F json -o FILE`"),
+    }
+    if shutil.which("bpftrace"):
+        c["bpftrace count in kernel"] = (
+            lambda wl: pin + ["bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }",
+                              "-c", " ".join(wl)], 1,
+            "`bpftrace -e '...sock_send_length,...sock_recv_length { @[comm] = count(); }'`")
+        c["bpftrace printf each event > file"] = (
+            lambda wl: pin + ["bpftrace", "-q", "-o", out, "-e",
+                              BT_PROBES + ' { printf("%d %s %d\\n", tid, comm, args->ret); }',
+                              "-c", " ".join(wl)], 10,
+            "`bpftrace -o FILE -e '... { printf(tid, comm, ret) }'`")
+    if shutil.which("strace"):
+        c["strace -f -e trace=%network"] = (
+            lambda wl: pin + ["strace", "-f", "-qq", "-o", out, "-e", "trace=%network"] + wl, 100,
+            "`strace -f -qq -o FILE -e trace=%network CMD`")
+    if shutil.which("perf") and perf_trace_works(tmp):
+        c["perf trace sock tracepoints"] = (
+            lambda wl: pin + ["perf", "trace", "-o", out, "-e",
+                              "sock:sock_send_length,sock:sock_recv_length", "--"] + wl, 10,
+            "`perf trace -o FILE -e sock:sock_send_length,sock:sock_recv_length -- CMD`")
+    return c
+
+
+def perf_trace_works(tmp):
+    try:
+        r = subprocess.run(["perf", "trace", "-o", os.path.join(tmp, "p"), "-e",
+                            "sock:sock_send_length", "--", "true"], capture_output=True,
+                           timeout=30)
+        return r.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+LOST_PATTERNS = [
+    (re.compile(r"(\d+) events delivered, (\d+) events lost"), 2),  # socktap
+    (re.compile(r"Lost (\d+) events"), 1),  # bpftrace
+    (re.compile(r"LOST (\d+) events"), 1),  # perf
+]
+
+
+def lost_events(text):
+    total, seen = 0, False
+    for pat, group in LOST_PATTERNS:
+        for m in pat.finditer(text):
+            total += int(m.group(group))
+            seen = True
+    return total if seen else None
+
+
+def run_one(argv, timeout=600):
+    """Run argv; returns (workload line fields, stderr+stdout text, max RSS KiB of the tree)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise
+    wall = time.monotonic() - t0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}: {err.strip()[-500:]}")
+    line = next((l for l in out.splitlines() if re.match(r"^\w+ \d+ \d+ \d+$", l)), None)
+    if line is None:
+        raise RuntimeError(f"no workload result from {' '.join(argv)}: {out[-300:]}{err[-300:]}")
+    mode, iters, ns, ops = line.split()
+    return {"iters": int(iters), "ns": int(ns), "ops": int(ops), "wall": wall,
+            "lost": lost_events(err + out), "maxrss_children": ru.ru_maxrss}
+
+
+def measure(rounds, scale, only):
+    tmp = tempfile.mkdtemp(prefix="socktap-bench-")
+    cfgs = configs(tmp)
+    names = [n for n in cfgs if not only or n == "base" or re.search(only, n)]
+    results = {w: {n: [] for n in names} for w in WORKLOADS}
+    for r in range(rounds):
+        for w, iters in WORKLOADS.items():
+            order = names[r % len(names):] + names[:r % len(names)]
+            for n in order:
+                build, slow, _ = cfgs[n]
+                it = max(1, int(iters * scale / slow))
+                wl = [TASKSET, "-c", "0", WORKLOAD, w, str(it)]
+                res = run_one(build(wl))
+                res["ns_per_op"] = res["ns"] / res["iters"]
+                results[w][n].append(res)
+                print(f"round {r + 1}/{rounds} {w:10} {n:40} {res['ns_per_op']:10.0f} ns/op"
+                      f"  lost={res['lost']}", file=sys.stderr, flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return cfgs, names, results
+
+
+def startup(n_runs):
+    """Wall time of `TRACER -c true` and the tracer's peak RSS."""
+    tools = {"socktap trace -c true": [SOCKTAP, "trace", "-F", "json", "-o", "/dev/null", "-c",
+                                       "true"]}
+    if shutil.which("bpftrace"):
+        tools["bpftrace -e '<2 sock tracepoints>' -c true"] = [
+            "bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }", "-c", shutil.which("true") or "/bin/true"]
+    out = {}
+    for name, argv in tools.items():
+        walls, rss = [], []
+        for _ in range(n_runs):
+            t0 = time.monotonic()
+            p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, ru = os.wait4(p.pid, 0)
+            walls.append(time.monotonic() - t0)
+            rss.append(ru.ru_maxrss)
+            if status != 0:
+                raise RuntimeError(f"{name}: exit status {status}")
+        out[name] = {"wall_s": statistics.median(walls), "wall_min": min(walls),
+                     "wall_max": max(walls), "maxrss_kib": max(rss)}
+    # the peak RSS of socktap while it traces a busy workload (the ring and output buffers)
+    p = subprocess.Popen([SOCKTAP, "trace", "-F", "json", "-o", "/dev/null", "-c",
+                          f"{WORKLOAD} udp 20000"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    out["socktap trace (all) of udp ping-pong"] = {"maxrss_kib": ru.ru_maxrss}
+    return out
+
+
+def summarize(names, results):
+    """Per workload and config: median/min/max of the per-round ratio, added ns/op, lost."""
+    table = {}
+    for w, per in results.items():
+        base = per["base"]
+        table[w] = {}
+        for n in names:
+            runs = per[n]
+            ratios = [r["ns_per_op"] / b["ns_per_op"] for r, b in zip(runs, base)]
+            added = [(r["ns_per_op"] - b["ns_per_op"]) * r["iters"] / max(r["ops"], 1)
+                     if r["ops"] else r["ns_per_op"] - b["ns_per_op"] for r, b in zip(runs, base)]
+            lost = [r["lost"] for r in runs if r["lost"] is not None]
+            table[w][n] = {
+                "ns_per_op": statistics.median(r["ns_per_op"] for r in runs),
+                "ratio": statistics.median(ratios), "ratio_min": min(ratios),
+                "ratio_max": max(ratios), "added_ns": statistics.median(added),
+                "lost": max(lost) if lost else None,
+            }
+    return table
+
+
+def markdown(cfgs, names, table, start, rounds, note):
+    lines = [
+        "# Benchmarks", "",
+        "Generated by `make bench` (`bench/run.py`); raw figures in `build/bench/results.json`.",
+        f"{rounds} interleaved rounds. Slowdown: median ratio to the untraced baseline of the same "
+        "round (min..max over rounds). Added: median extra ns per kernel socket operation "
+        "(a send or receive reaching the protocol; per syscall for getpid/devnull). Lost: events "
+        "the tool reported lost (max over rounds; '-' where the tool cannot lose or does not say).",
+        "",
+        "Workload pinned to CPU 0, tracer to CPU 1, on the project's 2-core VM (see "
+        "DEVELOPERS.md). Tools slower than ~10x run 1/10 (strace 1/100) of the iterations; "
+        "figures are per operation.", "",
+        "Configurations:", ""]
+    for n in names:
+        lines.append(f"- **{n}**: {cfgs[n][2]}")
+    lines += [""]
+    for w in WORKLOADS:
+        lines += [f"## {w}", "",
+                  f"Untraced: {table[w]['base']['ns_per_op']:.0f} ns per iteration.", "",
+                  "| configuration | slowdown | added ns/op | lost |", "|---|---|---|---|"]
+        for n in names:
+            if n == "base":
+                continue
+            t = table[w][n]
+            lost = "-" if t["lost"] is None else str(t["lost"])
+            lines.append(f"| {n} | {t['ratio']:.2f}x ({t['ratio_min']:.2f}..{t['ratio_max']:.2f})"
+                         f" | {t['added_ns']:.0f} | {lost} |")
+        lines.append("")
+    lines += ["## Start-up and memory", "", "| command | wall (median, min..max) | peak RSS |",
+              "|---|---|---|"]
+    for name, s in start.items():
+        wall = (f"{s['wall_s']:.3f} s ({s['wall_min']:.3f}..{s['wall_max']:.3f})"
+                if "wall_s" in s else "-")
+        lines.append(f"| {name} | {wall} | {s['maxrss_kib'] / 1024:.1f} MiB |")
+    lines += [""]
+    if note:
+        lines += [open(note).read()]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", help="regex of configurations to run (plus base)")
+    ap.add_argument("--out")
+    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
+    ap.add_argument("--note", help="markdown appended to --out (the analysis)")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (the tracers load BPF programs)")
+    rounds, scale = (1, 0.01) if a.smoke else (a.rounds, 1.0)
+    cfgs, names, results = measure(rounds, scale, a.only)
+    start = startup(2 if a.smoke else 7)
+    table = summarize(names, results)
+    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    with open(a.json, "w") as f:
+        json.dump({"results": results, "summary": table, "startup": start}, f, indent=1)
+    for w in WORKLOADS:
+        for n in names:
+            if n != "base":
+                t = table[w][n]
+                print(f"{w:10} {n:40} {t['ratio']:6.2f}x  +{t['added_ns']:7.0f} ns/op  "
+                      f"lost={t['lost']}")
+    for name, s in start.items():
+        print(f"{name:45} {s.get('wall_s', 0):.3f} s  {s['maxrss_kib'] / 1024:.1f} MiB")
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(markdown(cfgs, names, table, start, rounds, a.note))
+    if a.smoke:
+        # the smoke test judges only that everything ran and reported
+        bad = [(w, n) for w in WORKLOADS for n in names if not results[w][n]]
+        if bad:
+            sys.exit(f"bench-smoke: no result for {bad}")
+        print("bench-smoke: every configuration ran")
+
+
+if __name__ == "__main__":
+    main()
