@@ -253,6 +253,7 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", help="regex of configurations to run (plus base)")
+    ap.add_argument("--workloads", help="comma-separated subset of the workloads")
     ap.add_argument("--out")
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     ap.add_argument("--note", help="markdown appended to --out (the analysis)")
@@ -260,6 +261,10 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench: needs root (the tracers load BPF programs)")
     rounds, scale = (1, 0.01) if a.smoke else (a.rounds, 1.0)
+    if a.workloads:
+        for w in list(WORKLOADS):
+            if w not in a.workloads.split(","):
+                del WORKLOADS[w]
     cfgs, names, results = measure(rounds, scale, a.only)
     start = startup(2 if a.smoke else 7)
     table = summarize(names, results)

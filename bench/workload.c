@@ -129,8 +129,9 @@ static void *drain(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: workload udp|unix|tcp_rr|tcp_stream|failsend|getpid|devnull "
-				"ITERATIONS\n");
+		fprintf(stderr,
+			"usage: workload udp|unix|tcp_rr|tcp_stream|failsend|getpid|devnull "
+			"ITERATIONS\n");
 		return 2;
 	}
 	const char *mode = argv[1];

@@ -41,16 +41,29 @@ static inline void put_str(struct out *o, const char *s)
 	put_mem(o, s, strlen(s));
 }
 
+/* Two digits per division, written backwards, copied once: integers are most of a line. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				     "25262728293031323334353637383940414243444546474849"
+				     "50515253545556575859606162636465666768697071727374"
+				     "75767778798081828384858687888990919293949596979899";
+
 static void put_u64(struct out *o, uint64_t v)
 {
 	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		put_c(o, tmp[--n]);
+	char *p = tmp + sizeof(tmp);
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+		v /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	put_mem(o, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static void put_i64(struct out *o, int64_t v)
@@ -102,9 +115,14 @@ static void put_json_str(struct out *o, const char *str, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, max);
+	size_t n = strnlen(str, max), plain = 0;
 	put_c(o, '"');
-	for (size_t i = 0; i < n;) {
+	/* the common case: printable ASCII, nothing to escape */
+	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' &&
+	       s[plain] != '\\')
+		plain++;
+	put_mem(o, str, plain);
+	for (size_t i = plain; i < n;) {
 		unsigned char c = s[i];
 		if (c == '"' || c == '\\') {
 			put_c(o, '\\');
@@ -200,6 +218,21 @@ static int64_t value_of(const struct socktap_event *ev, unsigned int bit)
 	return 0;
 }
 
+/* ,"<value>": for each value bit, with its length: no strlen per event */
+#define KEY(s)                                                                                     \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+static const struct {
+	const char *s;
+	size_t len;
+} json_keys[SOCKTAP_VALUE__COUNT] = {
+    KEY(",\"name\":"),	    KEY(",\"size\":"),	KEY(",\"success\":"), KEY(",\"protocol\":"),
+    KEY(",\"family\":"),    KEY(",\"state\":"), KEY(",\"flags\":"),   KEY(",\"type\":"),
+    KEY(",\"requester\":"), KEY(",\"err\":"),
+};
+#undef KEY
+
 static unsigned int probe_values(const struct socktap_event *ev)
 {
 	const struct socktap_probe *p = socktap_probe_get(ev->probe);
@@ -209,8 +242,9 @@ static unsigned int probe_values(const struct socktap_event *ev)
 static void format_json(const struct socktap_event *ev, struct out *o)
 {
 	unsigned int values = probe_values(ev);
+	size_t name_len = strlen(ev->name);
 	put_lit(o, "{\"probe\":\"");
-	put_str(o, ev->name);
+	put_mem(o, ev->name, name_len);
 	put_lit(o, "\",\"ts\":");
 	put_u64(o, ev->ts);
 	put_lit(o, ",\"pid\":");
@@ -232,15 +266,14 @@ static void format_json(const struct socktap_event *ev, struct out *o)
 		put_lit(o, ",\"fd\":");
 		put_i64(o, ev->fd);
 	}
-	for (unsigned int bit = 1; bit < (1u << SOCKTAP_VALUE__COUNT); bit <<= 1) {
+	for (unsigned int i = 0; i < SOCKTAP_VALUE__COUNT; i++) {
+		unsigned int bit = 1u << i;
 		if (!(values & bit))
 			continue;
-		put_lit(o, ",\"");
-		put_str(o, socktap_value_name(bit));
-		put_lit(o, "\":");
+		put_mem(o, json_keys[i].s, json_keys[i].len);
 		if (bit == SOCKTAP_V_NAME) {
 			put_c(o, '"');
-			put_str(o, ev->name);
+			put_mem(o, ev->name, name_len);
 			put_c(o, '"');
 		} else if (!(ev->known & bit)) {
 			put_lit(o, "null");
