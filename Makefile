@@ -27,7 +27,8 @@ DEPFLAGS = -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	      -I$(B) -Isrc/abi -Isrc/bpf
 
-LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/session.c
+LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/session.c \
+	    src/lib/aggregate.c
 CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)

@@ -219,7 +219,23 @@ struct socktap_opts {
 	unsigned int max_latency_ms;
 	socktap_print_fn print;
 	void *print_ctx;
+	/*
+	 * Aggregation instead of events (socktap top): when non-zero, no
+	 * event is delivered; the kernel counts successful sends and
+	 * receives per (process, protocol, family), and
+	 * socktap_snapshot_take() reads and clears the counts. Probe
+	 * patterns are ignored. SOCKTAP_AGG_* flags.
+	 */
+	unsigned int aggregate;
 	size_t : 0;
+};
+
+enum socktap_agg {
+	SOCKTAP_AGG_PROCESSES = 1u << 0,    /* per (pid, protocol, family) counts */
+	SOCKTAP_AGG_DEVICES = 1u << 1,	    /* per network device: net_dev_xmit, netif_receive_skb */
+	SOCKTAP_AGG_HIST_SIZE = 1u << 2,    /* log2 histogram of send/receive sizes */
+	SOCKTAP_AGG_HIST_LATENCY = 1u << 3, /* log2 histogram of entry-to-return ns */
+	SOCKTAP_AGG_HIST_BY_PROTOCOL = 1u << 4, /* histograms per protocol, not per process */
 };
 #define SOCKTAP_OPTS(NAME, ...)                                                                    \
 	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}
@@ -274,6 +290,66 @@ struct socktap_stats {
 	uint64_t lost_records; /* kernel records those came from */
 };
 int socktap_stats_get(const struct socktap *st, struct socktap_stats *out);
+
+/* ---- aggregation (opts.aggregate) ---- */
+
+/* One row of socktop's table. Counts cover successful operations; errors are failures. */
+struct socktap_proc_row {
+	uint32_t pid, uid;
+	char comm[16]; /* at the process's first counted operation */
+	int32_t protocol, family;
+	uint64_t sends, recvs;
+	uint64_t send_bytes, recv_bytes;
+	uint64_t send_errors, recv_errors;
+};
+
+struct socktap_dev_row {
+	char name[16];
+	uint32_t ifindex;
+	uint64_t netns; /* network namespace inode: "lo" exists in each */
+	uint64_t xmits, recvs;
+	uint64_t xmit_bytes, recv_bytes; /* skb->len: transmit counts the link-layer header */
+};
+
+/*
+ * log2 histogram, like bpftrace's hist(): bucket 0 holds 0, bucket i >= 1
+ * holds [2^(i-1), 2^i).
+ */
+#define SOCKTAP_HIST_BUCKETS 64
+enum socktap_hist_kind {
+	SOCKTAP_HIST_SIZE,    /* bytes moved by successful sends/receives */
+	SOCKTAP_HIST_LATENCY, /* ns from an entry probe to its return probe */
+};
+struct socktap_hist {
+	enum socktap_hist_kind kind;
+	bool recv;	/* false: sends */
+	uint32_t key;	/* pid, or protocol with SOCKTAP_AGG_HIST_BY_PROTOCOL */
+	char comm[16];	/* per process: its comm */
+	uint64_t count; /* sum of the buckets */
+	uint64_t buckets[SOCKTAP_HIST_BUCKETS];
+};
+/* The bucket a value falls in. */
+unsigned int socktap_hist_bucket(uint64_t value);
+
+struct socktap_snapshot {
+	uint64_t ts_start, ts_end; /* CLOCK_REALTIME ns: the interval covered */
+	size_t nprocs;
+	struct socktap_proc_row *procs;
+	size_t ndevs;
+	struct socktap_dev_row *devs;
+	size_t nhists;
+	struct socktap_hist *hists;
+	/* updates that found the kernel's table full (bounded), not counted above */
+	uint64_t dropped;
+};
+
+/*
+ * Read and clear the kernel's counts: everything since the previous
+ * snapshot (or since socktap_start()). Rows are unsorted. Free with
+ * socktap_snapshot_free().
+ */
+int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out);
+void socktap_snapshot_free(struct socktap_snapshot *snap);
 
 /* Which enabled probes the session traces (bit i = probe id i). */
 uint64_t socktap_probe_mask(const struct socktap *st);
