@@ -89,7 +89,53 @@ enum st_counter {
 	ST_CNT_LOST_RECORDS = 0,  /* ring full: records dropped */
 	ST_CNT_LOST_EVENTS = 1,	  /* the probe events they stood for */
 	ST_CNT_EXEC_OVERFLOW = 2, /* close-on-exec sockets beyond what one exec can carry */
-	ST_CNT__MAX = 3,
+	ST_CNT_AGG_DROPPED = 3,	  /* aggregation updates that found their table full */
+	ST_CNT__MAX = 4,
+};
+
+/* ---- aggregation (socktap top) ---- */
+
+/* rodata `aggregate` flags: the same bits as SOCKTAP_AGG_* in socktap.h */
+#define ST_AGG_PROCS	     0x01
+#define ST_AGG_DEVICES	     0x02
+#define ST_AGG_HIST_SIZE     0x04
+#define ST_AGG_HIST_LATENCY  0x08
+#define ST_AGG_HIST_BY_PROTO 0x10
+
+struct st_agg_key {
+	__u32 tgid;
+	__u16 protocol;
+	__u16 family;
+};
+
+/* per CPU; the reader sums the CPUs */
+struct st_agg_val {
+	__u64 sends, recvs;
+	__u64 send_bytes, recv_bytes;
+	__u64 send_errors, recv_errors;
+	__u32 uid;
+	__u32 pad;
+	char comm[16];
+};
+
+struct st_dev_key {
+	__u32 ifindex;
+	__u32 netns; /* network namespace inode */
+};
+
+struct st_dev_val {
+	__u64 xmits, recvs;
+	__u64 xmit_bytes, recv_bytes;
+	char name[16];
+};
+
+enum st_hist_kind { ST_HIST_SIZE = 0, ST_HIST_LATENCY = 1 };
+struct st_hist_key {
+	__u32 key; /* tgid, or protocol */
+	__u8 kind;
+	__u8 recv;
+	__u8 bucket; /* 0: value 0; b >= 1: [2^(b-1), 2^b) */
+	__u8 pad;
 };
 
 /* Most probe events one record fans out to. */

@@ -90,6 +90,8 @@ const volatile __u64 proto_bits[5] = {}; /* bit p: protocol p (< 320) selected *
 const volatile __u8 fanout_xfer[ST_OP__COUNT] = {};
 const volatile __u8 fanout_create = 0; /* per socket created */
 const volatile __u8 fanout_close = 0;
+/* SOCKTAP top: ST_AGG_* flags; 0 = one record per event */
+const volatile __u32 aggregate = 0;
 /* ring: records waiting beyond this many bytes wake the reader at once */
 const volatile __u64 wakeup_bytes = 0;
 
@@ -503,6 +505,146 @@ static __always_inline int stack_path(void *ctx)
 	return c.path;
 }
 
+/* ---- aggregation (socktap top): counts in the kernel, no records ---- */
+
+/*
+ * Two generations of each table: the reader flips agg_slot, lets programs
+ * that read the old value finish, then drains the old generation, so no
+ * count is lost between reading and clearing.
+ */
+__u32 agg_slot = 0;
+
+#define AGG_ENTRIES 10240
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_agg_key);
+	__type(value, struct st_agg_val);
+} procs0 SEC(".maps"), procs1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct st_dev_key);
+	__type(value, struct st_dev_val);
+} devs0 SEC(".maps"), devs1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_hist_key);
+	__type(value, __u64);
+} hists0 SEC(".maps"), hists1 SEC(".maps");
+
+static __always_inline void agg_dropped(void)
+{
+	__u32 k = ST_CNT_AGG_DROPPED;
+	__u64 *v = bpf_map_lookup_elem(&counters, &k);
+	if (v)
+		*v += 1;
+}
+
+/* The entry for key in map, created zeroed if missing; 0 when the table is full. */
+static __always_inline void *agg_entry(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		return v;
+	/* EEXIST from a racing CPU is fine: the lookup finds its entry */
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		agg_dropped();
+	return v;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 b = 0;
+	if (!v)
+		return 0;
+	/* floor(log2(v)) + 1, branch-free enough for the verifier */
+	if (v >> 32) {
+		b += 32;
+		v >>= 32;
+	}
+	if (v >> 16) {
+		b += 16;
+		v >>= 16;
+	}
+	if (v >> 8) {
+		b += 8;
+		v >>= 8;
+	}
+	if (v >> 4) {
+		b += 4;
+		v >>= 4;
+	}
+	if (v >> 2) {
+		b += 2;
+		v >>= 2;
+	}
+	if (v >> 1) {
+		b += 1;
+	}
+	return b + 1;
+}
+
+static __always_inline void hist_add(__u32 key, __u8 kind, bool is_send, __u64 value)
+{
+	struct st_hist_key k = {
+	    .key = key, .kind = kind, .recv = !is_send, .bucket = (__u8)log2_bucket(value)};
+	__u64 zero = 0, *c;
+	c = agg_slot ? agg_entry(&hists1, &k, &zero) : agg_entry(&hists0, &k, &zero);
+	if (c)
+		*c += 1;
+}
+
+static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __s32 family,
+					   __s32 protocol, int ret, bool is_send, __u64 now)
+{
+	if (aggregate & ST_AGG_PROCS) {
+		struct st_agg_key k = {
+		    .tgid = tgid, .protocol = (__u16)protocol, .family = (__u16)family};
+		struct st_agg_val zero = {}, *v;
+		v = agg_slot ? agg_entry(&procs1, &k, &zero) : agg_entry(&procs0, &k, &zero);
+		if (!v)
+			return;
+		if (!v->comm[0]) {
+			__builtin_memcpy(v->comm, t->comm, sizeof(v->comm));
+			v->uid = t->cred->uid.val;
+		}
+		if (ret < 0) {
+			if (is_send)
+				v->send_errors++;
+			else
+				v->recv_errors++;
+		} else if (is_send) {
+			v->sends++;
+			v->send_bytes += ret;
+		} else {
+			v->recvs++;
+			v->recv_bytes += ret;
+		}
+	}
+	if (ret < 0)
+		return;
+	__u32 hkey = (aggregate & ST_AGG_HIST_BY_PROTO) ? (__u32)protocol : tgid;
+	if (aggregate & ST_AGG_HIST_SIZE)
+		hist_add(hkey, ST_HIST_SIZE, is_send, (__u64)ret);
+	if (aggregate & ST_AGG_HIST_LATENCY) {
+		/* only a syscall's own operation has a known start */
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		if (!regs || (long)regs->ax != -ENOSYS || (t->flags & ST_PF_KTHREAD))
+			return;
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+		if (!inf || inf->nr != (__u32)regs->orig_ax + 1)
+			return;
+		hist_add(hkey, ST_HIST_LATENCY, is_send, now - inf->ts);
+		inf->ts = now; /* the next message of an mmsg call starts here */
+	}
+}
+
 static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -518,8 +660,14 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	if (!sock_selected(family, type, protocol))
 		return 0;
 
-	__u64 now = bpf_ktime_get_ns();
 	struct task_struct *t = bpf_get_current_task_btf();
+	if (aggregate) {
+		/* the clock only for latency: counting should cost next to nothing */
+		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
+		aggregate_xfer(t, pid_tgid >> 32, family, protocol, ret, is_send, at);
+		return 0;
+	}
+	__u64 now = bpf_ktime_get_ns();
 	__u32 tflags = t->flags;
 	__u8 op = is_send ? ST_OP_SENDMSG : ST_OP_RECVMSG;
 	__u8 origin = ST_ORIGIN_KERNEL;
@@ -1195,6 +1343,44 @@ int BPF_PROG(st_exit, struct task_struct *p)
 		return 0;
 	if (selected && files_private(t))
 		scan_fds(0, ~0ULL >> 1, SCAN_MODE(ST_CLOSE_EXIT, SCAN_EMIT, 0), bpf_ktime_get_ns());
+	return 0;
+}
+
+/* ---- network devices (socktop's DEVICES section) ---- */
+
+static __always_inline void dev_count(struct net_device *dev, __u64 len, bool xmit)
+{
+	if (!dev)
+		return;
+	struct st_dev_key k = {.ifindex = dev->ifindex, .netns = dev->nd_net.net->ns.inum};
+	struct st_dev_val zero = {}, *v;
+	v = agg_slot ? agg_entry(&devs1, &k, &zero) : agg_entry(&devs0, &k, &zero);
+	if (!v)
+		return;
+	if (!v->name[0])
+		__builtin_memcpy(v->name, dev->name, sizeof(v->name));
+	if (xmit) {
+		v->xmits++;
+		v->xmit_bytes += len;
+	} else {
+		v->recvs++;
+		v->recv_bytes += len;
+	}
+}
+
+/* SystemTap's netdev.transmit counts skb->len as handed to the device */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(st_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+{
+	if (rc == 0) /* NETDEV_TX_OK */
+		dev_count(dev, len, true);
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(st_dev_recv, struct sk_buff *skb)
+{
+	dev_count(skb->dev, skb->len, false);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ const struct st_source_def st_sources[SRC__COUNT] = {
     [SRC_SYS_EXIT] = {"tp_btf:raw_syscalls/sys_exit", "btf_trace_sys_exit", "2.6.33"},
     [SRC_PROC_EXIT] = {"tp_btf:sched/sched_process_exit", "btf_trace_sched_process_exit", "2.6.28"},
     [SRC_PROC_FORK] = {"tp_btf:sched/sched_process_fork", "btf_trace_sched_process_fork", "2.6.28"},
+    [SRC_DEV_XMIT] = {"tp_btf:net/net_dev_xmit", "btf_trace_net_dev_xmit", "2.6.38"},
+    [SRC_DEV_RECV] = {"tp_btf:net/netif_receive_skb", "btf_trace_netif_receive_skb", "2.6.32"},
 };
 
 #define V_XFER_ENTRY                                                                               \

@@ -15,6 +15,8 @@ enum st_source {
 	SRC_SYS_EXIT,  /* tp_btf/sys_exit */
 	SRC_PROC_EXIT, /* tp_btf/sched_process_exit */
 	SRC_PROC_FORK, /* tp_btf/sched_process_fork */
+	SRC_DEV_XMIT,  /* tp_btf/net_dev_xmit (socktap top -d) */
+	SRC_DEV_RECV,  /* tp_btf/netif_receive_skb (socktap top -d) */
 	SRC__COUNT,
 };
 

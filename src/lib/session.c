@@ -18,35 +18,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "command.h"
-#include "probes.h"
-#include "socktap.skel.h"
-
-struct socktap {
-	struct socktap_bpf *skel;
-	struct ring_buffer *rb;
-	struct bpf_link *links[SRC__COUNT];
-	struct bpf_link *cookie_link; /* cgroup/sock_create: cookies for new inet sockets */
-	bool want_cookies;
-	uint64_t probe_mask;
-	uint32_t sources;
-	bool want_iter;
-	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	unsigned int max_latency_ms;
-	socktap_print_fn print;
-	void *print_ctx;
-	/* during a poll */
-	socktap_event_fn fn;
-	void *fn_ctx;
-	int fn_err;
-	uint64_t delivered;
-	int ncpus;
-	/* kallsyms lookup, run while the object loads */
-	pthread_t ksym_thread;
-	bool ksym_started;
-	uint64_t wi_lo, wi_hi, ri_lo, ri_hi;
-	struct st_command cmd;
-};
+#include "session.h"
 
 static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -108,7 +80,7 @@ static bool have_privileges(void)
 #undef HAS
 }
 
-static int64_t clock_ns(clockid_t c)
+int64_t st_clock_ns(clockid_t c)
 {
 	struct timespec ts;
 	clock_gettime(c, &ts);
@@ -228,6 +200,10 @@ static struct bpf_program *source_prog(struct socktap_bpf *s, enum st_source src
 		return s->progs.st_exit;
 	case SRC_PROC_FORK:
 		return s->progs.st_fork;
+	case SRC_DEV_XMIT:
+		return s->progs.st_dev_xmit;
+	case SRC_DEV_RECV:
+		return s->progs.st_dev_recv;
 	default:
 		return NULL;
 	}
@@ -293,7 +269,13 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	st->max_latency_ms = OPT(o, max_latency_ms, 0) ?: 50;
 	st->ncpus = libbpf_num_possible_cpus();
 
-	err = resolve_probes(st, o);
+	st->aggregate = OPT(o, aggregate, 0);
+	if (st->aggregate & ~(SOCKTAP_AGG_PROCESSES | SOCKTAP_AGG_DEVICES | SOCKTAP_AGG_HIST_SIZE |
+			      SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_HIST_BY_PROTOCOL)) {
+		err = -EINVAL;
+		goto fail;
+	}
+	err = st->aggregate ? 0 : resolve_probes(st, o);
 	if (err)
 		goto fail;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -314,6 +296,26 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		st_log(st, SOCKTAP_LOG_WARN, "cannot read kernel BTF: %s", strerror(-err));
 		goto fail;
 	}
+	if (st->aggregate) {
+		/* counting needs the send/receive tracepoints, latency the entry times */
+		uint32_t need = 0;
+		if (st->aggregate & ~SOCKTAP_AGG_DEVICES)
+			need |= 1u << SRC_SEND_TP | 1u << SRC_RECV_TP;
+		if (st->aggregate & SOCKTAP_AGG_HIST_LATENCY)
+			need |= 1u << SRC_SYS_ENTER;
+		if (st->aggregate & SOCKTAP_AGG_DEVICES)
+			need |= 1u << SRC_DEV_XMIT | 1u << SRC_DEV_RECV;
+		for (int i = 0; i < SRC__COUNT; i++) {
+			if ((need >> i & 1) && !(avail >> i & 1)) {
+				st_log(st, SOCKTAP_LOG_WARN,
+				       "%s is missing on this kernel (Linux >= %s)",
+				       st_sources[i].name, st_sources[i].since);
+				err = -ENOTSUP;
+				goto fail;
+			}
+		}
+		st->sources |= need;
+	}
 	for (int i = 0; i < SOCKTAP_PROBE__COUNT; i++) {
 		if (!(st->probe_mask & (1ULL << i)))
 			continue;
@@ -333,6 +335,8 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		st->sources |= 1u << SRC_PROC_FORK;
 
 	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 4u << 20;
+	if (st->aggregate)
+		rb_size = (size_t)sysconf(_SC_PAGESIZE); /* no records: the smallest ring */
 	long page = sysconf(_SC_PAGESIZE);
 	if (rb_size < (size_t)page || (rb_size & (rb_size - 1))) {
 		st_log(st, SOCKTAP_LOG_WARN, "ring buffer size %zu: must be a power of two >= %ld",
@@ -356,8 +360,9 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	}
 	struct socktap_bpf *s = st->skel;
 	s->rodata->self_tgid = (uint32_t)getpid();
-	s->rodata->want_send = (m & M_SEND) != 0;
-	s->rodata->want_recv = (m & M_RECV) != 0;
+	bool counting = (st->aggregate & ~SOCKTAP_AGG_DEVICES) != 0;
+	s->rodata->want_send = (m & M_SEND) != 0 || counting;
+	s->rodata->want_recv = (m & M_RECV) != 0 || counting;
 	s->rodata->want_entry = (m & M_ENTRY) != 0;
 	s->rodata->want_iter = st->want_iter;
 	s->rodata->want_create = (m & M_CREATE) != 0;
@@ -387,6 +392,9 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	s->rodata->fanout_create = fanout_count(&st_fanout_create, m);
 	s->rodata->fanout_close = fanout_count(&st_fanout_close, m);
 	s->rodata->wakeup_bytes = rb_size / 4;
+	s->rodata->aggregate = st->aggregate; /* SOCKTAP_AGG_* == ST_AGG_* */
+	/* the entry hook records entry times; latency needs them without entry probes */
+	s->rodata->want_entry = s->rodata->want_entry || (st->aggregate & SOCKTAP_AGG_HIST_LATENCY);
 	bpf_map__set_max_entries(s->maps.events, rb_size);
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_program__set_autoload(source_prog(s, i), (st->sources >> i) & 1);
@@ -424,7 +432,8 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		err = -errno;
 		goto fail;
 	}
-	st->realtime_off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	st->realtime_off = st_clock_ns(CLOCK_REALTIME) - st_clock_ns(CLOCK_MONOTONIC);
+	st->agg_since = (uint64_t)st_clock_ns(CLOCK_MONOTONIC);
 	*out = st;
 	return 0;
 fail:
@@ -695,13 +704,14 @@ int socktap_poll(struct socktap *st, int timeout_ms, socktap_event_fn fn, void *
 	int slice = (int)st->max_latency_ms;
 	if (timeout_ms >= 0 && timeout_ms < slice)
 		return run_ring(st, timeout_ms, fn, ctx);
-	int64_t deadline = timeout_ms < 0 ? -1 : clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
+	int64_t deadline =
+	    timeout_ms < 0 ? -1 : st_clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
 	for (;;) {
 		int n = run_ring(st, slice, fn, ctx);
 		if (n != 0)
 			return n;
 		if (deadline >= 0) {
-			int64_t left = (deadline - clock_ns(CLOCK_MONOTONIC)) / 1000000;
+			int64_t left = (deadline - st_clock_ns(CLOCK_MONOTONIC)) / 1000000;
 			if (left <= 0)
 				return 0;
 			if (left < slice)
@@ -727,27 +737,27 @@ uint64_t socktap_probe_mask(const struct socktap *st)
 	return st ? st->probe_mask : 0;
 }
 
+/* A per-CPU counter, summed over the CPUs (0 if unreadable). */
+uint64_t st_counter_sum(const struct socktap *st, uint32_t key)
+{
+	uint64_t sum = 0, *vals;
+	if (!st->skel || !(vals = calloc((size_t)st->ncpus, sizeof(*vals))))
+		return 0;
+	if (bpf_map__lookup_elem(st->skel->maps.counters, &key, sizeof(key), vals,
+				 sizeof(*vals) * (size_t)st->ncpus, 0) == 0)
+		for (int c = 0; c < st->ncpus; c++)
+			sum += vals[c];
+	free(vals);
+	return sum;
+}
+
 int socktap_stats_get(const struct socktap *st, struct socktap_stats *out)
 {
 	if (!st || !out || out->sz < sizeof(*out))
 		return -EINVAL;
 	out->delivered = st->delivered;
-	out->lost = out->lost_records = 0;
-	if (!st->skel)
-		return 0;
-	uint64_t *vals = calloc(st->ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	uint32_t keys[2] = {ST_CNT_LOST_RECORDS, ST_CNT_LOST_EVENTS};
-	uint64_t *dst[2] = {&out->lost_records, &out->lost};
-	for (int k = 0; k < 2; k++) {
-		if (bpf_map__lookup_elem(st->skel->maps.counters, &keys[k], sizeof(keys[k]), vals,
-					 sizeof(*vals) * st->ncpus, 0))
-			continue;
-		for (int c = 0; c < st->ncpus; c++)
-			*dst[k] += vals[c];
-	}
-	free(vals);
+	out->lost_records = st_counter_sum(st, ST_CNT_LOST_RECORDS);
+	out->lost = st_counter_sum(st, ST_CNT_LOST_EVENTS);
 	return 0;
 }
 

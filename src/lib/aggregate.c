@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Snapshots of the kernel's counts (socktap top). The BPF side keeps two
+ * generations of each table; a snapshot switches the kernel to the other
+ * one, waits for programs still holding the old one, then drains it, so
+ * reading and clearing never lose a count.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "session.h"
+
+_Static_assert(SOCKTAP_AGG_PROCESSES == ST_AGG_PROCS && SOCKTAP_AGG_DEVICES == ST_AGG_DEVICES &&
+		   SOCKTAP_AGG_HIST_SIZE == ST_AGG_HIST_SIZE &&
+		   SOCKTAP_AGG_HIST_LATENCY == ST_AGG_HIST_LATENCY &&
+		   SOCKTAP_AGG_HIST_BY_PROTOCOL == ST_AGG_HIST_BY_PROTO,
+	       "socktap.h and socktap_abi.h disagree on aggregation flags");
+
+/*
+ * A tracepoint program runs for microseconds with migration disabled;
+ * this is far longer than any of them can still be using the old table.
+ */
+#define GENERATION_GRACE_NS 2000000
+
+unsigned int socktap_hist_bucket(uint64_t v)
+{
+	return v ? 64 - (unsigned int)__builtin_clzll(v) : 0;
+}
+
+/*
+ * Drain a per-CPU hash: every key with its per-CPU values, deleting as it
+ * goes. Calls fn(key, values, ctx) per key; values holds ncpus entries of
+ * vsize bytes (per-CPU values are 8-byte aligned).
+ */
+static int drain(int fd, size_t ksize, size_t vsize, int ncpus,
+		 int (*fn)(const void *key, const void *vals, void *ctx), void *ctx)
+{
+	size_t stride = (vsize + 7) & ~(size_t)7;
+	char key[64], next[64];
+	void *vals = malloc(stride * (size_t)ncpus);
+	int err = 0;
+	if (!vals)
+		return -ENOMEM;
+	if (ksize > sizeof(key)) {
+		free(vals);
+		return -EINVAL;
+	}
+	/* get_next_key from NULL each time: the first key, since we delete as we go */
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, ksize);
+		if (bpf_map_lookup_elem(fd, key, vals) == 0) {
+			err = fn(key, vals, ctx);
+			if (err)
+				break;
+		}
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+	}
+	free(vals);
+	return err;
+}
+
+struct collect {
+	struct socktap_snapshot *snap;
+	int ncpus;
+	size_t cap;
+};
+
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p = realloc(*arr, c * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+static int add_proc(const void *key, const void *vals, void *ctx)
+{
+	const struct st_agg_key *k = key;
+	const struct st_agg_val *v = vals;
+	struct collect *c = ctx;
+	struct socktap_snapshot *s = c->snap;
+	if (grow((void **)&s->procs, &c->cap, s->nprocs, sizeof(*s->procs)))
+		return -ENOMEM;
+	struct socktap_proc_row *r = &s->procs[s->nprocs++];
+	memset(r, 0, sizeof(*r));
+	r->pid = k->tgid;
+	r->protocol = k->protocol;
+	r->family = k->family;
+	for (int i = 0; i < c->ncpus; i++) {
+		const struct st_agg_val *p = &v[i];
+		r->sends += p->sends;
+		r->recvs += p->recvs;
+		r->send_bytes += p->send_bytes;
+		r->recv_bytes += p->recv_bytes;
+		r->send_errors += p->send_errors;
+		r->recv_errors += p->recv_errors;
+		if (!r->comm[0] && p->comm[0]) {
+			memcpy(r->comm, p->comm, sizeof(r->comm));
+			r->comm[sizeof(r->comm) - 1] = '\0';
+			r->uid = p->uid;
+		}
+	}
+	return 0;
+}
+
+static int add_dev(const void *key, const void *vals, void *ctx)
+{
+	const struct st_dev_key *k = key;
+	const struct st_dev_val *v = vals;
+	struct collect *c = ctx;
+	struct socktap_snapshot *s = c->snap;
+	if (grow((void **)&s->devs, &c->cap, s->ndevs, sizeof(*s->devs)))
+		return -ENOMEM;
+	struct socktap_dev_row *r = &s->devs[s->ndevs++];
+	memset(r, 0, sizeof(*r));
+	r->ifindex = k->ifindex;
+	r->netns = k->netns;
+	for (int i = 0; i < c->ncpus; i++) {
+		r->xmits += v[i].xmits;
+		r->recvs += v[i].recvs;
+		r->xmit_bytes += v[i].xmit_bytes;
+		r->recv_bytes += v[i].recv_bytes;
+		if (!r->name[0] && v[i].name[0]) {
+			memcpy(r->name, v[i].name, sizeof(r->name));
+			r->name[sizeof(r->name) - 1] = '\0';
+		}
+	}
+	return 0;
+}
+
+static int add_hist(const void *key, const void *vals, void *ctx)
+{
+	const struct st_hist_key *k = key;
+	const uint64_t *v = vals;
+	struct collect *c = ctx;
+	struct socktap_snapshot *s = c->snap;
+	struct socktap_hist *h = NULL;
+	uint64_t n = 0;
+
+	for (int i = 0; i < c->ncpus; i++)
+		n += v[i];
+	for (size_t i = 0; i < s->nhists; i++) {
+		struct socktap_hist *x = &s->hists[i];
+		if (x->key == k->key && (int)x->kind == k->kind && x->recv == !!k->recv) {
+			h = x;
+			break;
+		}
+	}
+	if (!h) {
+		if (grow((void **)&s->hists, &c->cap, s->nhists, sizeof(*s->hists)))
+			return -ENOMEM;
+		h = &s->hists[s->nhists++];
+		memset(h, 0, sizeof(*h));
+		h->kind = k->kind == ST_HIST_LATENCY ? SOCKTAP_HIST_LATENCY : SOCKTAP_HIST_SIZE;
+		h->recv = k->recv;
+		h->key = k->key;
+	}
+	if (k->bucket < SOCKTAP_HIST_BUCKETS)
+		h->buckets[k->bucket] += n;
+	h->count += n;
+	return 0;
+}
+
+int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
+{
+	if (!st || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (!st->aggregate)
+		return -EINVAL;
+	struct socktap_snapshot *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+
+	struct socktap_bpf *skel = st->skel;
+	uint32_t old = __atomic_load_n(&skel->bss->agg_slot, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&skel->bss->agg_slot, old ^ 1, __ATOMIC_RELEASE);
+	uint64_t now = (uint64_t)st_clock_ns(CLOCK_MONOTONIC);
+	s->ts_start = st->agg_since + (uint64_t)st->realtime_off;
+	s->ts_end = now + (uint64_t)st->realtime_off;
+	st->agg_since = now;
+	struct timespec grace = {0, GENERATION_GRACE_NS};
+	nanosleep(&grace, NULL);
+
+	struct collect c = {.snap = s, .ncpus = st->ncpus};
+	int err =
+	    drain(bpf_map__fd(old ? skel->maps.procs1 : skel->maps.procs0),
+		  sizeof(struct st_agg_key), sizeof(struct st_agg_val), st->ncpus, add_proc, &c);
+	if (!err) {
+		c.cap = 0;
+		err = drain(bpf_map__fd(old ? skel->maps.devs1 : skel->maps.devs0),
+			    sizeof(struct st_dev_key), sizeof(struct st_dev_val), st->ncpus,
+			    add_dev, &c);
+	}
+	if (!err) {
+		c.cap = 0;
+		err = drain(bpf_map__fd(old ? skel->maps.hists1 : skel->maps.hists0),
+			    sizeof(struct st_hist_key), sizeof(uint64_t), st->ncpus, add_hist, &c);
+	}
+	if (err) {
+		socktap_snapshot_free(s);
+		return err;
+	}
+	/* per-process histograms are named after the process */
+	for (size_t i = 0; i < s->nhists; i++) {
+		if (st->aggregate & SOCKTAP_AGG_HIST_BY_PROTOCOL)
+			break;
+		for (size_t j = 0; j < s->nprocs; j++)
+			if (s->procs[j].pid == s->hists[i].key) {
+				memcpy(s->hists[i].comm, s->procs[j].comm,
+				       sizeof(s->hists[i].comm));
+				break;
+			}
+	}
+	uint64_t dropped = st_counter_sum(st, ST_CNT_AGG_DROPPED);
+	s->dropped = dropped - st->agg_dropped;
+	st->agg_dropped = dropped;
+	*out = s;
+	return 0;
+}
+
+void socktap_snapshot_free(struct socktap_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->procs);
+	free(snap->devs);
+	free(snap->hists);
+	free(snap);
+}
