@@ -647,9 +647,33 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __
 
 static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!task_selected(pid_tgid >> 32))
+	/* ids from the BTF-typed task: plain loads rather than another helper call */
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tgid = t->tgid;
+	__u64 pid_tgid = (__u64)tgid << 32 | (__u32)t->pid;
+	if (!task_selected(tgid))
 		return 0;
+
+	if (aggregate) {
+		/*
+		 * Counting must cost next to nothing: sk_family instead of
+		 * sock->ops->family (the same number: __sock_create() gives the
+		 * sock the family whose ops it installs), no clock unless a
+		 * latency histogram wants it, no socket type unless filtered on.
+		 */
+		__s32 family = sk->__sk_common.skc_family;
+		__s32 protocol = sk_protocol_btf(sk);
+		__s32 type = 0;
+		if (filter_type) {
+			struct socket *so = sk->sk_socket;
+			type = so ? so->type : -1;
+		}
+		if (!sock_selected(family, type, protocol))
+			return 0;
+		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
+		aggregate_xfer(t, tgid, family, protocol, ret, is_send, at);
+		return 0;
+	}
 
 	struct socket *sock = sk->sk_socket;
 	if (!sock)
@@ -660,13 +684,6 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	if (!sock_selected(family, type, protocol))
 		return 0;
 
-	struct task_struct *t = bpf_get_current_task_btf();
-	if (aggregate) {
-		/* the clock only for latency: counting should cost next to nothing */
-		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
-		aggregate_xfer(t, pid_tgid >> 32, family, protocol, ret, is_send, at);
-		return 0;
-	}
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tflags = t->flags;
 	__u8 op = is_send ? ST_OP_SENDMSG : ST_OP_RECVMSG;
