@@ -96,12 +96,28 @@ $(B)/bench/workload: bench/workload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -lpthread
 
+$(B)/bench/floor.bpf.o: bench/floor.bpf.c $(B)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bench/floor.skel.h: $(B)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/bench/floor: bench/floor.c $(B)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -I$(B)/bench -o $@ $< $(LDLIBS)
+
+$(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
+		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
+
+BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench
+
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
-bench: all $(B)/bench/workload
+bench: all $(BENCH_PROGS)
 	$(PYTHON) bench/run.py --out docs/benchmarks.md --note bench/analysis.md
 
 # Seconds: checks that every benchmark configuration still runs, judges no speed.
-bench-smoke: all $(B)/bench/workload
+bench-smoke: all $(BENCH_PROGS)
 	$(PYTHON) bench/run.py --smoke
 
 $(B)/demo: examples/demo.c
