@@ -29,16 +29,20 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function 
 
 LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/session.c \
 	    src/lib/aggregate.c
-CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c
+CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c src/cli/top.c \
+	    src/cli/top_render.c
+SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/top.c src/cli/top_render.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
+SOCKTOP_OBJS := $(SOCKTOP_SRCS:%.c=$(B)/%.o)
+CLI_LDLIBS := -lncursesw
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
 .PHONY: all clean check check-unit check-cli check-integration install format format-check docs demo \
 	bench bench-smoke
-all: $(B)/socktap $(B)/libsocktap.a $(B)/libsocktap.so
+all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
 
 $(B)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -53,7 +57,7 @@ $(B)/socktap.skel.h: $(B)/socktap.bpf.o
 	$(BPFTOOL) gen skeleton $< name socktap_bpf > $@.tmp && mv $@.tmp $@
 
 # every library object may include the skeleton; make it first
-$(LIB_OBJS) $(CLI_OBJS): | $(B)/socktap.skel.h
+$(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): | $(B)/socktap.skel.h
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -67,14 +71,20 @@ $(B)/libsocktap.so: $(LIB_OBJS)
 	ln -sf $(SONAME) $@
 
 $(B)/socktap: $(CLI_OBJS) $(B)/libsocktap.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) $(LDLIBS)
+
+$(B)/socktop: $(SOCKTOP_OBJS) $(B)/libsocktap.a
+	$(CC) $(CFLAGS) -o $@ $(SOCKTOP_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) $(LDLIBS)
 
 # ---- tests ----
 # Unit tests run with AddressSanitizer and UBSan.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+# test_top_render also needs the renderer, which is the CLI's
+$(B)/tests/test_top_render: src/cli/top_render.c src/cli/top_render.h
 $(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) \
+		$(if $(filter top_render,$*),-Isrc/cli src/cli/top_render.c) $(LDLIBS)
 
 $(B)/tests/workload: tests/integration/workload.c
 	@mkdir -p $(@D)
@@ -84,7 +94,7 @@ check-unit: $(UNIT_TESTS) $(B)/socktap
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; exit $$fail
 
-check-cli: $(B)/socktap
+check-cli: $(B)/socktap $(B)/socktop
 	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
 
 check-integration: all $(TEST_PROGS)
@@ -136,6 +146,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(B)/socktap $(DESTDIR)$(PREFIX)/bin/socktap
+	install -m 0755 $(B)/socktop $(DESTDIR)$(PREFIX)/bin/socktop
 	install -m 0644 include/socktap.h $(DESTDIR)$(PREFIX)/include/socktap.h
 	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(PREFIX)/lib/libsocktap.a
 	install -m 0755 $(B)/$(SONAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)

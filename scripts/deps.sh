@@ -2,7 +2,7 @@
 # Install what socktap needs to build and test on Debian 12, skipping what is
 # already there. Run as root (CI is root); needs only Debian's repositories.
 set -eu
-PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool
+PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool
       liburing-dev python3 strace curl util-linux iproute2 valgrind"
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <wordexp.h>
 #include "socktap.h"
 
 /* Exit codes: 0 ok, 1 failure at run time, 2 bad usage. */
@@ -30,18 +31,20 @@ struct str_list {
 int int_list_add(struct int_list *l, int v);
 int str_list_add(struct str_list *l, const char *s);
 
-/* The filters shared by trace (and later top): -p -n -u -f -P -t. */
+/* The filters shared by trace, top and socktop: -p -n -u -f -P -t. */
 struct filters {
 	struct int_list pids, uids, families, protocols, types;
 	struct str_list comms;
+	bool quiet; /* no message on a bad value: the caller words its own (socktop) */
 };
 /*
  * Handle one filter option (opt is the letter). Returns 1 if it was a
  * filter option and was valid, 0 if it was not a filter option, -1 after
- * printing an error about arg.
+ * printing an error about arg (unless quiet).
  */
 int filters_parse(struct filters *f, int opt, const char *arg);
 void filters_apply(const struct filters *f, struct socktap_opts *o);
+void filters_free(struct filters *f);
 
 /*
  * Check probe patterns the way socktap_open() will use them; prints one
@@ -52,7 +55,27 @@ int probes_check(char *const *pats, int n);
 /* Number parsing: whole string, base 10, within [lo, hi]. */
 bool parse_long(const char *s, long lo, long hi, long *out);
 
+/* getopt returned '?' for cmd: one message naming the option; returns EXIT_USAGE. */
+int bad_option(const char *cmd, char **argv);
+
+/* Sessions' print callback: keeps the library's last warning for start_failed(). */
+void lib_print(enum socktap_log_level level, const char *msg, void *ctx);
+/*
+ * socktap_open() or socktap_start() returned err: one message (the
+ * library's, or the command's exec error), and the exit code: 127 when
+ * command (argv[0] of -c, or NULL) could not be run, else 1.
+ */
+int start_failed(int err, const char *command);
+
+/* -c COMMAND as shell words (no command substitution): 0, or an exit code after one message. */
+int command_words(const char *command, wordexp_t *we);
+bool command_exists(const char *cmd);
+/* A wait status as a shell reports it: the exit status, or 128 + signal. */
+int exit_code(int status);
+bool process_alive(pid_t pid);
+
 int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

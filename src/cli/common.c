@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "cli.h"
 #include "names.h"
 #include "util.h"
@@ -123,10 +128,12 @@ static void suggest_names(const struct socktap_name *t, size_t n, const char *wo
 /* A name as the helpers spell it (or an alias), or a number in [0, limit). */
 static int parse_named(const char *opt, const char *what, const char *arg,
 		       long (*str2num)(const char *), const struct socktap_name *(*table)(size_t *),
-		       long limit, int *out)
+		       long limit, bool quiet, int *out)
 {
 	long v = str2num(arg);
 	if (v < 0 && !parse_long(arg, 0, limit - 1, &v)) {
+		if (quiet)
+			return -1;
 		char hint[256];
 		size_t n;
 		const struct socktap_name *t = table(&n);
@@ -135,12 +142,23 @@ static int parse_named(const char *opt, const char *what, const char *arg,
 		return -1;
 	}
 	if (v >= limit) {
+		if (quiet)
+			return -1;
 		cli_error("%s: %s '%s' (%ld) cannot be filtered on: must be below %ld", opt, what,
 			  arg, v, limit);
 		return -1;
 	}
 	*out = (int)v;
 	return 0;
+}
+
+int bad_option(const char *cmd, char **argv)
+{
+	if (optopt)
+		cli_error("%s: unknown option '-%c' or missing argument", cmd, optopt);
+	else
+		cli_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+	return EXIT_USAGE;
 }
 
 int filters_parse(struct filters *f, int opt, const char *arg)
@@ -150,13 +168,15 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 	switch (opt) {
 	case 'p':
 		if (!parse_long(arg, 1, INT_MAX, &v)) {
-			cli_error("-p: '%s' is not a process id", arg);
+			if (!f->quiet)
+				cli_error("-p: '%s' is not a process id", arg);
 			return -1;
 		}
 		return int_list_add(&f->pids, (int)v) ? -1 : 1;
 	case 'n':
 		if (!*arg) {
-			cli_error("-n: empty process name");
+			if (!f->quiet)
+				cli_error("-n: empty process name");
 			return -1;
 		}
 		return str_list_add(&f->comms, arg) ? -1 : 1;
@@ -165,27 +185,40 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 		if (pw)
 			v = pw->pw_uid;
 		else if (!parse_long(arg, 0, UINT_MAX >> 1, &v)) {
-			cli_error("-u: unknown user '%s'", arg);
+			if (!f->quiet)
+				cli_error("-u: unknown user '%s'", arg);
 			return -1;
 		}
 		return int_list_add(&f->uids, (int)v) ? -1 : 1;
 	}
 	case 'f':
-		if (parse_named("-f", "family", arg, sock_fam_str2num, socktap_fam_names, 64, &n))
+		if (parse_named("-f", "family", arg, sock_fam_str2num, socktap_fam_names, 64,
+				f->quiet, &n))
 			return -1;
 		return int_list_add(&f->families, n) ? -1 : 1;
 	case 'P':
 		if (parse_named("-P", "protocol", arg, sock_prot_str2num, socktap_prot_names, 320,
-				&n))
+				f->quiet, &n))
 			return -1;
 		return int_list_add(&f->protocols, n) ? -1 : 1;
 	case 't':
 		if (parse_named("-t", "socket type", arg, sock_type_str2num, socktap_type_names, 32,
-				&n))
+				f->quiet, &n))
 			return -1;
 		return int_list_add(&f->types, n) ? -1 : 1;
 	}
 	return 0;
+}
+
+void filters_free(struct filters *f)
+{
+	free(f->pids.v);
+	free(f->uids.v);
+	free(f->families.v);
+	free(f->protocols.v);
+	free(f->types.v);
+	free(f->comms.v);
+	memset(f, 0, sizeof(*f));
 }
 
 void filters_apply(const struct filters *f, struct socktap_opts *o)
@@ -226,4 +259,84 @@ int probes_check(char *const *pats, int n)
 		return -1;
 	}
 	return 0;
+}
+
+/* The library's last warning: the one message the user sees if opening fails. */
+static char lib_msg[512];
+
+void lib_print(enum socktap_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == SOCKTAP_LOG_WARN && !strstr(msg, "libbpf:"))
+		snprintf(lib_msg, sizeof(lib_msg), "%s", msg);
+	if (getenv("SOCKTAP_DEBUG"))
+		fprintf(stderr, "%s\n", msg);
+}
+
+int start_failed(int err, const char *command)
+{
+	bool exec_failed = command && strstr(lib_msg, "cannot run the command");
+	if (exec_failed)
+		cli_error("-c: cannot run '%s': %s", command, strerror(-err));
+	else if (lib_msg[0])
+		cli_error("%s", lib_msg);
+	else
+		cli_error("cannot start tracing: %s", strerror(-err));
+	return exec_failed ? 127 : 1;
+}
+
+/* execvp's search, done up front so a missing command is an error before tracing starts. */
+bool command_exists(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char buf[PATH_MAX];
+	for (const char *p = path;; p++) {
+		const char *e = strchr(p, ':');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		struct stat sb;
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", cmd) <
+			(int)sizeof(buf) &&
+		    stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) && access(buf, X_OK) == 0)
+			return true;
+		if (!e)
+			return false;
+		p = e;
+	}
+}
+
+int command_words(const char *command, wordexp_t *we)
+{
+	/* shell words, as `stap -c` takes them; no command substitution */
+	int werr = wordexp(command, we, WRDE_NOCMD);
+	if (werr || we->we_wordc == 0) {
+		cli_error("-c: cannot parse command '%s'%s", command,
+			  werr == WRDE_CMDSUB ? ": command substitution is not allowed" : "");
+		if (!werr)
+			wordfree(we);
+		return EXIT_USAGE;
+	}
+	if (!command_exists(we->we_wordv[0])) {
+		cli_error("-c: command not found: '%s'", we->we_wordv[0]);
+		wordfree(we);
+		return 127;
+	}
+	return 0;
+}
+
+int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+bool process_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
 }

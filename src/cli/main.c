@@ -15,6 +15,7 @@ static int cmd_version(int argc, char **argv);
 static const struct cmd cmds[] = {
     {"list", cmd_list, "list [PATTERN...] [-v]    probe points and their values"},
     {"trace", cmd_trace, "trace [PATTERN...] [OPTIONS] trace probe points (default: all)"},
+    {"top", cmd_top, "top [OPTIONS]             socket traffic per process, every interval"},
     {"help", cmd_help, "help                      this text"},
     {"version", cmd_version, "version                   socktap's version"},
 };

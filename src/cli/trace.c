@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,54 +55,6 @@ static int on_event(const struct socktap_event *ev, void *data)
 		return -EIO;
 	}
 	return 0;
-}
-
-/* Last warning from the library: the one message the user sees if opening fails. */
-static char lib_msg[512];
-static void on_lib_print(enum socktap_log_level level, const char *msg, void *ctx)
-{
-	(void)ctx;
-	if (level == SOCKTAP_LOG_WARN && !strstr(msg, "libbpf:"))
-		snprintf(lib_msg, sizeof(lib_msg), "%s", msg);
-	if (getenv("SOCKTAP_DEBUG"))
-		fprintf(stderr, "%s\n", msg);
-}
-
-/* execvp's search, done up front so a missing command is an error before tracing starts. */
-static bool command_exists(const char *cmd)
-{
-	if (strchr(cmd, '/'))
-		return access(cmd, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	char buf[PATH_MAX];
-	for (const char *p = path;; p++) {
-		const char *e = strchr(p, ':');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		struct stat sb;
-		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", cmd) <
-			(int)sizeof(buf) &&
-		    stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) && access(buf, X_OK) == 0)
-			return true;
-		if (!e)
-			return false;
-		p = e;
-	}
-}
-
-static int exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
-}
-
-static bool process_alive(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 static void trace_usage(FILE *f)
@@ -204,12 +155,7 @@ int cmd_trace(int argc, char **argv)
 			return 0;
 		case '?':
 		default:
-			if (optopt)
-				cli_error("trace: unknown option '-%c' or missing argument",
-					  optopt);
-			else
-				cli_error("trace: unknown option '%s'", argv[optind - 1]);
-			return EXIT_USAGE;
+			return bad_option("trace", argv);
 		}
 	}
 	if (command && xpid) {
@@ -226,22 +172,10 @@ int cmd_trace(int argc, char **argv)
 	wordexp_t we = {};
 	bool have_words = false;
 	if (command) {
-		/* shell words, as `stap -c` takes them; no command substitution */
-		int werr = wordexp(command, &we, WRDE_NOCMD);
-		if (werr || we.we_wordc == 0) {
-			cli_error("-c: cannot parse command '%s'%s", command,
-				  werr == WRDE_CMDSUB ? ": command substitution is not allowed"
-						      : "");
-			if (!werr)
-				wordfree(&we);
-			return EXIT_USAGE;
-		}
+		rc = command_words(command, &we);
+		if (rc)
+			return rc;
 		have_words = true;
-		if (!command_exists(we.we_wordv[0])) {
-			cli_error("-c: command not found: '%s'", we.we_wordv[0]);
-			wordfree(&we);
-			return 127;
-		}
 	}
 
 	struct out_ctx *out = calloc(1, sizeof(*out));
@@ -261,7 +195,7 @@ int cmd_trace(int argc, char **argv)
 	install_signals();
 
 	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
-		     .print = on_lib_print);
+		     .print = lib_print);
 	filters_apply(&flt, &opts);
 	if (have_words)
 		opts.command = we.we_wordv;
@@ -277,15 +211,8 @@ int cmd_trace(int argc, char **argv)
 	if (!err)
 		err = socktap_start(st);
 	if (err) {
-		bool exec_failed = have_words && strstr(lib_msg, "cannot run the command");
-		if (exec_failed)
-			cli_error("-c: cannot run '%s': %s", we.we_wordv[0], strerror(-err));
-		else if (lib_msg[0])
-			cli_error("%s", lib_msg);
-		else
-			cli_error("cannot start tracing: %s", strerror(-err));
+		rc = start_failed(err, have_words ? we.we_wordv[0] : NULL);
 		socktap_close(st);
-		rc = exec_failed ? 127 : 1;
 		goto out_close;
 	}
 	pid_t child = socktap_command_pid(st);

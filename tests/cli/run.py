@@ -7,12 +7,17 @@ Root is needed for the privilege and no-BTF subtests (they drop privileges or
 hide BTF in a private mount namespace); without root those are skipped.
 """
 import argparse
+import json
 import os
+import pty
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--socktap", default="build/socktap")
@@ -68,6 +73,33 @@ expect_error("unknown subcommand", ["frobnicate"], 2, r"unknown command 'frobnic
 expect_error("unknown option", ["trace", "--frob"], 2, r"unknown option")
 expect_error("bad duration", ["trace", "-d", "soon"], 2, r"--duration: 'soon'")
 expect_error("bad ring size", ["trace", "--ringbuf-size", "1000"], 2, r"--ringbuf-size: '1000'")
+
+# ---- top and socktop ----
+expect_error("top: unknown sort key", ["top", "-s", "byte"], 2, r"-s: unknown sort key 'byte'")
+expect_error("top: bad interval", ["top", "-i", "0"], 2, r"-i: '0' is not a number of seconds")
+expect_error("top: unknown histogram", ["top", "--hist", "sizes"], 2,
+             r"--hist: unknown histogram 'sizes'")
+expect_error("top: csv is no top format", ["top", "-F", "csv"], 2, r"-F: unknown format 'csv'")
+expect_error("top: takes no probe patterns", ["top", "socket.send"], 2,
+             r"unexpected argument 'socket\.send'")
+expect_error("top: unknown protocol", ["top", "-P", "TPC"], 2, r"-P: unknown protocol 'TPC'")
+expect_error("top: missing command", ["top", "-c", "no-such-command-xyz"], 127,
+             r"-c: command not found: 'no-such-command-xyz'")
+# built next to socktap by `make all`; check-cli itself only builds socktap
+SOCKTOP = os.path.join(os.path.dirname(SOCKTAP), "socktop")
+HAVE_SOCKTOP = os.access(SOCKTOP, os.X_OK)
+if not HAVE_SOCKTOP:
+    print(f"# skipping socktop subtests: no {SOCKTOP} (make all)")
+else:
+    r = run([SOCKTOP, "-P", "TPC", "-f", "INTE", "-u", "no-such-user-xyz"])
+    subtest("socktop: socktop's ERROR lines for every bad word, exit 1",
+            r.returncode == 1 and r.stdout == "ERROR: Unknown protocol: TPC\n"
+            "ERROR: Unknown protocol family: INTE\nERROR: Unknown user: no-such-user-xyz\n",
+            f"rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr!r}")
+    r = run([SOCKTOP, "-h"])
+    subtest("socktop -h: socktop's usage", r.returncode == 1 and r.stdout.startswith(
+        "USAGE: socktop [-d] [-i interval] [-N num] [-P protocol]... [-f family]...\n"),
+        r.stdout)
 
 # ---- names are accepted as the helpers spell them, and as numbers / aliases ----
 r = run([SOCKTAP, "trace", "-f", "UNIX", "-f", "INET6", "-P", "UDPLite", "-P", "262", "-t",
@@ -137,6 +169,73 @@ else:
         r = run([SOCKTAP, "trace", "-c", "sh -c 'kill -TERM $$'"])
         subtest("-c: a command killed by a signal gives 128+signal", r.returncode == 143,
                 f"rc={r.returncode}")
+
+    # ---- top: a command's exact counts, its status; socktop's layout ----
+    with tempfile.TemporaryDirectory() as d:
+        wl = os.path.join(d, "pairs.py")
+        with open(wl, "w") as f:
+            f.write("import socket\na, b = socket.socketpair()\n"
+                    "for _ in range(500):\n    a.send(b'x' * 100)\n    b.recv(100)\n")
+        r = run([SOCKTAP, "top", "-F", "json", "-i", "30", "-c", f"sh -c 'python3 {wl}; exit 5'"])
+        lines = r.stdout.splitlines()
+        rows = [p for l in lines for p in json.loads(l)["processes"]
+                if p["comm"] == "python3" and p["family_name"] == "LOCAL"] if lines else []
+        subtest("top -c: exits with the command's status", r.returncode == 5,
+                f"rc={r.returncode} {r.stderr!r}")
+        subtest("top -c: the last interval is printed when the command ends, counts exact",
+                len(lines) == 1 and len(rows) == 1 and rows[0]["sends"] == 500
+                and rows[0]["recvs"] == 500 and rows[0]["send_bytes"] == 50000
+                and rows[0]["recv_bytes"] == 50000, r.stdout[:500])
+    if HAVE_SOCKTOP:
+        r = run([SOCKTOP, "-i", "0.3", "-c", "2", "-d"])
+        heads = re.findall(r"^======================= \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} "
+                           r"========================$", r.stdout, re.M)
+        subtest("socktop -c 2: two tables in socktop's layout",
+                r.returncode == 0 and len(heads) == 2
+                and r.stdout.count("PID   UID     #SEND   #RECV SEND_KB RECV_KB PROT FAMILY   "
+                                   "COMMAND        \n") == 2
+                and r.stdout.count("DEV             #XMIT         #RECV         XMIT_KB         "
+                                   "RECV_KB\n") == 2, f"rc={r.returncode} {r.stdout[:400]!r}")
+
+    # ---- top on a terminal: full screen, and the terminal back on every way out ----
+    def on_pty(argv, action):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["TERM"] = "xterm"
+            os.execv(argv[0], argv)
+        out, deadline, acted, st = b"", time.time() + 15, False, None
+        while st is None:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:  # EIO: the terminal's last user is gone
+                    pass
+            if not acted and b"socktap top" in out:
+                acted = True
+                action(pid, fd)
+            if time.time() > deadline:
+                os.kill(pid, signal.SIGKILL)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                st = status
+        try:
+            while select.select([fd], [], [], 0.1)[0]:
+                out += os.read(fd, 65536)
+        except OSError:
+            pass
+        os.close(fd)
+        return st, out
+
+    for name, action, dies in (
+            ("q", lambda pid, fd: os.write(fd, b"q"), None),
+            ("SIGTERM", lambda pid, fd: os.kill(pid, signal.SIGTERM), None),
+            ("SIGSEGV", lambda pid, fd: os.kill(pid, signal.SIGSEGV), signal.SIGSEGV)):
+        st, out = on_pty([SOCKTAP, "top", "-i", "1"], action)
+        ended = os.WIFSIGNALED(st) and os.WTERMSIG(st) == dies if dies else (
+            os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0)
+        subtest(f"top on a terminal: {name} leaves the alternate screen",
+                ended and b"\x1b[?1049h" in out and out.rfind(b"\x1b[?1049l") > out.rfind(
+                    b"\x1b[?1049h"), f"status={st} tail={out[-200:]!r}")
 
 print(f"# cli: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

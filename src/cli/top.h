@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/* socktap top and socktop: one loop, two option syntaxes. */
+#ifndef SOCKTAP_TOP_H
+#define SOCKTAP_TOP_H
+
+#include "cli.h"
+#include "top_render.h"
+
+struct top_config {
+	struct top_view view;
+	struct filters flt;
+	double interval;   /* seconds between snapshots */
+	long count;	   /* snapshots to print, then exit; 0 = until stopped */
+	unsigned int hist; /* SOCKTAP_AGG_HIST_SIZE / _LATENCY */
+	bool rows_given;   /* JSON is limited to view.rows only when -N was given */
+	int fmt;	   /* SOCKTAP_FORMAT_TEXT or SOCKTAP_FORMAT_JSON */
+	const char *outpath;
+	const char *command; /* -c: shell words */
+	pid_t xpid;	     /* -x */
+	bool live;	     /* a terminal gets the full-screen view */
+};
+
+/* Count, print, repeat; returns the exit code (the command's with -c). */
+int top_run(struct top_config *cfg);
+
+#endif
