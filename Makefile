@@ -40,7 +40,7 @@ CLI_LDLIBS := -lncursesw
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-cli check-integration install format format-check docs demo \
+.PHONY: all clean check check-unit check-cli check-integration check-top install format format-check docs demo \
 	bench bench-smoke
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
 
@@ -100,7 +100,10 @@ check-cli: $(B)/socktap $(B)/socktop
 check-integration: all $(TEST_PROGS)
 	$(PYTHON) tests/integration/run.py --socktap $(B)/socktap --workload $(B)/tests/workload
 
-check: check-unit check-cli check-integration
+check-top: all $(B)/socktop
+	$(PYTHON) tests/top/run.py --socktap $(B)/socktap --socktop $(B)/socktop
+
+check: check-unit check-cli check-integration check-top
 
 $(B)/bench/workload: bench/workload.c
 	@mkdir -p $(@D)

@@ -3,7 +3,7 @@
 # already there. Run as root (CI is root); needs only Debian's repositories.
 set -eu
 PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool
-      liburing-dev python3 strace curl util-linux iproute2 valgrind"
+      liburing-dev python3 strace curl util-linux iproute2 valgrind tmux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -118,6 +118,13 @@ struct st_agg_val {
 	char comm[16];
 };
 
+/* shared (not per CPU): the first operation's comm and uid */
+struct st_agg_id {
+	__u32 uid;
+	__u32 pad;
+	char comm[16];
+};
+
 struct st_dev_key {
 	__u32 ifindex;
 	__u32 netns; /* network namespace inode */

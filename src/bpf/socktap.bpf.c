@@ -522,6 +522,14 @@ struct {
 	__type(value, struct st_agg_val);
 } procs0 SEC(".maps"), procs1 SEC(".maps");
 
+/* the name and uid of a row's first operation, whichever CPU saw it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_agg_key);
+	__type(value, struct st_agg_id);
+} ids0 SEC(".maps"), ids1 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
@@ -611,8 +619,19 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __
 		if (!v)
 			return;
 		if (!v->comm[0]) {
-			__builtin_memcpy(v->comm, t->comm, sizeof(v->comm));
-			v->uid = t->cred->uid.val;
+			/*
+			 * First operation of this row on this CPU. The row's name
+			 * is its first operation's across CPUs: the shared table
+			 * keeps whichever CPU got there first (BPF_NOEXIST).
+			 */
+			struct st_agg_id id = {.uid = t->cred->uid.val};
+			__builtin_memcpy(id.comm, t->comm, sizeof(id.comm));
+			__builtin_memcpy(v->comm, id.comm, sizeof(v->comm));
+			v->uid = id.uid;
+			if (agg_slot)
+				bpf_map_update_elem(&ids1, &k, &id, BPF_NOEXIST);
+			else
+				bpf_map_update_elem(&ids0, &k, &id, BPF_NOEXIST);
 		}
 		if (ret < 0) {
 			if (is_send)

@@ -208,6 +208,25 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 		err = drain(bpf_map__fd(old ? skel->maps.hists1 : skel->maps.hists0),
 			    sizeof(struct st_hist_key), sizeof(uint64_t), st->ncpus, add_hist, &c);
 	}
+	/* each row's name: its first operation's, from the shared table */
+	int ids_fd = bpf_map__fd(old ? skel->maps.ids1 : skel->maps.ids0);
+	for (size_t i = 0; !err && i < s->nprocs; i++) {
+		struct socktap_proc_row *r = &s->procs[i];
+		struct st_agg_key k = {.tgid = r->pid,
+				       .protocol = (uint16_t)r->protocol,
+				       .family = (uint16_t)r->family};
+		struct st_agg_id id;
+		if (bpf_map_lookup_elem(ids_fd, &k, &id) == 0) {
+			memcpy(r->comm, id.comm, sizeof(r->comm));
+			r->comm[sizeof(r->comm) - 1] = '\0';
+			r->uid = id.uid;
+		}
+	}
+	/* clear the generation's names, including rows whose counts were all dropped */
+	struct st_agg_key ik;
+	while (!err && bpf_map_get_next_key(ids_fd, NULL, &ik) == 0)
+		if (bpf_map_delete_elem(ids_fd, &ik) && errno != ENOENT)
+			err = -errno;
 	if (err) {
 		socktap_snapshot_free(s);
 		return err;
