@@ -2,6 +2,7 @@
 #
 #   make                 build/socktap, build/libsocktap.{a,so}
 #   make check           unit tests, then (as root) integration tests
+#   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
 #   make install PREFIX=/usr/local [DESTDIR=]
 #   make format          clang-format the sources
 

@@ -63,6 +63,8 @@ def configs(tmp):
 
     c = {
         "base": (lambda wl: wl, 1, "no tracing"),
+        "base again (A/A)": (lambda wl: wl, 1, "no tracing, measured like a tracer: the "
+                             "benchmark's own noise; ratios within its spread mean nothing"),
         "socktap trace (all 22 probes) > json": (socktap(), 1,
                                                  "`socktap trace -F json -o FILE -c CMD`"),
         "socktap trace send+receive > json": (socktap("socket.send", "socket.receive"), 1,
@@ -83,6 +85,12 @@ def configs(tmp):
             lambda wl: pin + ["bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }",
                               "-c", " ".join(wl)], 1,
             "`bpftrace -e '...sock_send_length,...sock_recv_length { @[comm] = count(); }'`")
+        c["floor: idle syscall hook (bpftrace)"] = (
+            lambda wl: pin + ["bpftrace", "-q", "-e",
+                              "tracepoint:syscalls:sys_enter_socketpair { @ = count(); }",
+                              "-c", " ".join(wl)], 1,
+            "a syscall tracepoint that never fires in these workloads: the tax every syscall "
+            "pays (slow-path entry) once anything hooks syscalls")
         c["bpftrace printf each event > file"] = (
             lambda wl: pin + ["bpftrace", "-q", "-o", out, "-e",
                               BT_PROBES + ' { printf("%d %s %d\\n", tid, comm, args->ret); }',
@@ -170,24 +178,33 @@ def measure(rounds, scale, only):
 
 def startup(n_runs):
     """Wall time of `TRACER -c true` and the tracer's peak RSS."""
-    tools = {"socktap trace -c true": [SOCKTAP, "trace", "-F", "json", "-o", "/dev/null", "-c",
-                                       "true"]}
+    tools = {"socktap trace (all probes) -c CMD": [SOCKTAP, "trace", "-F", "json", "-o",
+                                                   "/dev/null", "-c", "CMD"],
+             "socktap top -c CMD": [SOCKTAP, "top", "-F", "json", "-o", "/dev/null", "-c", "CMD"]}
     if shutil.which("bpftrace"):
-        tools["bpftrace -e '<2 sock tracepoints>' -c true"] = [
-            "bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }", "-c", shutil.which("true") or "/bin/true"]
+        tools["bpftrace -e '<2 sock tracepoints>' -c CMD"] = [
+            "bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }", "-c", "CMD"]
     out = {}
     for name, argv in tools.items():
-        walls, rss = [], []
+        walls, rss, armed = [], [], []
         for _ in range(n_runs):
+            # the command is `workload stamp`: it starts once the probes are armed
+            argv = argv[:-1] + [f"{WORKLOAD} stamp 0"]
             t0 = time.monotonic()
-            p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 text=True)
+            out_text = p.stdout.read()
             _, status, ru = os.wait4(p.pid, 0)
             walls.append(time.monotonic() - t0)
             rss.append(ru.ru_maxrss)
             if status != 0:
                 raise RuntimeError(f"{name}: exit status {status}")
+            m = re.search(r"^stamp 0 (\d+) 0$", out_text, re.M)
+            if m:
+                armed.append(int(m.group(1)) / 1e9 - t0)
         out[name] = {"wall_s": statistics.median(walls), "wall_min": min(walls),
-                     "wall_max": max(walls), "maxrss_kib": max(rss)}
+                     "wall_max": max(walls), "maxrss_kib": max(rss),
+                     "armed_s": statistics.median(armed) if armed else None}
     # the peak RSS of socktap while it traces a busy workload (the ring and output buffers)
     p = subprocess.Popen([SOCKTAP, "trace", "-F", "json", "-o", "/dev/null", "-c",
                           f"{WORKLOAD} udp 20000"], stdout=subprocess.DEVNULL,
@@ -256,12 +273,17 @@ def markdown(cfgs, names, table, start, rounds, note, fmt_lines):
             lines.append(f"| {n} | {t['ratio']:.2f}x ({t['ratio_min']:.2f}..{t['ratio_max']:.2f})"
                          f" | {t['added_ns']:.0f} | {lost} |")
         lines.append("")
-    lines += ["## Start-up and memory", "", "| command | wall (median, min..max) | peak RSS |",
-              "|---|---|---|"]
+    lines += ["## Start-up and memory", "",
+              "Armed: from starting the tracer to its `-c` command's first instruction "
+              "(`workload stamp`), which runs only once the probes are attached. Wall: the "
+              "whole run, start-up and teardown.", "",
+              "| command | armed (median) | wall (median, min..max) | peak RSS |",
+              "|---|---|---|---|"]
     for name, s in start.items():
         wall = (f"{s['wall_s']:.3f} s ({s['wall_min']:.3f}..{s['wall_max']:.3f})"
                 if "wall_s" in s else "-")
-        lines.append(f"| {name} | {wall} | {s['maxrss_kib'] / 1024:.1f} MiB |")
+        armed = f"{s['armed_s']:.3f} s" if s.get("armed_s") is not None else "-"
+        lines.append(f"| {name} | {armed} | {wall} | {s['maxrss_kib'] / 1024:.1f} MiB |")
     lines += [""]
     if fmt_lines:
         lines += ["## Output formatting (user space, per event)", "", "```"] + fmt_lines + ["```", ""]
@@ -301,7 +323,8 @@ def main():
                 print(f"{w:10} {n:40} {t['ratio']:6.2f}x  +{t['added_ns']:7.0f} ns/op  "
                       f"lost={t['lost']}")
     for name, s in start.items():
-        print(f"{name:45} {s.get('wall_s', 0):.3f} s  {s['maxrss_kib'] / 1024:.1f} MiB")
+        print(f"{name:45} armed {s.get('armed_s') or 0:.3f} s  wall {s.get('wall_s', 0):.3f} s  "
+              f"{s['maxrss_kib'] / 1024:.1f} MiB")
     print("\n".join(fmt_lines))
     if a.out:
         with open(a.out, "w") as f:

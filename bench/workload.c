@@ -139,7 +139,11 @@ int main(int argc, char **argv)
 	uint64_t t = 0, ops = 0;
 	int a, b;
 
-	if (strcmp(mode, "udp") == 0) {
+	if (strcmp(mode, "stamp") == 0) {
+		/* start-up: when a tracer's -c command starts, its probes are armed */
+		printf("stamp 0 %llu 0\n", (unsigned long long)now_ns());
+		return 0;
+	} else if (strcmp(mode, "udp") == 0) {
 		udp_pair(&a, &b);
 		t = ping_pong(a, b, 64);
 		ops = 4 * (uint64_t)iters;

@@ -4,6 +4,8 @@
 set -eu
 PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool
       liburing-dev python3 strace curl util-linux iproute2 valgrind tmux"
+# `deps.sh bench`: also the tools `make bench` compares socktap with
+[ "${1:-}" = bench ] && PKGS="$PKGS bpftrace linux-perf libjson-c-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -494,6 +494,36 @@ static long stack_path_cb(__u64 i, void *data)
 	return c->path >= 0;
 }
 
+/*
+ * Bytes a syscall asked to move, from its arguments (si, dx); for
+ * sendmmsg/recvmmsg, of message idx (~0: unknown). -1 if not known.
+ * Global: verified once, not in each tracepoint program's every path.
+ */
+__noinline __s64 requested_size(__s64 nr, __u64 si, __u64 dx, __u32 idx)
+{
+	switch (nr) {
+	case NR_sendto:
+	case NR_recvfrom:
+	case NR_write:
+	case NR_read:
+		return cap_rw(dx);
+	case NR_sendmsg:
+	case NR_recvmsg:
+		return msghdr_size(si);
+	case NR_writev:
+	case NR_readv:
+	case NR_pwritev2:
+	case NR_preadv2:
+		return iov_sum(si, dx);
+	case NR_sendmmsg:
+	case NR_recvmmsg:
+		if (idx < UIO_MAXIOV)
+			return msghdr_size(si + (__u64)idx * sizeof(struct mmsghdr));
+		return -1;
+	}
+	return -1;
+}
+
 /* Does the kernel stack pass through sock_write_iter / sock_read_iter? (bpf_loop: verified once) */
 static __always_inline int stack_path(void *ctx)
 {
@@ -790,32 +820,8 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 			inf->ts = now;
 			inf->idx = idx + 1;
 		}
-		switch (nr) {
-		case NR_sendto:
-		case NR_recvfrom:
-		case NR_write:
-		case NR_read:
-			size_req = cap_rw(regs->dx);
-			break;
-		case NR_sendmsg:
-		case NR_recvmsg:
-			size_req = msghdr_size(regs->si);
-			break;
-		case NR_writev:
-		case NR_readv:
-		case NR_pwritev2:
-		case NR_preadv2:
-			size_req = iov_sum(regs->si, regs->dx);
-			break;
-		case NR_sendmmsg:
-		case NR_recvmmsg:
-			if (rflags & ST_RF_ENTRY) {
-				struct mmsghdr *vec = (void *)regs->si;
-				if (idx < UIO_MAXIOV)
-					size_req = msghdr_size((__u64)&vec[idx].msg_hdr);
-			}
-			break;
-		}
+		size_req =
+		    requested_size(nr, regs->si, regs->dx, (rflags & ST_RF_ENTRY) ? idx : ~0U);
 		if (size_req >= 0)
 			rflags |= ST_RF_SIZE_REQ;
 	}

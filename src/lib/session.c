@@ -97,26 +97,29 @@ static void *ksym_lookup(void *arg)
 	struct socktap *st = arg;
 	FILE *f = fopen("/proc/kallsyms", "re");
 	char line[512];
-	uint64_t *want_hi = NULL;
+	uint64_t lo = 0, *hi_out = NULL;
 	if (!f)
 		return NULL;
+	/* "ADDR T NAME[\t[module]]": 120k lines, so no sscanf; parse ADDR only when needed */
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
-		char type, name[256];
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+		char *sp = strchr(line, ' ');
+		if (!sp || !sp[1] || sp[2] != ' ')
 			continue;
-		if (want_hi) {
-			if (addr > *(want_hi - 1)) {
-				*want_hi = addr;
-				want_hi = NULL;
+		char *name = sp + 3;
+		name[strcspn(name, "\t\n")] = '\0';
+		if (hi_out) {
+			uint64_t addr = strtoull(line, NULL, 16);
+			if (addr > lo) {
+				*hi_out = addr; /* the next symbol up ends the function */
+				hi_out = NULL;
 			}
 		}
-		if (strcmp(name, "sock_write_iter") == 0 && addr) {
-			st->wi_lo = addr;
-			want_hi = &st->wi_hi;
-		} else if (strcmp(name, "sock_read_iter") == 0 && addr) {
-			st->ri_lo = addr;
-			want_hi = &st->ri_hi;
+		if (strcmp(name, "sock_write_iter") == 0) {
+			lo = st->wi_lo = strtoull(line, NULL, 16);
+			hi_out = lo ? &st->wi_hi : NULL;
+		} else if (strcmp(name, "sock_read_iter") == 0) {
+			lo = st->ri_lo = strtoull(line, NULL, 16);
+			hi_out = lo ? &st->ri_hi : NULL;
 		}
 		if (st->wi_hi && st->ri_hi)
 			break;
@@ -396,6 +399,28 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	/* the entry hook records entry times; latency needs them without entry probes */
 	s->rodata->want_entry = s->rodata->want_entry || (st->aggregate & SOCKTAP_AGG_HIST_LATENCY);
 	bpf_map__set_max_entries(s->maps.events, rb_size);
+	/*
+	 * Tables a session does not use shrink to one entry: preallocating
+	 * 10240-entry per-CPU tables costs tens of ms of start-up and memory.
+	 */
+	struct bpf_map *unused[8];
+	int nunused = 0;
+	if (!(st->aggregate & SOCKTAP_AGG_PROCESSES)) {
+		unused[nunused++] = s->maps.procs0;
+		unused[nunused++] = s->maps.procs1;
+		unused[nunused++] = s->maps.ids0;
+		unused[nunused++] = s->maps.ids1;
+	}
+	if (!(st->aggregate & SOCKTAP_AGG_DEVICES)) {
+		unused[nunused++] = s->maps.devs0;
+		unused[nunused++] = s->maps.devs1;
+	}
+	if (!(st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY))) {
+		unused[nunused++] = s->maps.hists0;
+		unused[nunused++] = s->maps.hists1;
+	}
+	for (int i = 0; i < nunused; i++)
+		bpf_map__set_max_entries(unused[i], 1);
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_program__set_autoload(source_prog(s, i), (st->sources >> i) & 1);
 	st->want_cookies = (m & (M_CREATE | M_CLOSE)) != 0;

@@ -82,7 +82,8 @@ XFER_PATH = {"send": "sendmsg", "sendto": "sendmsg", "sendmsg": "sendmsg", "writ
              "writev": "writev", "recv": "recvmsg", "recvfrom": "recvmsg", "recvmsg": "recvmsg",
              "read": "aio_read", "readv": "readv"}
 MMSG_PATH = {"sendmmsg": "sendmsg", "recvmmsg": "recvmsg"}
-URING_PATH = {"uring_send": "sendmsg", "uring_recv": "recvmsg"}
+URING_PATH = {"uring_send": "sendmsg", "uring_recv": "recvmsg",
+              "uring_write": "aio_write", "uring_read": "aio_read"}
 # Socket syscalls that fire no probe.
 SILENT_OPS = {"bind", "listen", "connect", "accept", "getsockname", "ioctl", "fork", "sockinfo"}
 STATE_UNCONNECTED = 1

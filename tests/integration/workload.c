@@ -26,8 +26,8 @@
  *               msg_flags where the call has them
  *   sendmmsg recvmmsg
  *               ret, msgs [{req, ret}...]: the messages the kernel attempted
- *   uring_send uring_recv
- *               an io_uring IORING_OP_SEND / IORING_OP_RECV on fd: req, ret
+ *   uring_send uring_recv uring_write uring_read
+ *               an io_uring IORING_OP_SEND / RECV / WRITE / READ on fd: req, ret
  *   bind listen connect accept getsockname ioctl
  *               ret (accept: the new fd)
  *   close       ret, releases (this was the socket's last reference)
@@ -994,6 +994,15 @@ static void sc_iouring(void)
 	r = uring_one(&ring);
 	gt_add("uring_recv", sv[1], ",\"req\":%zu,\"ret\":%d", sizeof(buf), r);
 	need(r, "IORING_OP_RECV");
+	/* READ/WRITE on a socket go through sock_write_iter/sock_read_iter */
+	io_uring_prep_write(io_uring_get_sqe(&ring), sv[0], payload, 33, 0);
+	r = uring_one(&ring);
+	gt_add("uring_write", sv[0], ",\"req\":%d,\"ret\":%d", 33, r);
+	need(r, "IORING_OP_WRITE");
+	io_uring_prep_read(io_uring_get_sqe(&ring), sv[1], buf, sizeof(buf), 0);
+	r = uring_one(&ring);
+	gt_add("uring_read", sv[1], ",\"req\":%zu,\"ret\":%d", sizeof(buf), r);
+	need(r, "IORING_OP_READ");
 
 	io_uring_queue_exit(&ring);
 	need(x_close(sv[0], true), "close");
