@@ -191,7 +191,8 @@ int cmd_trace(int argc, char **argv)
 			goto out_free;
 		}
 	}
-	setvbuf(out->f, NULL, _IOFBF, 1 << 20);
+	/* 256 KiB: few write(2)s per poll, and a quarter of the RSS a 1 MiB buffer costs */
+	setvbuf(out->f, NULL, _IOFBF, 1 << 18);
 	install_signals();
 
 	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
