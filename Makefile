@@ -41,7 +41,7 @@ CLI_LDLIBS := -lncursesw
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-cli check-integration check-top install format format-check docs demo \
+.PHONY: all clean check check-unit check-cli check-integration check-top vmcheck install format format-check docs demo \
 	bench bench-smoke
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
 
@@ -105,6 +105,14 @@ check-top: all $(B)/socktop
 	$(PYTHON) tests/top/run.py --socktap $(B)/socktap --socktop $(B)/socktop
 
 check: check-unit check-cli check-integration check-top
+
+# The integration suite on Debian 12's own kernel (6.1: no sock_*_length tracepoints), in a
+# TCG VM built from Debian packages (cached in build/vm), once per backend.
+VM_BACKENDS ?= fentry kprobe
+vmcheck: all $(TEST_PROGS)
+	$(PYTHON) tests/vm/vm.py run -- 'rc=0; for b in $(VM_BACKENDS); do echo "== backend $$b"; \
+		python3 tests/integration/run.py --socktap build/socktap \
+		--workload build/tests/workload --backend $$b || rc=1; done; exit $$rc'
 
 $(B)/bench/workload: bench/workload.c
 	@mkdir -p $(@D)

@@ -227,14 +227,20 @@ struct socktap_opts {
 	 * patterns are ignored. SOCKTAP_AGG_* flags.
 	 */
 	unsigned int aggregate;
+	/*
+	 * Mechanism: NULL or "auto" picks, per probe, the cheapest the kernel
+	 * has (tracepoint < fentry < kprobe); "tracepoint", "fentry" or
+	 * "kprobe" forces one (syscall hooks serve them all).
+	 */
+	const char *backend;
 	size_t : 0;
 };
 
 enum socktap_agg {
-	SOCKTAP_AGG_PROCESSES = 1u << 0,    /* per (pid, protocol, family) counts */
-	SOCKTAP_AGG_DEVICES = 1u << 1,	    /* per network device: net_dev_xmit, netif_receive_skb */
-	SOCKTAP_AGG_HIST_SIZE = 1u << 2,    /* log2 histogram of send/receive sizes */
-	SOCKTAP_AGG_HIST_LATENCY = 1u << 3, /* log2 histogram of entry-to-return ns */
+	SOCKTAP_AGG_PROCESSES = 1u << 0, /* per (pid, protocol, family) counts */
+	SOCKTAP_AGG_DEVICES = 1u << 1,	 /* per network device: net_dev_xmit, netif_receive_skb */
+	SOCKTAP_AGG_HIST_SIZE = 1u << 2, /* log2 histogram of send/receive sizes */
+	SOCKTAP_AGG_HIST_LATENCY = 1u << 3,	/* log2 histogram of entry-to-return ns */
 	SOCKTAP_AGG_HIST_BY_PROTOCOL = 1u << 4, /* histograms per protocol, not per process */
 };
 #define SOCKTAP_OPTS(NAME, ...)                                                                    \

@@ -51,6 +51,7 @@ enum st_close_why {
 	ST_CLOSE_EXIT = 3,	  /* process exit */
 	ST_CLOSE_EXEC = 4,	  /* close-on-exec */
 	ST_CLOSE_CREATE_FAIL = 5, /* socket(2)/socketpair(2) failed after creating it */
+	ST_CLOSE_KERNEL = 6,	  /* a socket without a file (the kernel's own), fentry only */
 };
 
 /* st_rec.rflags */

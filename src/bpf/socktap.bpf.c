@@ -475,8 +475,28 @@ static __always_inline __s64 cap_rw(__u64 n)
 }
 
 /* Is addr a return address inside [lo, hi)? Scans the kernel stack. */
+/*
+ * Big buffers live in a per-CPU scratch map, not on the 512-byte BPF
+ * stack: older verifiers (6.1) count the stacks of a whole call chain.
+ */
+struct scratch {
+	__u64 st[24];	    /* a kernel stack */
+	__u64 a[16], b[16]; /* two socket addresses */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
 struct stack_ctx {
-	__u64 st[24];
 	long n;
 	int path;
 };
@@ -484,14 +504,29 @@ struct stack_ctx {
 static long stack_path_cb(__u64 i, void *data)
 {
 	struct stack_ctx *c = data;
-	if (i >= 24 || (long)i * 8 >= c->n)
+	struct scratch *sc = scratch_get();
+	if (!sc || i >= 24 || (long)i * 8 >= c->n)
 		return 1;
-	__u64 a = c->st[i];
+	__u64 a = sc->st[i];
 	if (a >= write_iter_lo && a < write_iter_hi)
 		c->path = ST_OP_AIO_WRITE;
 	else if (a >= read_iter_lo && a < read_iter_hi)
 		c->path = ST_OP_AIO_READ;
 	return c->path >= 0;
+}
+
+/* Does the kernel stack pass through sock_write_iter / sock_read_iter? (bpf_loop: verified once) */
+static __always_inline int stack_path(void *ctx)
+{
+	struct stack_ctx c = {.path = -1};
+	struct scratch *sc = scratch_get();
+	if (!sc)
+		return -1;
+	c.n = bpf_get_stack(ctx, sc->st, sizeof(sc->st), 0);
+	if (c.n <= 0)
+		return -1;
+	bpf_loop(24, stack_path_cb, &c, 0);
+	return c.path;
 }
 
 /*
@@ -522,17 +557,6 @@ __noinline __s64 requested_size(__s64 nr, __u64 si, __u64 dx, __u32 idx)
 		return -1;
 	}
 	return -1;
-}
-
-/* Does the kernel stack pass through sock_write_iter / sock_read_iter? (bpf_loop: verified once) */
-static __always_inline int stack_path(void *ctx)
-{
-	struct stack_ctx c = {.path = -1};
-	c.n = bpf_get_stack(ctx, c.st, sizeof(c.st), 0);
-	if (c.n <= 0)
-		return -1;
-	bpf_loop(24, stack_path_cb, &c, 0);
-	return c.path;
 }
 
 /* ---- aggregation (socktap top): counts in the kernel, no records ---- */
@@ -694,8 +718,164 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __
 	}
 }
 
-static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send)
+/*
+ * State the kprobe and fentry backends carry from a function's entry to its
+ * return, per task: the socket of up to 4 hooks in flight (send, receive,
+ * nosec receive, sendmmsg), and how many sends the task made, to tell
+ * whether ____sys_sendmsg() went around __sock_sendmsg().
+ */
+struct kpstate {
+	__u64 sock[4];
+	__u64 aux[2];
+	__u32 sends;	  /* sends seen by the send hooks */
+	__u32 sends_mark; /* ... when ____sys_sendmsg() began */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kpstate);
+} kpstate SEC(".maps");
+
+static __always_inline struct kpstate *kp_get(bool create)
 {
+	return bpf_task_storage_get(&kpstate, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline void kp_save(void *sock, __u32 slot)
+{
+	struct kpstate *k = kp_get(true);
+	if (k && slot < 4)
+		k->sock[slot] = (__u64)sock;
+}
+
+static __always_inline void *kp_take(__u32 slot)
+{
+	struct kpstate *k = kp_get(false);
+	if (!k || slot >= 4)
+		return 0;
+	void *s = (void *)k->sock[slot];
+	k->sock[slot] = 0;
+	return s;
+}
+
+static __always_inline void kp_save_aux(__u64 a, __u64 b)
+{
+	struct kpstate *k = kp_get(true);
+	if (k) {
+		k->aux[0] = a;
+		k->aux[1] = b;
+	}
+}
+
+static __always_inline bool kp_take_aux(__u64 *a, __u64 *b)
+{
+	struct kpstate *k = kp_get(false);
+	if (!k)
+		return false;
+	*a = k->aux[0];
+	*b = k->aux[1];
+	return true;
+}
+
+static __always_inline void bump_sends(void)
+{
+	struct kpstate *k = kp_get(false);
+	if (k)
+		k->sends++;
+}
+
+static __always_inline void mmsg_mark(void)
+{
+	struct kpstate *k = kp_get(true);
+	if (k)
+		k->sends_mark = k->sends;
+}
+
+/* ____sys_sendmsg() returned without passing through a send hook? */
+static __always_inline bool mmsg_bypassed(__u32 name_len)
+{
+	struct kpstate *k = kp_get(false);
+	return k && k->sends == k->sends_mark && name_len != ~0U;
+}
+
+/*
+ * The used_address shortcut's own test, after the fact: the message's
+ * address equals the remembered one. (A message that failed before that
+ * test with an equal address would be taken for a send; only copy errors
+ * do that.)
+ */
+static __always_inline bool same_address(void *remembered, void *name, int namelen, __u32 len)
+{
+	struct scratch *sc = scratch_get();
+	if (!sc || !name || namelen <= 0 || (__u32)namelen != len || len > sizeof(sc->a))
+		return false;
+	__u64 *a = sc->a, *b = sc->b;
+	if (bpf_probe_read_kernel(a, sizeof(sc->a), remembered) ||
+	    bpf_probe_read_kernel(b, sizeof(sc->b), name))
+		return false;
+	for (int i = 0; i < 16; i++) {
+		__u32 lo = i * 8;
+		if (lo >= len)
+			break;
+		__u64 mask = len - lo >= 8 ? ~0ULL : (1ULL << ((len - lo) * 8)) - 1;
+		if ((a[i] ^ b[i]) & mask)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The socket values a send/receive record needs. btf: sk is BTF-typed
+ * (tracepoint and fentry arguments), so fields are plain loads; else
+ * (kprobes) every read is a probe read. The flag is a constant at each
+ * call site: the other branch compiles away.
+ */
+struct xsock {
+	__s32 family, type, protocol, state, skfamily;
+	__u64 flags, cookie;
+	struct file *file;
+};
+
+static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool btf, bool full)
+{
+	if (btf) {
+		x->skfamily = sk->__sk_common.skc_family;
+		x->protocol = sk_protocol_btf(sk);
+		if (!full && !filter_type)
+			return true;
+		struct socket *sock = sk->sk_socket;
+		if (!sock)
+			return false;
+		x->type = sock->type;
+		if (!full)
+			return true;
+		x->family = sock->ops->family;
+		x->state = sock->state;
+		x->flags = sock->flags;
+		x->file = sock->file;
+		x->cookie = bpf_get_socket_cookie(sk);
+		return true;
+	}
+	x->skfamily = BPF_CORE_READ(sk, __sk_common.skc_family);
+	x->protocol = sk_protocol_of(sk);
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+	if (!sock)
+		return false;
+	x->type = BPF_CORE_READ(sock, type);
+	x->family = BPF_CORE_READ(sock, ops, family);
+	x->state = BPF_CORE_READ(sock, state);
+	x->flags = BPF_CORE_READ(sock, flags);
+	x->file = BPF_CORE_READ(sock, file);
+	/* no BTF pointer, no helper: the cookie only if something made it already */
+	x->cookie = sk_cookie_peek(sk);
+	return true;
+}
+
+static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send, bool btf)
+{
+	struct xsock x = {};
 	/* ids from the BTF-typed task: plain loads rather than another helper call */
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tgid = t->tgid;
@@ -710,26 +890,17 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		 * sock the family whose ops it installs), no clock unless a
 		 * latency histogram wants it, no socket type unless filtered on.
 		 */
-		__s32 family = sk->__sk_common.skc_family;
-		__s32 protocol = sk_protocol_btf(sk);
-		__s32 type = 0;
-		if (filter_type) {
-			struct socket *so = sk->sk_socket;
-			type = so ? so->type : -1;
-		}
-		if (!sock_selected(family, type, protocol))
+		if (!xsock_read(sk, &x, btf, false) ||
+		    !sock_selected(x.skfamily, x.type, x.protocol))
 			return 0;
 		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
-		aggregate_xfer(t, tgid, family, protocol, ret, is_send, at);
+		aggregate_xfer(t, tgid, x.skfamily, x.protocol, ret, is_send, at);
 		return 0;
 	}
 
-	struct socket *sock = sk->sk_socket;
-	if (!sock)
+	if (!xsock_read(sk, &x, btf, true))
 		return 0;
-	__s32 family = sock->ops->family;
-	__s32 type = sock->type;
-	__s32 protocol = sk_protocol_btf(sk);
+	__s32 family = x.family, type = x.type, protocol = x.protocol;
 	if (!sock_selected(family, type, protocol))
 		return 0;
 
@@ -794,7 +965,7 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	if (want_op >= 0 && (want_op < ST_OP_RECVMSG) == is_send && regs) {
 		__s64 rfd = (__s32)regs->di;
 		/* an in-kernel socket user inside some other fd's syscall is not this fd's op */
-		if (fd_file(t, rfd) == sock->file) {
+		if (fd_file(t, rfd) == x.file) {
 			op = want_op;
 			origin = ST_ORIGIN_SYSCALL;
 			fd = rfd;
@@ -836,16 +1007,16 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	r->rflags = rflags;
 	r->fd = fd;
 	r->ts_enter = ts_enter;
-	r->cookie = bpf_get_socket_cookie(sk);
+	r->cookie = x.cookie;
 	r->cookie2 = 0;
-	r->sflags = sock->flags;
+	r->sflags = x.flags;
 	r->size_req = size_req;
 	r->ret = ret;
 	r->fd2 = -1;
 	r->family = family;
 	r->type = type;
 	r->protocol = protocol;
-	r->state = sock->state;
+	r->state = x.state;
 	rec_submit(r);
 	return 0;
 }
@@ -855,7 +1026,7 @@ int BPF_PROG(st_send, struct sock *sk, int ret, int flags)
 {
 	if (!want_send)
 		return 0;
-	return handle_xfer(ctx, sk, ret, true);
+	return handle_xfer(ctx, sk, ret, true, true);
 }
 
 SEC("tp_btf/sock_recv_length")
@@ -863,7 +1034,179 @@ int BPF_PROG(st_recv, struct sock *sk, int ret, int flags)
 {
 	if (!want_recv)
 		return 0;
-	return handle_xfer(ctx, sk, ret, false);
+	return handle_xfer(ctx, sk, ret, false, true);
+}
+
+/*
+ * Kernels without the sock_*_length tracepoints (before Linux 6.3): the
+ * functions every send and receive passes through, once.
+ *
+ * Sends: __sock_sendmsg(). Since Linux 6.6 (commit 86a7e0b69bd5 "net:
+ * prevent rewrite of msg_name in sock_sendmsg()", backported to 6.1.y and
+ * others) the syscalls and sock_write_iter() call it directly and
+ * sock_sendmsg() wraps it, so fentry on sock_sendmsg sees no user sends
+ * there; older kernels have no __sock_sendmsg and sock_sendmsg() is the
+ * place. Both are candidates in src/lib/probes.c, in that order. One path
+ * bypasses both: sendmmsg() sending to the same address as the previous
+ * message calls the inlined sock_sendmsg_nosec() from ____sys_sendmsg()
+ * (the used_address shortcut), taken below.
+ *
+ * Receives: sock_recvmsg(), except recvmmsg()'s messages after the first,
+ * which ____sys_recvmsg() receives with the inlined sock_recvmsg_nosec()
+ * (its nosec argument), taken below.
+ */
+SEC("fexit/__sock_sendmsg")
+int BPF_PROG(st_send_fexit, struct socket *sock, struct msghdr *msg, int ret)
+{
+	if (!want_send)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+SEC("fexit/sock_sendmsg")
+int BPF_PROG(st_send_fexit_old, struct socket *sock, struct msghdr *msg, int ret)
+{
+	if (!want_send)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+SEC("fexit/sock_recvmsg")
+int BPF_PROG(st_recv_fexit, struct socket *sock, struct msghdr *msg, int flags, int ret)
+{
+	if (!want_recv)
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, false, true);
+}
+
+SEC("fexit/____sys_recvmsg")
+int BPF_PROG(st_recv_nosec_fexit, struct socket *sock, struct msghdr *msg_sys, void *msg,
+	     void *uaddr, unsigned int flags, int nosec, int ret)
+{
+	if (!want_recv || !nosec)
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, false, true);
+}
+
+SEC("fentry/____sys_sendmsg")
+int BPF_PROG(st_mmsg_fentry, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	     struct used_address *used_address)
+{
+	if (want_send && used_address)
+		mmsg_mark();
+	return 0;
+}
+
+SEC("fexit/____sys_sendmsg")
+int BPF_PROG(st_mmsg_fexit, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	     struct used_address *used_address, unsigned int allowed_msghdr_flags, int ret)
+{
+	if (!want_send || !used_address || !mmsg_bypassed(used_address->name_len))
+		return 0;
+	/* the message went out through the inlined sock_sendmsg_nosec() */
+	if (!same_address(&used_address->name, msg_sys->msg_name, msg_sys->msg_namelen,
+			  used_address->name_len))
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+/* The same hooks as kprobes, for kernels whose fentry is unavailable. */
+SEC("kprobe/__sock_sendmsg")
+int BPF_KPROBE(st_send_kprobe, struct socket *sock)
+{
+	kp_save(sock, 0);
+	return 0;
+}
+
+SEC("kretprobe/__sock_sendmsg")
+int BPF_KRETPROBE(st_send_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(0);
+	if (!want_send || !sock)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("kprobe/sock_sendmsg")
+int BPF_KPROBE(st_send_kprobe_old, struct socket *sock)
+{
+	kp_save(sock, 0);
+	return 0;
+}
+
+SEC("kretprobe/sock_sendmsg")
+int BPF_KRETPROBE(st_send_kretprobe_old, int ret)
+{
+	struct socket *sock = kp_take(0);
+	if (!want_send || !sock)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("kprobe/sock_recvmsg")
+int BPF_KPROBE(st_recv_kprobe, struct socket *sock)
+{
+	kp_save(sock, 1);
+	return 0;
+}
+
+SEC("kretprobe/sock_recvmsg")
+int BPF_KRETPROBE(st_recv_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(1);
+	if (!want_recv || !sock)
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, false, false);
+}
+
+/* nosec is the sixth argument: BPF_KPROBE names five, x86-64 passes the sixth in r9 */
+SEC("kprobe/____sys_recvmsg")
+int st_recv_nosec_kprobe(struct pt_regs *ctx)
+{
+	int nosec = (int)ctx->r9;
+	kp_save(nosec ? (void *)PT_REGS_PARM1(ctx) : 0, 2);
+	return 0;
+}
+
+SEC("kretprobe/____sys_recvmsg")
+int BPF_KRETPROBE(st_recv_nosec_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(2);
+	if (!want_recv || !sock)
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, false, false);
+}
+
+SEC("kprobe/____sys_sendmsg")
+int BPF_KPROBE(st_mmsg_kprobe, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	       struct used_address *used_address)
+{
+	if (!want_send || !used_address)
+		return 0;
+	mmsg_mark();
+	kp_save(sock, 3);
+	kp_save_aux((__u64)msg_sys, (__u64)used_address);
+	return 0;
+}
+
+SEC("kretprobe/____sys_sendmsg")
+int BPF_KRETPROBE(st_mmsg_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(3);
+	__u64 msg_sys = 0, ua = 0;
+	if (!want_send || !sock || !kp_take_aux(&msg_sys, &ua))
+		return 0;
+	struct used_address *used = (void *)ua;
+	struct msghdr *m = (void *)msg_sys;
+	__u32 name_len = BPF_CORE_READ(used, name_len);
+	if (!mmsg_bypassed(name_len) || !same_address(&used->name, BPF_CORE_READ(m, msg_name),
+						      BPF_CORE_READ(m, msg_namelen), name_len))
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
 }
 
 /* ---- creation and release ---- */
@@ -1442,6 +1785,78 @@ int st_sock_create(struct bpf_sock *ctx)
 	if (c && c->n < 2)
 		c->cookie[c->n++ & 1] = cookie;
 	return 1;
+}
+
+/*
+ * Sockets the kernel creates and releases for itself (requester = 1: per
+ * network namespace control sockets, NFS, tunnels...), where fentry can
+ * see __sock_create() and __sock_release(); syscalls cannot. User
+ * sockets stay with the syscall hooks, which know their fds.
+ */
+SEC("fexit/__sock_create")
+int BPF_PROG(st_kcreate_fexit, struct net *net, int family, int type, int protocol,
+	     struct socket **res, int kern, int ret)
+{
+	if (!want_create || !kern)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!task_selected(pid_tgid >> 32) || !sock_selected(family, type, protocol))
+		return 0;
+	struct st_rec *r = rec_reserve(fanout_create);
+	if (!r)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	rec_fill_task(r, pid_tgid, now);
+	r->kind = ST_REC_CREATE;
+	r->op = 1;
+	r->origin = 1; /* requester: the kernel */
+	r->rflags = 0; /* no entry time: create and create.return share the return's */
+	r->fd = -1;
+	r->fd2 = -1;
+	r->ts_enter = now;
+	/*
+	 * res (struct socket **) cannot even be read here on 6.1 ("arg type PTR
+	 * is not a struct"), and a new socket has no cookie yet anyway.
+	 */
+	r->cookie = 0;
+	r->cookie2 = 0;
+	r->sflags = 0;
+	r->size_req = 0;
+	r->ret = ret;
+	r->family = family;
+	r->type = type;
+	r->protocol = protocol;
+	r->state = SS_UNCONNECTED;
+	rec_submit(r);
+	return 0;
+}
+
+SEC("fentry/__sock_release")
+int BPF_PROG(st_krelease_fentry, struct socket *sock, struct inode *inode)
+{
+	if (!want_close || sock->file)
+		return 0; /* a user socket: its fd's close, exit or exec reports it */
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (!(t->flags & ST_PF_KTHREAD)) {
+		/* socket(2)/socketpair(2) dropping what they made: sys_exit reports that */
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		if (regs && (long)regs->ax == -ENOSYS &&
+		    (regs->orig_ax == NR_socket || regs->orig_ax == NR_socketpair))
+			return 0;
+	}
+	if (!task_selected(t->tgid))
+		return 0;
+	struct sockvals v = {.fd = -1, .known = ST_RF_SOCK_VALS};
+	struct sock *sk = sock->sk;
+	v.family = sock->ops ? sock->ops->family : -1;
+	v.type = sock->type;
+	v.state = sock->state;
+	v.sflags = sock->flags;
+	v.protocol = sk ? sk_protocol_btf(sk) : -1;
+	v.cookie = sk ? bpf_get_socket_cookie(sk) : 0;
+	__u64 now = bpf_ktime_get_ns();
+	emit_close(&v, ST_CLOSE_KERNEL, now, now);
+	return 0;
 }
 
 /* Target set: follow a traced command's descendants. */

@@ -35,7 +35,8 @@ int str_list_add(struct str_list *l, const char *s);
 struct filters {
 	struct int_list pids, uids, families, protocols, types;
 	struct str_list comms;
-	bool quiet; /* no message on a bad value: the caller words its own (socktop) */
+	const char *backend; /* --backend: NULL = auto */
+	bool quiet;	     /* no message on a bad value: the caller words its own (socktop) */
 };
 /*
  * Handle one filter option (opt is the letter). Returns 1 if it was a
@@ -43,6 +44,11 @@ struct filters {
  * printing an error about arg (unless quiet).
  */
 int filters_parse(struct filters *f, int opt, const char *arg);
+/* The option the filters share besides the letters: --backend (opt 'B'). */
+#define FILTER_LONGOPTS                                                                            \
+	{                                                                                          \
+		"backend", required_argument, NULL, 'B'                                            \
+	}
 void filters_apply(const struct filters *f, struct socktap_opts *o);
 void filters_free(struct filters *f);
 

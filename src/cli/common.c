@@ -201,6 +201,16 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 				f->quiet, &n))
 			return -1;
 		return int_list_add(&f->protocols, n) ? -1 : 1;
+	case 'B':
+		if (strcmp(arg, "auto") && strcmp(arg, "tracepoint") && strcmp(arg, "fentry") &&
+		    strcmp(arg, "kprobe")) {
+			cli_error(
+			    "--backend: unknown backend '%s' (auto, tracepoint, fentry or kprobe)",
+			    arg);
+			return -1;
+		}
+		f->backend = arg;
+		return 1;
 	case 't':
 		if (parse_named("-t", "socket type", arg, sock_type_str2num, socktap_type_names, 32,
 				f->quiet, &n))
@@ -233,6 +243,7 @@ void filters_apply(const struct filters *f, struct socktap_opts *o)
 	o->family_cnt = f->families.n;
 	o->protocols = f->protocols.v;
 	o->protocol_cnt = f->protocols.n;
+	o->backend = f->backend;
 	o->types = f->types.v;
 	o->type_cnt = f->types.n;
 }

@@ -538,6 +538,7 @@ enum { OPT_HIST = 0x100, OPT_HIST_BY };
 int cmd_top(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    FILTER_LONGOPTS,
 	    {"command", required_argument, NULL, 'c'},
 	    {"target", required_argument, NULL, 'x'},
 	    {"interval", required_argument, NULL, 'i'},

@@ -59,25 +59,26 @@ static int on_event(const struct socktap_event *ev, void *data)
 
 static void trace_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: socktap trace [PATTERN...] [OPTIONS]\n"
-		"  Trace the probe points matching PATTERNs (default: all 22).\n"
-		"Target (default: the whole system until Ctrl-C):\n"
-		"  -c, --command CMD   run CMD (shell words) traced with its descendants;\n"
-		"                      exit with its status when it ends\n"
-		"  -x, --target PID    trace process PID until it exits\n"
-		"Filters (repeatable; in the kernel):\n"
-		"  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
-		"Output:\n"
-		"  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
-		"  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
-		"  -d, --duration SEC  stop after SEC seconds\n"
-		"      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 MiB)\n");
+	fprintf(f, "Usage: socktap trace [PATTERN...] [OPTIONS]\n"
+		   "  Trace the probe points matching PATTERNs (default: all 22).\n"
+		   "Target (default: the whole system until Ctrl-C):\n"
+		   "  -c, --command CMD   run CMD (shell words) traced with its descendants;\n"
+		   "                      exit with its status when it ends\n"
+		   "  -x, --target PID    trace process PID until it exits\n"
+		   "Filters (repeatable; in the kernel):\n"
+		   "  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
+		   "Output:\n"
+		   "  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
+		   "  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
+		   "  -d, --duration SEC  stop after SEC seconds\n"
+		   "      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 MiB)\n"
+		   "      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
 }
 
 int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    FILTER_LONGOPTS,
 	    {"command", required_argument, NULL, 'c'},
 	    {"target", required_argument, NULL, 'x'},
 	    {"format", required_argument, NULL, 'F'},

@@ -8,23 +8,91 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
 #include "util.h"
 
-#define S(x) (1u << (x))
+#define S(x)	      (1ull << (x))
+#define TP(tp, since) SRCK_TRACEPOINT, "btf_trace_" tp, NULL, since
 
 const struct st_source_def st_sources[SRC__COUNT] = {
-    [SRC_SEND_TP] = {"tp_btf:sock/sock_send_length", "btf_trace_sock_send_length", "6.3"},
-    [SRC_RECV_TP] = {"tp_btf:sock/sock_recv_length", "btf_trace_sock_recv_length", "6.3"},
-    [SRC_SYS_ENTER] = {"tp_btf:raw_syscalls/sys_enter", "btf_trace_sys_enter", "2.6.33"},
-    [SRC_SYS_EXIT] = {"tp_btf:raw_syscalls/sys_exit", "btf_trace_sys_exit", "2.6.33"},
-    [SRC_PROC_EXIT] = {"tp_btf:sched/sched_process_exit", "btf_trace_sched_process_exit", "2.6.28"},
-    [SRC_PROC_FORK] = {"tp_btf:sched/sched_process_fork", "btf_trace_sched_process_fork", "2.6.28"},
-    [SRC_DEV_XMIT] = {"tp_btf:net/net_dev_xmit", "btf_trace_net_dev_xmit", "2.6.38"},
-    [SRC_DEV_RECV] = {"tp_btf:net/netif_receive_skb", "btf_trace_netif_receive_skb", "2.6.32"},
+    [SRC_SEND_TP] = {"tp_btf:sock/sock_send_length", TP("sock_send_length", "6.3")},
+    [SRC_RECV_TP] = {"tp_btf:sock/sock_recv_length", TP("sock_recv_length", "6.3")},
+    [SRC_SYS_ENTER] = {"tp_btf:raw_syscalls/sys_enter", TP("sys_enter", "2.6.33")},
+    [SRC_SYS_EXIT] = {"tp_btf:raw_syscalls/sys_exit", TP("sys_exit", "2.6.33")},
+    [SRC_PROC_EXIT] = {"tp_btf:sched/sched_process_exit", TP("sched_process_exit", "2.6.28")},
+    [SRC_PROC_FORK] = {"tp_btf:sched/sched_process_fork", TP("sched_process_fork", "2.6.28")},
+    [SRC_DEV_XMIT] = {"tp_btf:net/net_dev_xmit", TP("net_dev_xmit", "2.6.38")},
+    [SRC_DEV_RECV] = {"tp_btf:net/netif_receive_skb", TP("netif_receive_skb", "2.6.32")},
+    [SRC_SEND_FEXIT] = {"fexit:__sock_sendmsg", SRCK_FENTRY, "__sock_sendmsg", NULL, "5.5"},
+    [SRC_SEND_FEXIT_OLD] = {"fexit:sock_sendmsg", SRCK_FENTRY, "sock_sendmsg", "__sock_sendmsg",
+			    "5.5"},
+    [SRC_RECV_FEXIT] = {"fexit:sock_recvmsg", SRCK_FENTRY, "sock_recvmsg", NULL, "5.5"},
+    [SRC_RECV_NOSEC_FEXIT] = {"fexit:____sys_recvmsg", SRCK_FENTRY, "____sys_recvmsg", NULL, "5.5"},
+    [SRC_MMSG_FENTRY] = {"fentry:____sys_sendmsg", SRCK_FENTRY, "____sys_sendmsg", NULL, "5.5"},
+    [SRC_MMSG_FEXIT] = {"fexit:____sys_sendmsg", SRCK_FENTRY, "____sys_sendmsg", NULL, "5.5"},
+    [SRC_SEND_KPROBE] = {"kprobe:__sock_sendmsg", SRCK_KPROBE, "__sock_sendmsg", NULL, "4.1"},
+    [SRC_SEND_KRETPROBE] = {"kretprobe:__sock_sendmsg", SRCK_KPROBE, "__sock_sendmsg", NULL, "4.1"},
+    [SRC_SEND_KPROBE_OLD] = {"kprobe:sock_sendmsg", SRCK_KPROBE, "sock_sendmsg", "__sock_sendmsg",
+			     "4.1"},
+    [SRC_SEND_KRETPROBE_OLD] = {"kretprobe:sock_sendmsg", SRCK_KPROBE, "sock_sendmsg",
+				"__sock_sendmsg", "4.1"},
+    [SRC_RECV_KPROBE] = {"kprobe:sock_recvmsg", SRCK_KPROBE, "sock_recvmsg", NULL, "4.1"},
+    [SRC_RECV_KRETPROBE] = {"kretprobe:sock_recvmsg", SRCK_KPROBE, "sock_recvmsg", NULL, "4.1"},
+    [SRC_RECV_NOSEC_KPROBE] = {"kprobe:____sys_recvmsg", SRCK_KPROBE, "____sys_recvmsg", NULL,
+			       "4.1"},
+    [SRC_RECV_NOSEC_KRETPROBE] = {"kretprobe:____sys_recvmsg", SRCK_KPROBE, "____sys_recvmsg", NULL,
+				  "4.1"},
+    [SRC_MMSG_KPROBE] = {"kprobe:____sys_sendmsg", SRCK_KPROBE, "____sys_sendmsg", NULL, "4.1"},
+    [SRC_MMSG_KRETPROBE] = {"kretprobe:____sys_sendmsg", SRCK_KPROBE, "____sys_sendmsg", NULL,
+			    "4.1"},
+    [SRC_KCREATE_FEXIT] = {"fexit:__sock_create", SRCK_FENTRY, "__sock_create", NULL, "5.5"},
+    [SRC_KRELEASE_FENTRY] = {"fentry:__sock_release", SRCK_FENTRY, "__sock_release", NULL, "5.5"},
 };
+
+/* Where the sock_*_length tracepoints are missing: the functions, as fentry or kprobes. */
+#define SEND_FEXIT     (S(SRC_SEND_FEXIT) | S(SRC_MMSG_FENTRY) | S(SRC_MMSG_FEXIT))
+#define SEND_FEXIT_OLD (S(SRC_SEND_FEXIT_OLD) | S(SRC_MMSG_FENTRY) | S(SRC_MMSG_FEXIT))
+#define RECV_FEXIT     (S(SRC_RECV_FEXIT) | S(SRC_RECV_NOSEC_FEXIT))
+#define SEND_KPROBE                                                                                \
+	(S(SRC_SEND_KPROBE) | S(SRC_SEND_KRETPROBE) | S(SRC_MMSG_KPROBE) | S(SRC_MMSG_KRETPROBE))
+#define SEND_KPROBE_OLD                                                                            \
+	(S(SRC_SEND_KPROBE_OLD) | S(SRC_SEND_KRETPROBE_OLD) | S(SRC_MMSG_KPROBE) |                 \
+	 S(SRC_MMSG_KRETPROBE))
+#define RECV_KPROBE                                                                                \
+	(S(SRC_RECV_KPROBE) | S(SRC_RECV_KRETPROBE) | S(SRC_RECV_NOSEC_KPROBE) |                   \
+	 S(SRC_RECV_NOSEC_KRETPROBE))
+#define L_FUNCS                                                                                    \
+	"recvmmsg's messages after the first and sendmmsg's messages to a repeated address are "   \
+	"taken from ____sys_recvmsg()/____sys_sendmsg()'s return, where a failure to copy "        \
+	"results out after a transfer is reported as the transfer's"
+#define L_KPROBES                                                                                  \
+	L_FUNCS "; kprobes give no typed socket: its cookie only if already made (inet sockets "   \
+		"get theirs at birth), else null"
+#define CANDS_SEND(extra, lim)                                                                     \
+	{                                                                                          \
+		{S(SRC_SEND_TP) | (extra), ST_BACKEND_TRACEPOINT, lim},                            \
+		    {SEND_FEXIT | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                       \
+		    {SEND_FEXIT_OLD | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                   \
+		    {SEND_KPROBE | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES},                    \
+		{                                                                                  \
+			SEND_KPROBE_OLD | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES               \
+		}                                                                                  \
+	}
+#define CANDS_RECV(extra, lim)                                                                     \
+	{                                                                                          \
+		{S(SRC_RECV_TP) | (extra), ST_BACKEND_TRACEPOINT, lim},                            \
+		    {RECV_FEXIT | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                       \
+		{                                                                                  \
+			RECV_KPROBE | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES                   \
+		}                                                                                  \
+	}
 
 #define V_XFER_ENTRY                                                                               \
 	(SOCKTAP_V_NAME | SOCKTAP_V_SIZE | SOCKTAP_V_PROTOCOL | SOCKTAP_V_FAMILY |                 \
@@ -50,72 +118,100 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 #define L_CREATE                                                                                   \
 	"socket(2) and socketpair(2) only: sockets the kernel creates for itself (requester = 1) " \
 	"are invisible, no tracepoint fires in __sock_create()"
+#define L_CREATE_USER "socket(2) and socketpair(2) for user sockets"
 #define L_CLOSE                                                                                    \
 	"releases by close, close_range, dup2/dup3, exec (close-on-exec) and exit; not seen: "     \
 	"io_uring CLOSE, in-kernel releases (SCM_RIGHTS garbage, failed accept), a last "          \
 	"reference held by a concurrent syscall"
 
-#define XFER_ENTRY(ID, NAME, SUMMARY, SEND, LIM)                                                   \
+/*
+ * Creation and release: the syscall hooks, which know the fds; where fentry
+ * works, plus __sock_create()/__sock_release() for the kernel's own sockets.
+ * Preferred even though fentry costs more than tracepoints: it sees more,
+ * and sockets are created far less often than they move data.
+ */
+#define L_KERNEL_SOCKETS                                                                           \
+	"kernel-made sockets (requester = 1) from fexit:__sock_create, without fd; their "         \
+	"create events have no cookie (BPF gets no typed socket there)"
+#define CANDS_CREATE                                                                               \
+	{                                                                                          \
+		{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_KCREATE_FEXIT), ST_BACKEND_FENTRY,     \
+		 L_CREATE_USER, L_KERNEL_SOCKETS},                                                 \
+		{                                                                                  \
+			S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT), ST_BACKEND_AUTO, L_CREATE, NULL        \
+		}                                                                                  \
+	}
+#define CANDS_CLOSE                                                                                \
+	{                                                                                          \
+		{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT) | S(SRC_KRELEASE_FENTRY),   \
+		 ST_BACKEND_FENTRY, L_CLOSE,                                                       \
+		 "kernel sockets' releases from fentry:__sock_release, "                           \
+		 "without fd"},                                                                    \
+		{                                                                                  \
+			S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT), ST_BACKEND_AUTO,    \
+			    L_CLOSE, NULL                                                          \
+		}                                                                                  \
+	}
+
+#define XFER_ENTRY(ID, NAME, SUMMARY, DIR, LIM)                                                    \
 	[ID] = {.pub = {NAME, SUMMARY, V_XFER_ENTRY, ID, false},                                   \
-		.cand = {{S(SEND) | S(SRC_SYS_ENTER), LIM}}}
-#define XFER_RETURN(ID, ENTRY, NAME, SUMMARY, SEND, LIM)                                           \
-	[ID] = {.pub = {NAME, SUMMARY, V_XFER_RETURN, ENTRY, true}, .cand = {{S(SEND), LIM}}}
+		.cand = CANDS_##DIR(S(SRC_SYS_ENTER), LIM)}
+#define XFER_RETURN(ID, ENTRY, NAME, SUMMARY, DIR, LIM)                                            \
+	[ID] = {.pub = {NAME, SUMMARY, V_XFER_RETURN, ENTRY, true}, .cand = CANDS_##DIR(0, LIM)}
 
 const struct st_probe_def st_probes[SOCKTAP_PROBE__COUNT] = {
     [SOCKTAP_PROBE_SEND] = {.pub = {"socket.send", "Message sent on a socket", V_XFER_RETURN,
 				    SOCKTAP_PROBE_SEND, true},
-			    .cand = {{S(SRC_SEND_TP), ""}}},
+			    .cand = CANDS_SEND(0, "")},
     [SOCKTAP_PROBE_RECEIVE] = {.pub = {"socket.receive", "Message received on a socket",
 				       V_XFER_RETURN, SOCKTAP_PROBE_RECEIVE, true},
-			       .cand = {{S(SRC_RECV_TP), ""}}},
+			       .cand = CANDS_RECV(0, "")},
     XFER_ENTRY(SOCKTAP_PROBE_SENDMSG, "socket.sendmsg",
-	       "Message is currently being sent on a socket", SRC_SEND_TP, L_ENTRY),
+	       "Message is currently being sent on a socket", SEND, L_ENTRY),
     XFER_RETURN(SOCKTAP_PROBE_SENDMSG_RETURN, SOCKTAP_PROBE_SENDMSG, "socket.sendmsg.return",
-		"Return from socket.sendmsg", SRC_SEND_TP, L_RETURN_SEND),
-    XFER_ENTRY(SOCKTAP_PROBE_RECVMSG, "socket.recvmsg", "Message being received on socket",
-	       SRC_RECV_TP, L_ENTRY),
+		"Return from socket.sendmsg", SEND, L_RETURN_SEND),
+    XFER_ENTRY(SOCKTAP_PROBE_RECVMSG, "socket.recvmsg", "Message being received on socket", RECV,
+	       L_ENTRY),
     XFER_RETURN(SOCKTAP_PROBE_RECVMSG_RETURN, SOCKTAP_PROBE_RECVMSG, "socket.recvmsg.return",
-		"Return from Message being received on socket", SRC_RECV_TP, L_RETURN_SEND),
-    XFER_ENTRY(SOCKTAP_PROBE_AIO_WRITE, "socket.aio_write", "Message send via sock_aio_write",
-	       SRC_SEND_TP, L_ENTRY "; " L_ITER),
+		"Return from Message being received on socket", RECV, L_RETURN_SEND),
+    XFER_ENTRY(SOCKTAP_PROBE_AIO_WRITE, "socket.aio_write", "Message send via sock_aio_write", SEND,
+	       L_ENTRY "; " L_ITER),
     XFER_RETURN(SOCKTAP_PROBE_AIO_WRITE_RETURN, SOCKTAP_PROBE_AIO_WRITE, "socket.aio_write.return",
-		"Conclusion of message send via sock_aio_write", SRC_SEND_TP, L_ITER),
+		"Conclusion of message send via sock_aio_write", SEND, L_ITER),
     XFER_ENTRY(SOCKTAP_PROBE_AIO_READ, "socket.aio_read", "Receiving message via sock_aio_read",
-	       SRC_RECV_TP, L_ENTRY "; " L_ITER),
+	       RECV, L_ENTRY "; " L_ITER),
     XFER_RETURN(SOCKTAP_PROBE_AIO_READ_RETURN, SOCKTAP_PROBE_AIO_READ, "socket.aio_read.return",
-		"Conclusion of message received via sock_aio_read", SRC_RECV_TP, L_ITER),
-    XFER_ENTRY(SOCKTAP_PROBE_WRITEV, "socket.writev", "Message sent via socket_writev", SRC_SEND_TP,
+		"Conclusion of message received via sock_aio_read", RECV, L_ITER),
+    XFER_ENTRY(SOCKTAP_PROBE_WRITEV, "socket.writev", "Message sent via socket_writev", SEND,
 	       L_ENTRY),
     XFER_RETURN(SOCKTAP_PROBE_WRITEV_RETURN, SOCKTAP_PROBE_WRITEV, "socket.writev.return",
-		"Conclusion of message sent via socket_writev", SRC_SEND_TP, L_RETURN_SEND),
-    XFER_ENTRY(SOCKTAP_PROBE_READV, "socket.readv", "Receiving a message via sock_readv",
-	       SRC_RECV_TP, L_ENTRY),
+		"Conclusion of message sent via socket_writev", SEND, L_RETURN_SEND),
+    XFER_ENTRY(SOCKTAP_PROBE_READV, "socket.readv", "Receiving a message via sock_readv", RECV,
+	       L_ENTRY),
     XFER_RETURN(SOCKTAP_PROBE_READV_RETURN, SOCKTAP_PROBE_READV, "socket.readv.return",
-		"Conclusion of receiving a message via sock_readv", SRC_RECV_TP, L_RETURN_SEND),
+		"Conclusion of receiving a message via sock_readv", RECV, L_RETURN_SEND),
     XFER_ENTRY(SOCKTAP_PROBE_WRITE_ITER, "socket.write_iter", "Message send via sock_write_iter",
-	       SRC_SEND_TP, L_ENTRY "; " L_ITER),
+	       SEND, L_ENTRY "; " L_ITER),
     XFER_RETURN(SOCKTAP_PROBE_WRITE_ITER_RETURN, SOCKTAP_PROBE_WRITE_ITER,
-		"socket.write_iter.return", "Conclusion of message send via sock_write_iter",
-		SRC_SEND_TP, L_ITER),
+		"socket.write_iter.return", "Conclusion of message send via sock_write_iter", SEND,
+		L_ITER),
     XFER_ENTRY(SOCKTAP_PROBE_READ_ITER, "socket.read_iter", "Receiving message via sock_read_iter",
-	       SRC_RECV_TP, L_ENTRY "; " L_ITER),
+	       RECV, L_ENTRY "; " L_ITER),
     XFER_RETURN(SOCKTAP_PROBE_READ_ITER_RETURN, SOCKTAP_PROBE_READ_ITER, "socket.read_iter.return",
-		"Conclusion of message received via sock_read_iter", SRC_RECV_TP, L_ITER),
+		"Conclusion of message received via sock_read_iter", RECV, L_ITER),
     [SOCKTAP_PROBE_CREATE] = {.pub = {"socket.create", "Creation of a socket", V_CREATE,
 				      SOCKTAP_PROBE_CREATE, false},
-			      .cand = {{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT), L_CREATE}}},
+			      .cand = CANDS_CREATE},
     [SOCKTAP_PROBE_CREATE_RETURN] = {.pub = {"socket.create.return",
 					     "Return from Creation of a socket", V_CREATE_RETURN,
 					     SOCKTAP_PROBE_CREATE, true},
-				     .cand = {{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT), L_CREATE}}},
+				     .cand = CANDS_CREATE},
     [SOCKTAP_PROBE_CLOSE] = {.pub = {"socket.close", "Close a socket", V_CLOSE, SOCKTAP_PROBE_CLOSE,
 				     false},
-			     .cand = {{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT),
-				       L_CLOSE}}},
+			     .cand = CANDS_CLOSE},
     [SOCKTAP_PROBE_CLOSE_RETURN] = {.pub = {"socket.close.return", "Return from closing a socket",
 					    SOCKTAP_V_NAME, SOCKTAP_PROBE_CLOSE, true},
-				    .cand = {{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT),
-					      L_CLOSE}}},
+				    .cand = CANDS_CLOSE},
 };
 
 /* Nesting as the kernel calls them: outer entry, inner entry, inner return, outer return. */
@@ -255,21 +351,20 @@ int socktap_probe_suggest(const char *word, const char **out, int n)
 }
 
 /*
- * A tracepoint exists when the kernel's BTF names its "btf_trace_<tp>"
- * typedef. Parsing vmlinux BTF costs ~12 MiB of peak memory, and libbpf
- * parses it again to load the object, so the names are looked up as
- * strings in the BTF string section, streamed in small chunks.
+ * Names in the kernel's BTF string section. Parsing vmlinux BTF costs
+ * ~12 MiB of peak memory and ~30 ms, and libbpf parses it again to load the
+ * object, so tracepoint typedefs ("btf_trace_<tp>") and function names are
+ * looked up as strings, streamed in small chunks. bit i of *found: names[i].
  */
-int st_sources_available(uint32_t *mask)
+static int btf_has_strings(const char *const *names, int n, uint64_t *found)
 {
 	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
 	struct btf_header hdr;
 	char buf[65536 + 64];
 	size_t keep = 0;
-	uint32_t found = 0;
 	int err = 0;
 
-	*mask = 0;
+	*found = 0;
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -278,7 +373,7 @@ int st_sources_available(uint32_t *mask)
 		err = -EINVAL;
 		goto out;
 	}
-	for (uint32_t left = hdr.str_len; left && found != (1u << SRC__COUNT) - 1;) {
+	for (uint32_t left = hdr.str_len; left;) {
 		size_t want = left < 65536 ? left : 65536;
 		size_t got = fread(buf + keep, 1, want, f);
 		if (got == 0) {
@@ -287,29 +382,241 @@ int st_sources_available(uint32_t *mask)
 		}
 		left -= (uint32_t)got;
 		size_t len = keep + got;
-		/* every string is NUL-terminated: match "name\0" preceded by a NUL */
-		for (int i = 0; i < SRC__COUNT; i++) {
-			const char *name = st_sources[i].btf_name;
-			size_t n = strlen(name) + 1;
-			for (char *p = buf; (p = memmem(p, len - (size_t)(p - buf), name, n));
-			     p++) {
+		/* every string is NUL-terminated: match "name\0" right after a NUL */
+		for (int i = 0; i < n; i++) {
+			size_t nl = strlen(names[i]) + 1;
+			for (char *p = buf; (p = memmem(p, len - (size_t)(p - buf), names[i], nl));
+			     p++)
 				if (p > buf && p[-1] == '\0') {
-					found |= 1u << i;
+					*found |= 1ull << i;
 					break;
 				}
-			}
 		}
 		/* the tail may hold the start of a name cut by the chunk boundary */
 		keep = len < 64 ? len : 64;
 		memmove(buf, buf + len - keep, keep);
 	}
-	*mask = found;
 out:
 	fclose(f);
 	return err;
 }
 
-const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint32_t avail)
+/*
+ * The BTF type id of function fn, by one pass over the raw type section
+ * (no libbpf parse: that costs ~30 ms and ~12 MiB, and libbpf does it again
+ * to load). 0 if there is no such function.
+ */
+struct raw_btf {
+	char *data;
+	size_t len;
+	const struct btf_header *hdr;
+};
+
+static int raw_btf_read(struct raw_btf *b)
+{
+	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
+	FILE *f = fopen(path, "re");
+	struct stat sb;
+	size_t cap = 8u << 20;
+	memset(b, 0, sizeof(*b));
+	if (!f)
+		return -errno;
+	/* sysfs knows the size: one exact allocation, no growth */
+	if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0)
+		cap = (size_t)sb.st_size + 1;
+	b->data = malloc(cap);
+	while (b->data) {
+		size_t n = fread(b->data + b->len, 1, cap - b->len, f);
+		b->len += n;
+		if (n == 0)
+			break;
+		if (b->len == cap) {
+			char *p = realloc(b->data, cap *= 2);
+			if (!p) {
+				free(b->data);
+				b->data = NULL;
+			}
+			b->data = p;
+		}
+	}
+	fclose(f);
+	if (!b->data)
+		return -ENOMEM;
+	b->hdr = (const void *)b->data;
+	if (b->len < sizeof(*b->hdr) || b->hdr->magic != BTF_MAGIC ||
+	    (size_t)b->hdr->hdr_len + b->hdr->str_off + b->hdr->str_len > b->len ||
+	    (size_t)b->hdr->hdr_len + b->hdr->type_off + b->hdr->type_len > b->len) {
+		free(b->data);
+		b->data = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int raw_btf_func_id(const struct raw_btf *b, const char *fn)
+{
+	const char *strs = b->data + b->hdr->hdr_len + b->hdr->str_off;
+	const char *p = b->data + b->hdr->hdr_len + b->hdr->type_off, *end = p + b->hdr->type_len;
+	for (int id = 1; p + sizeof(struct btf_type) <= end; id++) {
+		const struct btf_type *t = (const void *)p;
+		__u32 kind = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		if (kind == BTF_KIND_FUNC && t->name_off < b->hdr->str_len &&
+		    strcmp(strs + t->name_off, fn) == 0)
+			return id;
+		p += sizeof(*t);
+		switch (kind) {
+		case BTF_KIND_INT:
+		case BTF_KIND_VAR:
+		case BTF_KIND_DECL_TAG:
+			p += 4;
+			break;
+		case BTF_KIND_ARRAY:
+			p += sizeof(struct btf_array);
+			break;
+		case BTF_KIND_STRUCT:
+		case BTF_KIND_UNION:
+			p += (size_t)vlen * sizeof(struct btf_member);
+			break;
+		case BTF_KIND_ENUM:
+			p += (size_t)vlen * sizeof(struct btf_enum);
+			break;
+		case BTF_KIND_FUNC_PROTO:
+			p += (size_t)vlen * sizeof(struct btf_param);
+			break;
+		case BTF_KIND_DATASEC:
+			p += (size_t)vlen * sizeof(struct btf_var_secinfo);
+			break;
+		case 19: /* BTF_KIND_ENUM64 (Linux 6.0), not in older uapi headers */
+			p += (size_t)vlen * 12;
+			break;
+		default: /* PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG */
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Can an fentry/fexit program attach to fn? Only a trial says: the
+ * function may be in BTF yet inlined, notrace, or the kernel may refuse
+ * trampolines altogether (EPERM where ftrace is locked down).
+ */
+static bool fentry_can_attach(const struct raw_btf *btf, const char *fn, bool fexit)
+{
+	int id = btf && btf->data ? raw_btf_func_id(btf, fn) : 0;
+	if (id <= 0)
+		return false;
+	struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o,
+		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY,
+		    .attach_btf_id = (__u32)id);
+	int pfd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "st_trial", "GPL", insns, 2, &o);
+	if (pfd < 0)
+		return false;
+	int lfd = bpf_raw_tracepoint_open(NULL, pfd);
+	if (lfd >= 0)
+		close(lfd);
+	close(pfd);
+	return lfd >= 0;
+}
+
+/* Does the kernel take a k(ret)probe on fn? A trial perf event, no BPF needed. */
+static bool kprobe_can_attach(const char *fn, bool ret)
+{
+	char buf[64];
+	int type = -1, retbit = -1;
+	FILE *f = fopen("/sys/bus/event_source/devices/kprobe/type", "re");
+	if (f) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+	}
+	f = fopen("/sys/bus/event_source/devices/kprobe/format/retprobe", "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && sscanf(buf, "config:%d", &retbit) != 1)
+			retbit = -1;
+		fclose(f);
+	}
+	if (type < 0 || (ret && retbit < 0))
+		return false;
+	struct perf_event_attr a = {.size = sizeof(a), .type = (__u32)type};
+	a.config = ret ? 1ull << retbit : 0;
+	a.config1 = (__u64)(uintptr_t)fn; /* kprobe_func */
+	int fd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+int st_sources_available(uint64_t *mask, uint64_t need)
+{
+	const char *names[SRC__COUNT + 1];
+	uint64_t in_btf;
+	int sock_sendmsg_idx = SRC__COUNT;
+
+	*mask = 0;
+	for (int i = 0; i < SRC__COUNT; i++)
+		names[i] = st_sources[i].target;
+	names[SRC__COUNT] = "__sock_sendmsg";
+	int err = btf_has_strings(names, SRC__COUNT + 1, &in_btf);
+	if (err)
+		return err;
+
+	struct raw_btf btf = {};
+	bool btf_read = false, kp_has_new = false, kp_checked = false;
+	for (int i = 0; i < SRC__COUNT; i++) {
+		const struct st_source_def *d = &st_sources[i];
+		switch (d->kind) {
+		case SRCK_TRACEPOINT:
+			if (in_btf >> i & 1)
+				*mask |= 1ull << i;
+			break;
+		case SRCK_FENTRY:
+			if (!(need >> i & 1) || !(in_btf >> i & 1))
+				break;
+			if (d->absent && (in_btf >> sock_sendmsg_idx & 1))
+				break; /* the newer function exists: this one would count twice */
+			if (!btf_read) {
+				raw_btf_read(&btf);
+				btf_read = true;
+			}
+			if (fentry_can_attach(&btf, d->target, strncmp(d->name, "fexit", 5) == 0))
+				*mask |= 1ull << i;
+			break;
+		case SRCK_KPROBE:
+			if (!(need >> i & 1))
+				break;
+			if (d->absent) {
+				if (!kp_checked) {
+					kp_has_new = kprobe_can_attach(d->absent, false);
+					kp_checked = true;
+				}
+				if (kp_has_new)
+					break;
+			}
+			if (kprobe_can_attach(d->target, strncmp(d->name, "kretprobe", 9) == 0))
+				*mask |= 1ull << i;
+			break;
+		}
+	}
+	free(btf.data);
+	return 0;
+}
+
+int st_backend_parse(const char *name)
+{
+	static const char *const names[] = {"auto", "tracepoint", "fentry", "kprobe"};
+	for (int i = 0; name && i < 4; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint64_t avail,
+					    enum st_backend backend)
 {
 	if ((unsigned)id >= SOCKTAP_PROBE__COUNT)
 		return NULL;
@@ -317,18 +624,47 @@ const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint32_t a
 		const struct st_candidate *c = &st_probes[id].cand[i];
 		if (!c->sources)
 			break;
+		/* a forced backend: candidates of another kind do not count; neutral ones do */
+		if (backend != ST_BACKEND_AUTO && c->backend != ST_BACKEND_AUTO &&
+		    c->backend != backend)
+			continue;
 		if ((c->sources & avail) == c->sources)
 			return c;
 	}
 	return NULL;
 }
 
+/* The sources the first candidates of these probes could need, up to the first tracepoint one. */
+uint64_t st_probes_need(uint64_t probe_mask, uint64_t tp_avail, enum st_backend backend)
+{
+	uint64_t need = 0;
+	for (int p = 0; p < SOCKTAP_PROBE__COUNT; p++) {
+		if (!(probe_mask >> p & 1))
+			continue;
+		for (int i = 0; i < ST_MAX_CANDIDATES; i++) {
+			const struct st_candidate *c = &st_probes[p].cand[i];
+			if (!c->sources)
+				break;
+			if (backend != ST_BACKEND_AUTO && c->backend != ST_BACKEND_AUTO &&
+			    c->backend != backend)
+				continue;
+			need |= c->sources;
+			if ((c->sources & tp_avail) == c->sources)
+				break; /* met by tracepoints alone: no trial of the rest */
+		}
+	}
+	return need;
+}
+
 int socktap_probe_backing(enum socktap_probe_id id, struct socktap_backing *out)
 {
-	uint32_t avail;
+	uint64_t avail = 0;
 	if (!out || out->sz < sizeof(*out) || (unsigned)id >= SOCKTAP_PROBE__COUNT)
 		return -EINVAL;
-	int err = st_sources_available(&avail);
+	int err = st_sources_available(&avail, 0);
+	if (!err)
+		err = st_sources_available(&avail,
+					   st_probes_need(1ull << id, avail, ST_BACKEND_AUTO));
 	out->available = false;
 	out->mechanism[0] = out->limits[0] = '\0';
 	if (err) {
@@ -336,24 +672,30 @@ int socktap_probe_backing(enum socktap_probe_id id, struct socktap_backing *out)
 			 "kernel BTF (/sys/kernel/btf/vmlinux) unreadable: %s", strerror(-err));
 		return 0;
 	}
-	const struct st_candidate *c = st_probe_resolve(id, avail);
+	const struct st_candidate *c = st_probe_resolve(id, avail, ST_BACKEND_AUTO);
 	if (!c) {
-		/* say which source is missing from the first candidate */
-		const struct st_candidate *first = &st_probes[id].cand[0];
+		/* per candidate, the first source that is missing */
 		size_t len = 0;
-		for (int i = 0; i < SRC__COUNT; i++)
-			if ((first->sources & (1u << i)) && !(avail & (1u << i)))
-				len += snprintf(out->limits + len, sizeof(out->limits) - len,
-						"%s%s missing (Linux >= %s)", len ? "; " : "",
-						st_sources[i].name, st_sources[i].since);
+		for (int k = 0; k < ST_MAX_CANDIDATES && st_probes[id].cand[k].sources; k++) {
+			uint64_t miss = st_probes[id].cand[k].sources & ~avail;
+			int i = miss ? __builtin_ctzll(miss) : -1;
+			if (i < 0 || len >= sizeof(out->limits))
+				continue;
+			len += snprintf(out->limits + len, sizeof(out->limits) - len,
+					st_sources[i].kind == SRCK_TRACEPOINT
+					    ? "%s%s missing (Linux >= %s)"
+					    : "%s%s unavailable",
+					len ? "; " : "", st_sources[i].name, st_sources[i].since);
+		}
 		return 0;
 	}
 	out->available = true;
 	size_t len = 0;
 	for (int i = 0; i < SRC__COUNT && len < sizeof(out->mechanism); i++)
-		if (c->sources & (1u << i))
+		if (c->sources >> i & 1)
 			len += snprintf(out->mechanism + len, sizeof(out->mechanism) - len, "%s%s",
 					len ? " + " : "", st_sources[i].name);
-	snprintf(out->limits, sizeof(out->limits), "%s", c->limits);
+	snprintf(out->limits, sizeof(out->limits), "%s%s%s", c->limits,
+		 c->limits[0] && c->backend_limits ? "; " : "", c->backend_limits ?: "");
 	return 0;
 }

@@ -17,22 +17,61 @@ enum st_source {
 	SRC_PROC_FORK, /* tp_btf/sched_process_fork */
 	SRC_DEV_XMIT,  /* tp_btf/net_dev_xmit (socktap top -d) */
 	SRC_DEV_RECV,  /* tp_btf/netif_receive_skb (socktap top -d) */
+	/* kernels before 6.3: the functions sends and receives pass through */
+	SRC_SEND_FEXIT,		  /* fexit/__sock_sendmsg */
+	SRC_SEND_FEXIT_OLD,	  /* fexit/sock_sendmsg, where __sock_sendmsg is not */
+	SRC_RECV_FEXIT,		  /* fexit/sock_recvmsg */
+	SRC_RECV_NOSEC_FEXIT,	  /* fexit/____sys_recvmsg (recvmmsg's later messages) */
+	SRC_MMSG_FENTRY,	  /* fentry/____sys_sendmsg (sendmmsg's used_address shortcut) */
+	SRC_MMSG_FEXIT,		  /* fexit/____sys_sendmsg */
+	SRC_SEND_KPROBE,	  /* kprobe/__sock_sendmsg */
+	SRC_SEND_KRETPROBE,	  /* kretprobe/__sock_sendmsg */
+	SRC_SEND_KPROBE_OLD,	  /* kprobe/sock_sendmsg, where __sock_sendmsg is not */
+	SRC_SEND_KRETPROBE_OLD,	  /* kretprobe/sock_sendmsg */
+	SRC_RECV_KPROBE,	  /* kprobe/sock_recvmsg */
+	SRC_RECV_KRETPROBE,	  /* kretprobe/sock_recvmsg */
+	SRC_RECV_NOSEC_KPROBE,	  /* kprobe/____sys_recvmsg */
+	SRC_RECV_NOSEC_KRETPROBE, /* kretprobe/____sys_recvmsg */
+	SRC_MMSG_KPROBE,	  /* kprobe/____sys_sendmsg */
+	SRC_MMSG_KRETPROBE,	  /* kretprobe/____sys_sendmsg */
+	SRC_KCREATE_FEXIT,	  /* fexit/__sock_create: kernel-made sockets (requester 1) */
+	SRC_KRELEASE_FENTRY,	  /* fentry/__sock_release: their release */
 	SRC__COUNT,
 };
 
+enum st_source_kind {
+	SRCK_TRACEPOINT, /* tp_btf: a BTF typedef btf_trace_<tp> proves it exists */
+	SRCK_FENTRY,	 /* fentry/fexit: a BTF function that a trial program attaches to */
+	SRCK_KPROBE,	 /* kprobe/kretprobe: a kprobe the kernel accepts on the function */
+};
+
 struct st_source_def {
-	const char *name;     /* as `list -v` shows it */
-	const char *btf_name; /* BTF type that proves the tracepoint exists */
-	const char *since;    /* kernel version that added it */
+	const char *name; /* as `list -v` shows it */
+	enum st_source_kind kind;
+	const char *target; /* tracepoint's BTF typedef, or the function */
+	const char *absent; /* only where this function does not exist (else double counts) */
+	const char *since;  /* kernel version that added it, for messages */
 };
 extern const struct st_source_def st_sources[SRC__COUNT];
 
+/* socktap_opts.backend values; neutral sources (syscalls, sched) serve all */
+enum st_backend {
+	ST_BACKEND_AUTO,
+	ST_BACKEND_TRACEPOINT,
+	ST_BACKEND_FENTRY,
+	ST_BACKEND_KPROBE,
+};
+/* "tracepoint", "fentry", "kprobe", "auto" -> enum, or -EINVAL */
+int st_backend_parse(const char *name);
+
 /* One way to back a probe: all its sources must exist. */
 struct st_candidate {
-	uint32_t sources; /* 1u << enum st_source */
+	uint64_t sources;	 /* 1ull << enum st_source */
+	enum st_backend backend; /* ST_BACKEND_AUTO: neutral (syscall hooks only) */
 	const char *limits;
+	const char *backend_limits; /* what this mechanism adds to them, or NULL */
 };
-#define ST_MAX_CANDIDATES 3
+#define ST_MAX_CANDIDATES 6
 
 struct st_probe_def {
 	struct socktap_probe pub;
@@ -50,9 +89,16 @@ struct st_fanout {
 const struct st_fanout *st_fanout_xfer(enum st_op op);
 extern const struct st_fanout st_fanout_create, st_fanout_close;
 
-/* Which sources exist on the running kernel (bit per enum st_source). */
-int st_sources_available(uint32_t *mask);
+/*
+ * Which sources exist on the running kernel (bit per enum st_source).
+ * Tracepoints are looked up in BTF; fentry and kprobe sources are tried
+ * (a trial attach), and only when `need` asks for them: that costs time.
+ */
+int st_sources_available(uint64_t *mask, uint64_t need);
+/* Sources the given probes' candidates may need tried (see st_sources_available). */
+uint64_t st_probes_need(uint64_t probe_mask, uint64_t tp_avail, enum st_backend backend);
 /* The candidate backing probe id, given the available sources; NULL if none. */
-const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint32_t avail);
+const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint64_t avail,
+					    enum st_backend backend);
 
 #endif

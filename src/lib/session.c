@@ -39,16 +39,20 @@ static __thread struct socktap *libbpf_print_owner;
 static int libbpf_print_tramp(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	struct socktap *st = libbpf_print_owner;
-	char msg[1024];
+	char *msg = NULL;
 	if (!st || !st->print)
 		return 0;
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n > 0 && msg[n < (int)sizeof(msg) ? n - 1 : (int)sizeof(msg) - 2] == '\n')
-		msg[n < (int)sizeof(msg) ? n - 1 : (int)sizeof(msg) - 2] = '\0';
+	/* whole: a verifier log is one message, and its last line says what failed */
+	int n = vasprintf(&msg, fmt, ap);
+	if (n <= 0)
+		return 0;
+	if (msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
 	st->print(level == LIBBPF_WARN
 		      ? SOCKTAP_LOG_WARN
 		      : (level == LIBBPF_INFO ? SOCKTAP_LOG_INFO : SOCKTAP_LOG_DEBUG),
 		  msg, st->print_ctx);
+	free(msg);
 	return 0;
 }
 
@@ -207,6 +211,42 @@ static struct bpf_program *source_prog(struct socktap_bpf *s, enum st_source src
 		return s->progs.st_dev_xmit;
 	case SRC_DEV_RECV:
 		return s->progs.st_dev_recv;
+	case SRC_SEND_FEXIT:
+		return s->progs.st_send_fexit;
+	case SRC_SEND_FEXIT_OLD:
+		return s->progs.st_send_fexit_old;
+	case SRC_RECV_FEXIT:
+		return s->progs.st_recv_fexit;
+	case SRC_RECV_NOSEC_FEXIT:
+		return s->progs.st_recv_nosec_fexit;
+	case SRC_MMSG_FENTRY:
+		return s->progs.st_mmsg_fentry;
+	case SRC_MMSG_FEXIT:
+		return s->progs.st_mmsg_fexit;
+	case SRC_SEND_KPROBE:
+		return s->progs.st_send_kprobe;
+	case SRC_SEND_KRETPROBE:
+		return s->progs.st_send_kretprobe;
+	case SRC_SEND_KPROBE_OLD:
+		return s->progs.st_send_kprobe_old;
+	case SRC_SEND_KRETPROBE_OLD:
+		return s->progs.st_send_kretprobe_old;
+	case SRC_RECV_KPROBE:
+		return s->progs.st_recv_kprobe;
+	case SRC_RECV_KRETPROBE:
+		return s->progs.st_recv_kretprobe;
+	case SRC_RECV_NOSEC_KPROBE:
+		return s->progs.st_recv_nosec_kprobe;
+	case SRC_RECV_NOSEC_KRETPROBE:
+		return s->progs.st_recv_nosec_kretprobe;
+	case SRC_MMSG_KPROBE:
+		return s->progs.st_mmsg_kprobe;
+	case SRC_MMSG_KRETPROBE:
+		return s->progs.st_mmsg_kretprobe;
+	case SRC_KCREATE_FEXIT:
+		return s->progs.st_kcreate_fexit;
+	case SRC_KRELEASE_FENTRY:
+		return s->progs.st_krelease_fentry;
 	default:
 		return NULL;
 	}
@@ -258,7 +298,7 @@ static int on_record(void *ctx, void *data, size_t size);
 int socktap_open(const struct socktap_opts *o, struct socktap **out)
 {
 	struct socktap *st;
-	uint32_t avail = 0;
+	uint64_t avail = 0;
 	int err;
 
 	if (!out || !opts_valid(o))
@@ -294,20 +334,51 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		err = -EPERM;
 		goto fail;
 	}
-	err = st_sources_available(&avail);
+	const char *bname = OPT(o, backend, NULL);
+	int backend = bname ? st_backend_parse(bname) : ST_BACKEND_AUTO;
+	if (backend < 0) {
+		st_log(st, SOCKTAP_LOG_WARN,
+		       "unknown backend '%s' (auto, tracepoint, fentry or kprobe)", bname);
+		err = -EINVAL;
+		goto fail;
+	}
+	/* tracepoints first (a BTF lookup); fentry/kprobe trials only where they are needed */
+	err = st_sources_available(&avail, 0);
+	if (!err) {
+		uint64_t need = st_probes_need(st->probe_mask, avail, backend);
+		if (need & ~avail)
+			err = st_sources_available(&avail, need);
+	}
 	if (err) {
 		st_log(st, SOCKTAP_LOG_WARN, "cannot read kernel BTF: %s", strerror(-err));
 		goto fail;
 	}
 	if (st->aggregate) {
 		/* counting needs the send/receive tracepoints, latency the entry times */
-		uint32_t need = 0;
-		if (st->aggregate & ~SOCKTAP_AGG_DEVICES)
-			need |= 1u << SRC_SEND_TP | 1u << SRC_RECV_TP;
+		uint64_t need = 0;
+		if (st->aggregate & ~SOCKTAP_AGG_DEVICES) {
+			/* the send and receive sources of socket.send/socket.receive */
+			uint64_t m = 1ull << SOCKTAP_PROBE_SEND | 1ull << SOCKTAP_PROBE_RECEIVE;
+			uint64_t more = st_probes_need(m, avail, backend);
+			if (more & ~avail)
+				st_sources_available(&avail, more);
+			for (int p = SOCKTAP_PROBE_SEND; p <= SOCKTAP_PROBE_RECEIVE; p++) {
+				const struct st_candidate *c = st_probe_resolve(p, avail, backend);
+				if (!c) {
+					st_log(st, SOCKTAP_LOG_WARN,
+					       "no mechanism for %s on this kernel (see socktap "
+					       "list -v)",
+					       st_probes[p].pub.name);
+					err = -ENOTSUP;
+					goto fail;
+				}
+				need |= c->sources;
+			}
+		}
 		if (st->aggregate & SOCKTAP_AGG_HIST_LATENCY)
-			need |= 1u << SRC_SYS_ENTER;
+			need |= 1ull << SRC_SYS_ENTER;
 		if (st->aggregate & SOCKTAP_AGG_DEVICES)
-			need |= 1u << SRC_DEV_XMIT | 1u << SRC_DEV_RECV;
+			need |= 1ull << SRC_DEV_XMIT | 1ull << SRC_DEV_RECV;
 		for (int i = 0; i < SRC__COUNT; i++) {
 			if ((need >> i & 1) && !(avail >> i & 1)) {
 				st_log(st, SOCKTAP_LOG_WARN,
@@ -322,11 +393,12 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	for (int i = 0; i < SOCKTAP_PROBE__COUNT; i++) {
 		if (!(st->probe_mask & (1ULL << i)))
 			continue;
-		const struct st_candidate *c = st_probe_resolve(i, avail);
+		const struct st_candidate *c = st_probe_resolve(i, avail, backend);
 		if (!c) {
 			st_log(st, SOCKTAP_LOG_WARN,
-			       "probe %s: no mechanism on this kernel (see socktap list -v)",
-			       st_probes[i].pub.name);
+			       "probe %s: no %s%smechanism on this kernel (see socktap list -v)",
+			       st_probes[i].pub.name, bname && backend ? bname : "",
+			       bname && backend ? " " : "");
 			err = -ENOTSUP;
 			goto fail;
 		}
@@ -335,7 +407,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	char *const *command = OPT(o, command, NULL);
 	bool targeted = OPT(o, target_cnt, 0) > 0 || command;
 	if (targeted && (OPT(o, follow_children, false) || command))
-		st->sources |= 1u << SRC_PROC_FORK;
+		st->sources |= 1ull << SRC_PROC_FORK;
 
 	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 4u << 20;
 	if (st->aggregate)

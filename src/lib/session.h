@@ -16,7 +16,7 @@ struct socktap {
 	struct bpf_link *cookie_link; /* cgroup/sock_create: cookies for new inet sockets */
 	bool want_cookies;
 	uint64_t probe_mask;
-	uint32_t sources;
+	uint64_t sources;
 	bool want_iter;
 	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	unsigned int max_latency_ms;

@@ -157,17 +157,40 @@ static void run(void)
 
 	SUBTEST("resolution picks the first candidate whose sources exist")
 	{
-		uint32_t all = (1u << SRC__COUNT) - 1;
-		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all) != NULL, "all sources");
-		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1u << SRC_SEND_TP)) ==
-				NULL,
-			    "no send tracepoint, no socket.send");
-		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1u << SRC_SYS_ENTER)) !=
-				NULL,
+		uint64_t all = (1ull << SRC__COUNT) - 1, tp_only = 0;
+		for (int i = 0; i < SRC__COUNT; i++)
+			if (st_sources[i].kind == SRCK_TRACEPOINT)
+				tp_only |= 1ull << i;
+		const struct st_candidate *c;
+		c = st_probe_resolve(SOCKTAP_PROBE_SEND, all, ST_BACKEND_AUTO);
+		ASSERT_TRUE(c && c->sources == 1ull << SRC_SEND_TP, "tracepoints first");
+		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, tp_only & ~(1ull << SRC_SEND_TP),
+					     ST_BACKEND_AUTO) == NULL,
+			    "no send tracepoint and no functions: no socket.send");
+		c = st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1ull << SRC_SEND_TP),
+				     ST_BACKEND_AUTO);
+		ASSERT_TRUE(c && c->backend == ST_BACKEND_FENTRY &&
+				(c->sources >> SRC_SEND_FEXIT & 1),
+			    "then fexit on __sock_sendmsg");
+		c = st_probe_resolve(SOCKTAP_PROBE_SEND, all, ST_BACKEND_KPROBE);
+		ASSERT_TRUE(c && c->backend == ST_BACKEND_KPROBE, "a forced backend wins");
+		c = st_probe_resolve(SOCKTAP_PROBE_RECVMSG,
+				     all & ~(1ull << SRC_RECV_TP) & ~(1ull << SRC_RECV_NOSEC_FEXIT),
+				     ST_BACKEND_AUTO);
+		ASSERT_TRUE(c && c->backend == ST_BACKEND_KPROBE,
+			    "a partial fentry set is no candidate: kprobes next");
+		ASSERT_TRUE(c && (c->sources >> SRC_SYS_ENTER & 1),
+			    "entry probes need entry times");
+		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1ull << SRC_SYS_ENTER),
+					     ST_BACKEND_AUTO) != NULL,
 			    "socket.send needs no syscall hooks");
-		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_CLOSE, all & ~(1u << SRC_PROC_EXIT)) ==
-				NULL,
+		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_CLOSE, all & ~(1ull << SRC_PROC_EXIT),
+					     ST_BACKEND_AUTO) == NULL,
 			    "close needs process exit");
+		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_CLOSE, all, ST_BACKEND_KPROBE) != NULL,
+			    "syscall hooks serve every backend");
+		ASSERT_EQ(st_backend_parse("fentry"), ST_BACKEND_FENTRY, "parse");
+		ASSERT_EQ(st_backend_parse("ebpf"), -EINVAL, "parse bad");
 	}
 }
 
