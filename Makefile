@@ -136,7 +136,7 @@ BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench
 
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
 bench: all $(BENCH_PROGS)
-	$(PYTHON) bench/run.py --out docs/benchmarks.md --note bench/analysis.md
+	$(PYTHON) bench/run.py --vm --out docs/benchmarks.md --note bench/analysis.md
 
 # Seconds: checks that every benchmark configuration still runs, judges no speed.
 bench-smoke: all $(BENCH_PROGS)

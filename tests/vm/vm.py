@@ -199,6 +199,7 @@ def initramfs(busybox, command):
                 c.copy(p, "/socktap/" + os.path.relpath(p, ROOT))
                 libs |= libs_of(p)
     c.tree(os.path.join(ROOT, "tests"), "/socktap/tests")
+    c.tree(os.path.join(ROOT, "bench"), "/socktap/bench")
     for lib in libs:
         c.copy(lib)
         if os.path.realpath(lib) != lib:
