@@ -350,7 +350,18 @@ def main():
     ap.add_argument("--vm", action="store_true",
                     help="also measure the fentry and kprobe backends in the 6.1 VM "
                     "(tests/vm/vm.py); TCG timings compare only with each other")
+    ap.add_argument("--startup-only", metavar="JSON",
+                    help="re-measure start-up and memory into saved results")
     a = ap.parse_args()
+    if a.startup_only:
+        with open(a.startup_only) as f:
+            saved = json.load(f)
+        saved["startup"] = startup(7)
+        with open(a.startup_only, "w") as f:
+            json.dump(saved, f, indent=1)
+        for name, st in saved["startup"].items():
+            print(f"{name:45} armed {st.get('armed_s') or 0:.3f} s  {st['maxrss_kib'] / 1024:.1f} MiB")
+        return
     if a.from_json:
         with open(a.from_json) as f:
             saved = json.load(f)

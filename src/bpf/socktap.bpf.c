@@ -1603,6 +1603,60 @@ static __always_inline void emit_dropped(struct inflight *inf, __u64 pid_tgid, _
 	emit_close(&v, ST_CLOSE_CREATE_FAIL, now, now);
 }
 
+/*
+ * The end of socket(2)/socketpair(2): what __sock_create() did, from the
+ * result; one plan, one emit sequence. Global: verified once, not inline
+ * in sys_exit's every path.
+ */
+__noinline int finish_create(struct inflight *inf, __s64 id, __s64 ret)
+{
+	if (!inf)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+	__u64 c0 = 0, c1 = 0;
+	__u32 tid = (__u32)pid_tgid;
+	struct created *c = bpf_map_lookup_elem(&created, &tid);
+	if (c) {
+		c0 = c->cookie[0];
+		c1 = c->cookie[1];
+		bpf_map_delete_elem(&created, &tid);
+	}
+	__s32 cret = ret < 0 ? ret : 0, fd = -1, fd2 = -1;
+	__u8 count = 1, dropped = 0;
+	if (id == NR_socket) {
+		if (ret == -EMFILE) {
+			cret = 0; /* created, then dropped for want of an fd */
+			dropped = 1;
+		} else if (ret >= 0) {
+			fd = ret;
+		}
+	} else {
+		/* fds are reserved and written back before the sockets exist */
+		if (ret == -EMFILE || ret == -EFAULT)
+			return 0;
+		if (ret == 0) {
+			int sv[2] = {-1, -1};
+			bpf_probe_read_user(sv, sizeof(sv), (void *)inf->a3);
+			fd = sv[0];
+			fd2 = sv[1];
+			count = 2;
+		} else if (ret == -EOPNOTSUPP) {
+			/* both made, then released: the family has no socketpair */
+			cret = 0;
+			count = 2;
+			dropped = 2;
+		}
+	}
+	emit_create(inf, pid_tgid, now, cret, count, fd, fd2, c0, c1);
+	/* released second first, as __sys_socketpair() does */
+	if (dropped == 2)
+		emit_dropped(inf, pid_tgid, now, c1);
+	if (dropped)
+		emit_dropped(inf, pid_tgid, now, c0);
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1629,7 +1683,6 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 	}
 
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_ns();
 
 	if (id == NR_execve || id == NR_execveat) {
@@ -1653,56 +1706,8 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	inf->nr = 0;
 
-	__u64 c0 = 0, c1 = 0;
-	if (id == NR_socket || id == NR_socketpair) {
-		__u32 tid = (__u32)pid_tgid;
-		struct created *c = bpf_map_lookup_elem(&created, &tid);
-		if (c) {
-			c0 = c->cookie[0];
-			c1 = c->cookie[1];
-			bpf_map_delete_elem(&created, &tid);
-		}
-	}
-
-	if (id == NR_socket || id == NR_socketpair) {
-		/*
-		 * What __sock_create() did, from the result: one plan, one emit
-		 * sequence (each inlined emit costs verification time).
-		 */
-		__s32 cret = ret < 0 ? ret : 0, fd = -1, fd2 = -1;
-		__u8 count = 1, dropped = 0;
-		if (id == NR_socket) {
-			if (ret == -EMFILE) {
-				cret = 0; /* created, then dropped for want of an fd */
-				dropped = 1;
-			} else if (ret >= 0) {
-				fd = ret;
-			}
-		} else {
-			/* fds are reserved and written back before the sockets exist */
-			if (ret == -EMFILE || ret == -EFAULT)
-				return 0;
-			if (ret == 0) {
-				int sv[2] = {-1, -1};
-				bpf_probe_read_user(sv, sizeof(sv), (void *)inf->a3);
-				fd = sv[0];
-				fd2 = sv[1];
-				count = 2;
-			} else if (ret == -EOPNOTSUPP) {
-				/* both made, then released: the family has no socketpair */
-				cret = 0;
-				count = 2;
-				dropped = 2;
-			}
-		}
-		emit_create(inf, pid_tgid, now, cret, count, fd, fd2, c0, c1);
-		/* released second first, as __sys_socketpair() does */
-		if (dropped == 2)
-			emit_dropped(inf, pid_tgid, now, c1);
-		if (dropped)
-			emit_dropped(inf, pid_tgid, now, c0);
-		return 0;
-	}
+	if (id == NR_socket || id == NR_socketpair)
+		return finish_create(inf, id, ret);
 
 	switch (id) {
 	case NR_close:

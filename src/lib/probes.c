@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
@@ -356,15 +357,29 @@ int socktap_probe_suggest(const char *word, const char **out, int n)
  * object, so tracepoint typedefs ("btf_trace_<tp>") and function names are
  * looked up as strings, streamed in small chunks. bit i of *found: names[i].
  */
+static uint32_t fnv1a(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
 static int btf_has_strings(const char *const *names, int n, uint64_t *found)
 {
 	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
 	struct btf_header hdr;
-	char buf[65536 + 64];
+	static char buf[65536 + 256];
+	uint32_t hashes[64];
 	size_t keep = 0;
+	bool skipping = false;
 	int err = 0;
 
 	*found = 0;
+	if (n > 64)
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		hashes[i] = fnv1a(names[i], strlen(names[i]));
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -373,6 +388,7 @@ static int btf_has_strings(const char *const *names, int n, uint64_t *found)
 		err = -EINVAL;
 		goto out;
 	}
+	/* one pass: hash every string, compare only on a hash match */
 	for (uint32_t left = hdr.str_len; left;) {
 		size_t want = left < 65536 ? left : 65536;
 		size_t got = fread(buf + keep, 1, want, f);
@@ -381,20 +397,35 @@ static int btf_has_strings(const char *const *names, int n, uint64_t *found)
 			goto out;
 		}
 		left -= (uint32_t)got;
-		size_t len = keep + got;
-		/* every string is NUL-terminated: match "name\0" right after a NUL */
-		for (int i = 0; i < n; i++) {
-			size_t nl = strlen(names[i]) + 1;
-			for (char *p = buf; (p = memmem(p, len - (size_t)(p - buf), names[i], nl));
-			     p++)
-				if (p > buf && p[-1] == '\0') {
-					*found |= 1ull << i;
-					break;
-				}
+		size_t len = keep + got, pos = 0;
+		if (skipping) {
+			/* the rest of a string longer than any name */
+			char *nul = memchr(buf, '\0', len);
+			if (!nul) {
+				keep = 0;
+				continue;
+			}
+			pos = (size_t)(nul - buf) + 1;
+			skipping = false;
 		}
-		/* the tail may hold the start of a name cut by the chunk boundary */
-		keep = len < 64 ? len : 64;
-		memmove(buf, buf + len - keep, keep);
+		for (;;) {
+			char *nul = memchr(buf + pos, '\0', len - pos);
+			if (!nul)
+				break;
+			size_t sl = (size_t)(nul - (buf + pos));
+			uint32_t h = fnv1a(buf + pos, sl);
+			for (int i = 0; i < n; i++)
+				if (h == hashes[i] && strcmp(buf + pos, names[i]) == 0)
+					*found |= 1ull << i;
+			pos += sl + 1;
+		}
+		/* an unfinished string carries over to the next chunk (names are short) */
+		keep = len - pos;
+		if (keep > 256) {
+			keep = 0; /* a string longer than any name: skip to its end */
+			skipping = true;
+		}
+		memmove(buf, buf + pos, keep);
 	}
 out:
 	fclose(f);
@@ -408,46 +439,47 @@ out:
  */
 struct raw_btf {
 	char *data;
-	size_t len;
+	size_t len, cap;
 	const struct btf_header *hdr;
 };
 
+static void raw_btf_free(struct raw_btf *b)
+{
+	if (b->data)
+		munmap(b->data, b->cap);
+	b->data = NULL;
+}
+
+/*
+ * An anonymous mapping rather than malloc: freed memory goes straight back
+ * to the system, and glibc's mmap threshold does not grow to 5 MiB, which
+ * would keep libbpf's later BTF parse on the heap and raise peak RSS.
+ */
 static int raw_btf_read(struct raw_btf *b)
 {
 	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
-	FILE *f = fopen(path, "re");
 	struct stat sb;
-	size_t cap = 8u << 20;
 	memset(b, 0, sizeof(*b));
+	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	/* sysfs knows the size: one exact allocation, no growth */
-	if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0)
-		cap = (size_t)sb.st_size + 1;
-	b->data = malloc(cap);
-	while (b->data) {
-		size_t n = fread(b->data + b->len, 1, cap - b->len, f);
-		b->len += n;
-		if (n == 0)
-			break;
-		if (b->len == cap) {
-			char *p = realloc(b->data, cap *= 2);
-			if (!p) {
-				free(b->data);
-				b->data = NULL;
-			}
-			b->data = p;
-		}
-	}
-	fclose(f);
-	if (!b->data)
+	size_t cap = fstat(fileno(f), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size : 16u << 20;
+	void *m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		fclose(f);
 		return -ENOMEM;
+	}
+	b->data = m;
+	b->cap = cap;
+	size_t n;
+	while (b->len < cap && (n = fread(b->data + b->len, 1, cap - b->len, f)) > 0)
+		b->len += n;
+	fclose(f);
 	b->hdr = (const void *)b->data;
 	if (b->len < sizeof(*b->hdr) || b->hdr->magic != BTF_MAGIC ||
 	    (size_t)b->hdr->hdr_len + b->hdr->str_off + b->hdr->str_len > b->len ||
 	    (size_t)b->hdr->hdr_len + b->hdr->type_off + b->hdr->type_len > b->len) {
-		free(b->data);
-		b->data = NULL;
+		raw_btf_free(b);
 		return -EINVAL;
 	}
 	return 0;
@@ -602,7 +634,7 @@ int st_sources_available(uint64_t *mask, uint64_t need)
 			break;
 		}
 	}
-	free(btf.data);
+	raw_btf_free(&btf);
 	return 0;
 }
 
