@@ -3,6 +3,7 @@
 #ifndef SOCKTAP_CLI_H
 #define SOCKTAP_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -79,6 +80,10 @@ bool command_exists(const char *cmd);
 /* A wait status as a shell reports it: the exit status, or 128 + signal. */
 int exit_code(int status);
 bool process_alive(pid_t pid);
+
+/* SIGINT counts up, SIGTERM/SIGHUP set stop; none restarts a wait. SIGPIPE ignored. */
+extern volatile sig_atomic_t cli_got_stop, cli_got_int;
+void cli_install_signals(void);
 
 int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

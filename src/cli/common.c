@@ -364,3 +364,26 @@ bool process_alive(pid_t pid)
 	const char *rp = strrchr(buf, ')');
 	return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
 }
+
+volatile sig_atomic_t cli_got_stop, cli_got_int;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT)
+		cli_got_int++;
+	else if (sig == SIGTERM || sig == SIGHUP)
+		cli_got_stop = 1;
+	/* SIGCHLD: only to cut a wait short */
+}
+
+void cli_install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a signal must cut the ring-buffer or interval wait short */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

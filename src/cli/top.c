@@ -19,29 +19,6 @@
 #include <curses.h>
 #include "top.h"
 
-static volatile sig_atomic_t got_stop, got_int;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGINT)
-		got_int++;
-	else if (sig == SIGTERM || sig == SIGHUP)
-		got_stop = 1;
-	/* SIGCHLD: only to cut the wait short */
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: a signal must end the wait for the next interval */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -394,7 +371,7 @@ static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool
 		}
 		if (c->xpid && !process_alive(c->xpid))
 			return take(t, true) ? STOP_ERROR : STOP_COMMAND;
-		if (got_stop || (got_int && !child) || got_int > 1)
+		if (cli_got_stop || (cli_got_int && !child) || cli_got_int > 1)
 			return STOP_QUIT;
 	}
 }
@@ -427,7 +404,7 @@ int top_run(struct top_config *cfg)
 	setvbuf(t.out, NULL, _IOFBF, 1 << 16);
 	t.live = cfg->live && !cfg->outpath && cfg->fmt == SOCKTAP_FORMAT_TEXT &&
 		 isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-	install_signals();
+	cli_install_signals();
 	if (!t.view.user_name)
 		t.view.user_name = cached_user;
 
@@ -476,7 +453,7 @@ int top_run(struct top_config *cfg)
 	rc = why == STOP_ERROR ? 1 : 0;
 	if (child && !child_done && why != STOP_COUNT) {
 		/* stopped first (q, SIGTERM, an error): end the command, keep its status */
-		if (why != STOP_QUIT || got_stop || !got_int)
+		if (why != STOP_QUIT || cli_got_stop || !cli_got_int)
 			kill(child, SIGTERM);
 		if (socktap_command_wait(t.st, &child_status, false) == 1)
 			child_done = true;

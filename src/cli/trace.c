@@ -15,28 +15,6 @@
 #include <wordexp.h>
 #include "cli.h"
 
-static volatile sig_atomic_t got_stop, got_int;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGINT)
-		got_int++;
-	else if (sig == SIGTERM)
-		got_stop = 1;
-	/* SIGCHLD: only to interrupt the wait */
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: a signal must cut the ring-buffer wait short */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 struct out_ctx {
 	FILE *f;
 	enum socktap_format fmt;
@@ -194,7 +172,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	/* 256 KiB: few write(2)s per poll, and a quarter of the RSS a 1 MiB buffer costs */
 	setvbuf(out->f, NULL, _IOFBF, 1 << 18);
-	install_signals();
+	cli_install_signals();
 
 	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
 		     .print = lib_print);
@@ -238,9 +216,9 @@ int cmd_trace(int argc, char **argv)
 			break;
 		if (child && !child_done && socktap_command_wait(st, &child_status, true) == 1)
 			child_done = true;
-		if (child_done || got_stop || (got_int && !child))
+		if (child_done || cli_got_stop || (cli_got_int && !child))
 			break;
-		if (got_int > 1)
+		if (cli_got_int > 1)
 			break; /* second Ctrl-C: do not wait for the command */
 		if (xpid && !process_alive(xpid))
 			break;
@@ -265,7 +243,7 @@ int cmd_trace(int argc, char **argv)
 	socktap_stats_get(st, &stats);
 	if (child && !child_done && !timed_out) {
 		/* tracing ended first (SIGTERM, an error): the command's status still counts */
-		if (got_stop)
+		if (cli_got_stop)
 			kill(child, SIGTERM);
 		if (socktap_command_wait(st, &child_status, false) == 1)
 			child_done = true;
