@@ -719,6 +719,10 @@ int socktap_probe_backing(enum socktap_probe_id id, struct socktap_backing *out)
 					    : "%s%s unavailable",
 					len ? "; " : "", st_sources[i].name, st_sources[i].since);
 		}
+		/* trial attaches need privileges: without them, fentry and kprobes look absent */
+		if (geteuid() != 0 && len < sizeof(out->limits))
+			snprintf(out->limits + len, sizeof(out->limits) - len,
+				 " (fentry and kprobes are tried only as root)");
 		return 0;
 	}
 	out->available = true;
