@@ -11,6 +11,7 @@ DESTDIR   ?=
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
+LLVM_STRIP ?= $(shell command -v llvm-strip || command -v llvm-strip-14 || echo llvm-strip)
 PYTHON    ?= python3
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
@@ -53,6 +54,8 @@ $(B)/vmlinux.h:
 $(B)/socktap.bpf.o: src/bpf/socktap.bpf.c $(B)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(B)/socktap.bpf.d -c $< -o $@
+	# DWARF is only for humans: the skeleton embeds the object, BTF is all libbpf needs
+	$(LLVM_STRIP) -g $@
 
 $(B)/socktap.skel.h: $(B)/socktap.bpf.o
 	$(BPFTOOL) gen skeleton $< name socktap_bpf > $@.tmp && mv $@.tmp $@

@@ -485,45 +485,45 @@ static int raw_btf_read(struct raw_btf *b)
 	return 0;
 }
 
+/* The record after type t (types are variable length: kind-specific tails). */
+static const char *raw_btf_next(const char *p)
+{
+	const struct btf_type *t = (const void *)p;
+	__u32 vlen = BTF_INFO_VLEN(t->info);
+	p += sizeof(*t);
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_INT:
+	case BTF_KIND_VAR:
+	case BTF_KIND_DECL_TAG:
+		return p + 4;
+	case BTF_KIND_ARRAY:
+		return p + sizeof(struct btf_array);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return p + (size_t)vlen * sizeof(struct btf_member);
+	case BTF_KIND_ENUM:
+		return p + (size_t)vlen * sizeof(struct btf_enum);
+	case BTF_KIND_FUNC_PROTO:
+		return p + (size_t)vlen * sizeof(struct btf_param);
+	case BTF_KIND_DATASEC:
+		return p + (size_t)vlen * sizeof(struct btf_var_secinfo);
+	case 19: /* BTF_KIND_ENUM64 (Linux 6.0), not in older uapi headers */
+		return p + (size_t)vlen * 12;
+	default: /* PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG */
+		return p;
+	}
+}
+
 static int raw_btf_func_id(const struct raw_btf *b, const char *fn)
 {
 	const char *strs = b->data + b->hdr->hdr_len + b->hdr->str_off;
 	const char *p = b->data + b->hdr->hdr_len + b->hdr->type_off, *end = p + b->hdr->type_len;
 	for (int id = 1; p + sizeof(struct btf_type) <= end; id++) {
 		const struct btf_type *t = (const void *)p;
-		__u32 kind = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
-		if (kind == BTF_KIND_FUNC && t->name_off < b->hdr->str_len &&
+		if (BTF_INFO_KIND(t->info) == BTF_KIND_FUNC && t->name_off < b->hdr->str_len &&
 		    strcmp(strs + t->name_off, fn) == 0)
 			return id;
-		p += sizeof(*t);
-		switch (kind) {
-		case BTF_KIND_INT:
-		case BTF_KIND_VAR:
-		case BTF_KIND_DECL_TAG:
-			p += 4;
-			break;
-		case BTF_KIND_ARRAY:
-			p += sizeof(struct btf_array);
-			break;
-		case BTF_KIND_STRUCT:
-		case BTF_KIND_UNION:
-			p += (size_t)vlen * sizeof(struct btf_member);
-			break;
-		case BTF_KIND_ENUM:
-			p += (size_t)vlen * sizeof(struct btf_enum);
-			break;
-		case BTF_KIND_FUNC_PROTO:
-			p += (size_t)vlen * sizeof(struct btf_param);
-			break;
-		case BTF_KIND_DATASEC:
-			p += (size_t)vlen * sizeof(struct btf_var_secinfo);
-			break;
-		case 19: /* BTF_KIND_ENUM64 (Linux 6.0), not in older uapi headers */
-			p += (size_t)vlen * 12;
-			break;
-		default: /* PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG */
-			break;
-		}
+		p = raw_btf_next(p);
 	}
 	return 0;
 }
@@ -533,11 +533,8 @@ static int raw_btf_func_id(const struct raw_btf *b, const char *fn)
  * function may be in BTF yet inlined, notrace, or the kernel may refuse
  * trampolines altogether (EPERM where ftrace is locked down).
  */
-static bool fentry_can_attach(const struct raw_btf *btf, const char *fn, bool fexit)
+static int fentry_try(int id, bool fexit)
 {
-	int id = btf && btf->data ? raw_btf_func_id(btf, fn) : 0;
-	if (id <= 0)
-		return false;
 	struct bpf_insn insns[] = {
 	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
 	    {.code = BPF_JMP | BPF_EXIT},
@@ -547,12 +544,38 @@ static bool fentry_can_attach(const struct raw_btf *btf, const char *fn, bool fe
 		    .attach_btf_id = (__u32)id);
 	int pfd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "st_trial", "GPL", insns, 2, &o);
 	if (pfd < 0)
-		return false;
+		return -errno;
 	int lfd = bpf_raw_tracepoint_open(NULL, pfd);
+	int err = lfd < 0 ? -errno : 0;
 	if (lfd >= 0)
 		close(lfd);
 	close(pfd);
-	return lfd >= 0;
+	return err;
+}
+
+static bool fentry_can_attach(const struct raw_btf *btf, const char *fn, bool fexit)
+{
+	int id = btf && btf->data ? raw_btf_func_id(btf, fn) : 0;
+	return id > 0 && fentry_try(id, fexit) == 0;
+}
+
+/*
+ * Where the kernel refuses trampolines outright (EPERM: ftrace locked
+ * down), every fentry trial fails the same way: find out with the first
+ * function in BTF before looking for the ones we want.
+ */
+static bool fentry_blocked(const struct raw_btf *b)
+{
+	if (!b->data)
+		return false;
+	const char *p = b->data + b->hdr->hdr_len + b->hdr->type_off, *end = p + b->hdr->type_len;
+	for (int id = 1; p + sizeof(struct btf_type) <= end; id++) {
+		const struct btf_type *t = (const void *)p;
+		if (BTF_INFO_KIND(t->info) == BTF_KIND_FUNC)
+			return fentry_try(id, false) == -EPERM;
+		p = raw_btf_next(p);
+	}
+	return false;
 }
 
 /* Does the kernel take a k(ret)probe on fn? A trial perf event, no BPF needed. */
@@ -613,6 +636,8 @@ int st_sources_available(uint64_t *mask, uint64_t need)
 				break; /* the newer function exists: this one would count twice */
 			if (!btf_read) {
 				raw_btf_read(&btf);
+				if (fentry_blocked(&btf))
+					raw_btf_free(&btf); /* every trial would fail alike */
 				btf_read = true;
 			}
 			if (fentry_can_attach(&btf, d->target, strncmp(d->name, "fexit", 5) == 0))
