@@ -135,7 +135,10 @@ $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
 		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 
-BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench
+$(B)/bench/peakrss: bench/peakrss.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss
 
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
 bench: all $(BENCH_PROGS)

@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SOCKTAP = os.path.join(ROOT, "build", "socktap")
 WORKLOAD = os.path.join(ROOT, "build", "bench", "workload")
+PEAKRSS = os.path.join(ROOT, "build", "bench", "peakrss")
 
 # workload -> iterations for a ~0.2-0.5 s untraced run on the reference machine
 WORKLOADS = {
@@ -212,14 +213,12 @@ def startup(n_runs):
             # the command is `workload stamp`: it starts once the probes are armed
             argv = argv[:-1] + [f"{WORKLOAD} stamp 0"]
             t0 = time.monotonic()
-            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 text=True)
-            out_text = p.stdout.read()
-            _, status, ru = os.wait4(p.pid, 0)
+            p = subprocess.run([PEAKRSS] + argv, capture_output=True, text=True)
+            out_text = p.stdout
             walls.append(time.monotonic() - t0)
-            rss.append(ru.ru_maxrss)
-            if status != 0:
-                raise RuntimeError(f"{name}: exit status {status}")
+            rss.append(peak_of(p.stderr))
+            if p.returncode != 0:
+                raise RuntimeError(f"{name}: exit status {p.returncode}")
             m = re.search(r"^stamp 0 (\d+) 0$", out_text, re.M)
             if m:
                 armed.append(int(m.group(1)) / 1e9 - t0)
@@ -227,12 +226,18 @@ def startup(n_runs):
                      "wall_max": max(walls), "maxrss_kib": max(rss),
                      "armed_s": statistics.median(armed) if armed else None}
     # the peak RSS of socktap while it traces a busy workload (the ring and output buffers)
-    p = subprocess.Popen([SOCKTAP, "trace", "-F", "json", "-o", "/dev/null", "-c",
-                          f"{WORKLOAD} udp 20000"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    out["socktap trace (all) of udp ping-pong"] = {"maxrss_kib": ru.ru_maxrss}
+    p = subprocess.run([PEAKRSS, SOCKTAP, "trace", "-F", "json", "-o", "/dev/null", "-c",
+                        f"{WORKLOAD} udp 20000"], capture_output=True, text=True)
+    out["socktap trace (all) of udp ping-pong"] = {"maxrss_kib": peak_of(p.stderr)}
     return out
+
+
+def peak_of(stderr):
+    """bench/peakrss's figure: measured from a small parent, so it is the tracer's own."""
+    m = re.search(r"^peakrss (\d+)$", stderr, re.M)
+    if not m:
+        raise RuntimeError(f"no peak RSS reported: {stderr[-300:]}")
+    return int(m.group(1))
 
 
 def summarize(names, results):
