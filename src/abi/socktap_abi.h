@@ -74,6 +74,8 @@ struct st_rec {
 	__u64 ts;	/* CLOCK_MONOTONIC ns: return probe time */
 	__u64 cookie;	/* socket cookie; CREATE: cookie of the first socket */
 	__u64 cookie2;	/* CREATE with op == 2: the second socket */
+	__u32 ino;	/* the socket's inode number (sockfs), 0 if not known */
+	__u32 ino2;	/* CREATE with op == 2: the second socket's */
 	__u64 sflags;	/* struct socket's flags */
 	__s64 size_req; /* XFER: bytes requested */
 	__s32 ret;	/* XFER: bytes moved or -errno; CREATE: result */

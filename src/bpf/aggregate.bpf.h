@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Aggregation (socktap top): counts in the kernel, no records. */
+#ifndef ST_AGGREGATE_BPF_H
+#define ST_AGGREGATE_BPF_H
+
+/*
+ * Two generations of each table: the reader flips agg_slot, lets programs
+ * that read the old value finish, then drains the old generation, so no
+ * count is lost between reading and clearing.
+ */
+__u32 agg_slot = 0;
+
+#define AGG_ENTRIES 10240
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_agg_key);
+	__type(value, struct st_agg_val);
+} procs0 SEC(".maps"), procs1 SEC(".maps");
+
+/* the name and uid of a row's first operation, whichever CPU saw it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_agg_key);
+	__type(value, struct st_agg_id);
+} ids0 SEC(".maps"), ids1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct st_dev_key);
+	__type(value, struct st_dev_val);
+} devs0 SEC(".maps"), devs1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_hist_key);
+	__type(value, __u64);
+} hists0 SEC(".maps"), hists1 SEC(".maps");
+
+static __always_inline void agg_dropped(void)
+{
+	__u32 k = ST_CNT_AGG_DROPPED;
+	__u64 *v = bpf_map_lookup_elem(&counters, &k);
+	if (v)
+		*v += 1;
+}
+
+/* The entry for key in map, created zeroed if missing; 0 when the table is full. */
+static __always_inline void *agg_entry(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		return v;
+	/* EEXIST from a racing CPU is fine: the lookup finds its entry */
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		agg_dropped();
+	return v;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 b = 0;
+	if (!v)
+		return 0;
+	/* floor(log2(v)) + 1, branch-free enough for the verifier */
+	if (v >> 32) {
+		b += 32;
+		v >>= 32;
+	}
+	if (v >> 16) {
+		b += 16;
+		v >>= 16;
+	}
+	if (v >> 8) {
+		b += 8;
+		v >>= 8;
+	}
+	if (v >> 4) {
+		b += 4;
+		v >>= 4;
+	}
+	if (v >> 2) {
+		b += 2;
+		v >>= 2;
+	}
+	if (v >> 1) {
+		b += 1;
+	}
+	return b + 1;
+}
+
+static __always_inline void hist_add(__u32 key, __u8 kind, bool is_send, __u64 value)
+{
+	struct st_hist_key k = {
+	    .key = key, .kind = kind, .recv = !is_send, .bucket = (__u8)log2_bucket(value)};
+	__u64 zero = 0, *c;
+	c = agg_slot ? agg_entry(&hists1, &k, &zero) : agg_entry(&hists0, &k, &zero);
+	if (c)
+		*c += 1;
+}
+
+static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __s32 family,
+					   __s32 protocol, int ret, bool is_send, __u64 now)
+{
+	if (aggregate & ST_AGG_PROCS) {
+		struct st_agg_key k = {
+		    .tgid = tgid, .protocol = (__u16)protocol, .family = (__u16)family};
+		struct st_agg_val zero = {}, *v;
+		v = agg_slot ? agg_entry(&procs1, &k, &zero) : agg_entry(&procs0, &k, &zero);
+		if (!v)
+			return;
+		if (!v->comm[0]) {
+			/*
+			 * First operation of this row on this CPU. The row's name
+			 * is its first operation's across CPUs: the shared table
+			 * keeps whichever CPU got there first (BPF_NOEXIST).
+			 */
+			struct st_agg_id id = {.uid = t->cred->uid.val};
+			__builtin_memcpy(id.comm, t->comm, sizeof(id.comm));
+			__builtin_memcpy(v->comm, id.comm, sizeof(v->comm));
+			v->uid = id.uid;
+			if (agg_slot)
+				bpf_map_update_elem(&ids1, &k, &id, BPF_NOEXIST);
+			else
+				bpf_map_update_elem(&ids0, &k, &id, BPF_NOEXIST);
+		}
+		if (ret < 0) {
+			if (is_send)
+				v->send_errors++;
+			else
+				v->recv_errors++;
+		} else if (is_send) {
+			v->sends++;
+			v->send_bytes += ret;
+		} else {
+			v->recvs++;
+			v->recv_bytes += ret;
+		}
+	}
+	if (ret < 0)
+		return;
+	__u32 hkey = (aggregate & ST_AGG_HIST_BY_PROTO) ? (__u32)protocol : tgid;
+	if (aggregate & ST_AGG_HIST_SIZE)
+		hist_add(hkey, ST_HIST_SIZE, is_send, (__u64)ret);
+	if (aggregate & ST_AGG_HIST_LATENCY) {
+		/* only a syscall's own operation has a known start */
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		if (!regs || (long)regs->ax != -ENOSYS || (t->flags & ST_PF_KTHREAD))
+			return;
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+		if (!inf || inf->nr != (__u32)regs->orig_ax + 1)
+			return;
+		hist_add(hkey, ST_HIST_LATENCY, is_send, now - inf->ts);
+		inf->ts = now; /* the next message of an mmsg call starts here */
+	}
+}
+
+#endif /* ST_AGGREGATE_BPF_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Releases: one close record per socket, and the fd-table scans of close_range, exec and exit. */
+#ifndef ST_FDSCAN_BPF_H
+#define ST_FDSCAN_BPF_H
+
+/* A global function: verified once per program, not at each of its call sites. */
+__noinline int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u64 ts)
+{
+	if (!v)
+		return 0;
+	if (!sock_selected(v->family, v->type, v->protocol))
+		return 0;
+	struct st_rec *r = rec_begin(ST_REC_CLOSE, fanout_close, bpf_get_current_pid_tgid(), ts);
+	if (!r)
+		return 0;
+	r->op = why;
+	r->rflags = v->known | ST_RF_ENTRY;
+	r->fd = v->fd;
+	r->ts_enter = ts_enter;
+	rec_sockvals(r, v);
+	rec_submit(r);
+	return 0;
+}
+
+/*
+ * Scanning an fd table for the sockets a close_range(), exit or exec
+ * releases. A socket is released when every reference to its file is one
+ * of the fds being closed: refs == 1, or (after dup) its refs all lie in
+ * the range. Pass 1 counts the multiply-referenced ones, pass 2 decides.
+ */
+enum scan_action { SCAN_EMIT, SCAN_EXEC };
+struct scan_ctx {
+	struct file **fds;
+	unsigned long *open_fds;
+	unsigned long *cloexec;
+	__u64 lo, hi; /* fd range, inclusive */
+	__u64 first;  /* first bitmap word to scan */
+	__u64 base;   /* first fd of the word being scanned */
+	__u64 bits;   /* its open (and close-on-exec) fds */
+	__u64 pid_tgid;
+	__u64 ts;
+	__u32 pass;
+	__u8 why;
+	__u8 action;
+};
+
+static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
+{
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &c->fds[fd]);
+	struct socket *sock = file_socket(f);
+	if (!sock)
+		return;
+	long refs = file_refs(f);
+	struct dupkey k = {.file = (__u64)f, .tid = (__u32)c->pid_tgid};
+
+	if (c->pass == 1) {
+		if (refs > 1) {
+			__u32 one = 1, *n = bpf_map_lookup_elem(&dupcount, &k);
+			if (n)
+				__sync_fetch_and_add(n, 1);
+			else
+				bpf_map_update_elem(&dupcount, &k, &one, BPF_NOEXIST);
+		}
+		return;
+	}
+	if (refs > 1) {
+		__u32 *n = bpf_map_lookup_elem(&dupcount, &k);
+		if (!n)
+			return; /* already decided at an earlier fd */
+		long all_here = *n == refs;
+		bpf_map_delete_elem(&dupcount, &k);
+		if (!all_here)
+			return;
+	} else if (refs != 1) {
+		return;
+	}
+
+	struct sockvals v = {};
+	read_sockvals(sock, &v);
+	v.fd = fd;
+	if (c->action == SCAN_EXEC) {
+		/* looked up here: a map value pointer does not survive the bpf_loop ctx */
+		struct exec_pending *p =
+		    bpf_task_storage_get(&exec_pending, bpf_get_current_task_btf(), 0, 0);
+		if (!p)
+			return;
+		__u32 i = p->n;
+		if (i < EXEC_PENDING_MAX) {
+			sockvals_cookie(&v, fd);
+			p->s[i] = v;
+			p->n = i + 1;
+		} else {
+			__u32 key = ST_CNT_EXEC_OVERFLOW;
+			__u64 *o = bpf_map_lookup_elem(&counters, &key);
+			if (o)
+				*o += 1;
+		}
+		return;
+	}
+	sockvals_cookie(&v, fd);
+	emit_close(&v, c->why, c->ts, c->ts);
+}
+
+static long scan_bit_cb(__u64 b, void *data)
+{
+	struct scan_ctx *c = data;
+	if (!(c->bits & (1UL << (b & 63))))
+		return 0;
+	__u64 fd = c->base + b;
+	if (fd >= c->lo && fd <= c->hi)
+		scan_one(c, fd);
+	return 0;
+}
+
+static long scan_word_cb(__u64 w, void *data)
+{
+	struct scan_ctx *c = data;
+	unsigned long bits = 0, cx = ~0UL;
+
+	w += c->first;
+	c->base = w * 64;
+	if (c->base > c->hi)
+		return 1;
+	if (bpf_probe_read_kernel(&bits, sizeof(bits), &c->open_fds[w]))
+		return 1;
+	if (c->cloexec && bpf_probe_read_kernel(&cx, sizeof(cx), &c->cloexec[w]))
+		return 1;
+	c->bits = bits & cx;
+	/* empty words are the common case in big tables: skip them cheaply */
+	if (c->bits)
+		bpf_loop(64, scan_bit_cb, c, 0);
+	return 0;
+}
+
+#define SCAN_MODE(why, action, cloexec_only) ((why) | (action) << 8 | (cloexec_only) << 16)
+/* A global function (at most five scalar arguments): verified once, not per call site. */
+__noinline int scan_fds(__u64 lo, __u64 hi, __u32 mode, __u64 ts)
+{
+	__u8 why = mode & 0xff, action = (mode >> 8) & 0xff;
+	bool cloexec_only = (mode >> 16) & 1;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	if (!files)
+		return 0;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	__u64 max = BPF_CORE_READ(fdt, max_fds);
+	if (max == 0)
+		return 0;
+	if (hi >= max)
+		hi = max - 1;
+	if (lo > hi)
+		return 0;
+	struct scan_ctx c = {
+	    .fds = BPF_CORE_READ(fdt, fd),
+	    .open_fds = BPF_CORE_READ(fdt, open_fds),
+	    .cloexec = cloexec_only ? BPF_CORE_READ(fdt, close_on_exec) : 0,
+	    .lo = lo,
+	    .hi = hi,
+	    .pid_tgid = pid_tgid,
+	    .ts = ts,
+	    .why = why,
+	    .action = action,
+	};
+	c.first = lo / 64;
+	__u64 words = hi / 64 + 1 - c.first;
+	c.pass = 1;
+	bpf_loop(words, scan_word_cb, &c, 0);
+	c.pass = 2;
+	bpf_loop(words, scan_word_cb, &c, 0);
+	return 0;
+}
+
+
+#endif /* ST_FDSCAN_BPF_H */

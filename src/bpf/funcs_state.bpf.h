@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* State the fentry and kprobe backends carry from a function's entry to its return. */
+#ifndef ST_FUNCS_STATE_BPF_H
+#define ST_FUNCS_STATE_BPF_H
+
+/*
+ * State the kprobe and fentry backends carry from a function's entry to its
+ * return, per task: the socket of up to 4 hooks in flight (send, receive,
+ * nosec receive, sendmmsg), and how many sends the task made, to tell
+ * whether ____sys_sendmsg() went around __sock_sendmsg().
+ */
+struct kpstate {
+	__u64 sock[4];
+	__u64 aux[2];
+	__u32 sends;	  /* sends seen by the send hooks */
+	__u32 sends_mark; /* ... when ____sys_sendmsg() began */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kpstate);
+} kpstate SEC(".maps");
+
+static __always_inline struct kpstate *kp_get(bool create)
+{
+	return bpf_task_storage_get(&kpstate, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline void kp_save(void *sock, __u32 slot)
+{
+	struct kpstate *k = kp_get(true);
+	if (k && slot < 4)
+		k->sock[slot] = (__u64)sock;
+}
+
+static __always_inline void *kp_take(__u32 slot)
+{
+	struct kpstate *k = kp_get(false);
+	if (!k || slot >= 4)
+		return 0;
+	void *s = (void *)k->sock[slot];
+	k->sock[slot] = 0;
+	return s;
+}
+
+static __always_inline void kp_save_aux(__u64 a, __u64 b)
+{
+	struct kpstate *k = kp_get(true);
+	if (k) {
+		k->aux[0] = a;
+		k->aux[1] = b;
+	}
+}
+
+static __always_inline bool kp_take_aux(__u64 *a, __u64 *b)
+{
+	struct kpstate *k = kp_get(false);
+	if (!k)
+		return false;
+	*a = k->aux[0];
+	*b = k->aux[1];
+	return true;
+}
+
+static __always_inline void bump_sends(void)
+{
+	struct kpstate *k = kp_get(false);
+	if (k)
+		k->sends++;
+}
+
+static __always_inline void mmsg_mark(void)
+{
+	struct kpstate *k = kp_get(true);
+	if (k)
+		k->sends_mark = k->sends;
+}
+
+/* ____sys_sendmsg() returned without passing through a send hook? */
+static __always_inline bool mmsg_bypassed(__u32 name_len)
+{
+	struct kpstate *k = kp_get(false);
+	return k && k->sends == k->sends_mark && name_len != ~0U;
+}
+
+/*
+ * The used_address shortcut's own test, after the fact: the message's
+ * address equals the remembered one. (A message that failed before that
+ * test with an equal address would be taken for a send; only copy errors
+ * do that.)
+ */
+static __always_inline bool same_address(void *remembered, void *name, int namelen, __u32 len)
+{
+	struct scratch *sc = scratch_get();
+	if (!sc || !name || namelen <= 0 || (__u32)namelen != len || len > sizeof(sc->a))
+		return false;
+	__u64 *a = sc->a, *b = sc->b;
+	if (bpf_probe_read_kernel(a, sizeof(sc->a), remembered) ||
+	    bpf_probe_read_kernel(b, sizeof(sc->b), name))
+		return false;
+	for (int i = 0; i < 16; i++) {
+		__u32 lo = i * 8;
+		if (lo >= len)
+			break;
+		__u64 mask = len - lo >= 8 ? ~0ULL : (1ULL << ((len - lo) * 8)) - 1;
+		if ((a[i] ^ b[i]) & mask)
+			return false;
+	}
+	return true;
+}
+
+#endif /* ST_FUNCS_STATE_BPF_H */

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Sends and receives: one record (or one count) per transfer, whatever backs it. */
+#ifndef ST_XFER_BPF_H
+#define ST_XFER_BPF_H
+
+/*
+ * The socket values a send/receive record needs. btf: sk is BTF-typed
+ * (tracepoint and fentry arguments), so fields are plain loads; else
+ * (kprobes) every read is a probe read. The flag is a constant at each
+ * call site: the other branch compiles away.
+ */
+struct xsock {
+	__s32 family, type, protocol, state, skfamily;
+	__u64 flags, cookie;
+	struct file *file;
+};
+
+static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool btf, bool full)
+{
+	if (btf) {
+		x->skfamily = sk->__sk_common.skc_family;
+		x->protocol = sk_protocol_btf(sk);
+		if (!full && !filter_type)
+			return true;
+		struct socket *sock = sk->sk_socket;
+		if (!sock)
+			return false;
+		x->type = sock->type;
+		if (!full)
+			return true;
+		x->family = sock->ops->family;
+		x->state = sock->state;
+		x->flags = sock->flags;
+		x->file = sock->file;
+		/* makes the cookie if nothing has yet; else the one already made */
+		x->cookie = feat_xfer_cookie ? bpf_get_socket_cookie(sk) : sk_cookie_peek(sk);
+		return true;
+	}
+	x->skfamily = BPF_CORE_READ(sk, __sk_common.skc_family);
+	x->protocol = sk_protocol_of(sk);
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+	if (!sock)
+		return false;
+	x->type = BPF_CORE_READ(sock, type);
+	x->family = BPF_CORE_READ(sock, ops, family);
+	x->state = BPF_CORE_READ(sock, state);
+	x->flags = BPF_CORE_READ(sock, flags);
+	x->file = BPF_CORE_READ(sock, file);
+	/* no BTF pointer, no helper: the cookie only if something made it already */
+	x->cookie = sk_cookie_peek(sk);
+	return true;
+}
+
+static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send, bool btf)
+{
+	struct xsock x = {};
+	/* ids from the BTF-typed task: plain loads rather than another helper call */
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tgid = t->tgid;
+	__u64 pid_tgid = (__u64)tgid << 32 | (__u32)t->pid;
+	if (!task_selected(tgid))
+		return 0;
+
+	if (aggregate) {
+		/*
+		 * Counting must cost next to nothing: sk_family instead of
+		 * sock->ops->family (the same number: __sock_create() gives the
+		 * sock the family whose ops it installs), no clock unless a
+		 * latency histogram wants it, no socket type unless filtered on.
+		 */
+		if (!xsock_read(sk, &x, btf, false) ||
+		    !sock_selected(x.skfamily, x.type, x.protocol))
+			return 0;
+		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
+		aggregate_xfer(t, tgid, x.skfamily, x.protocol, ret, is_send, at);
+		return 0;
+	}
+
+	if (!xsock_read(sk, &x, btf, true))
+		return 0;
+	__s32 family = x.family, type = x.type, protocol = x.protocol;
+	if (!sock_selected(family, type, protocol))
+		return 0;
+
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tflags = t->flags;
+	__u8 op = is_send ? ST_OP_SENDMSG : ST_OP_RECVMSG;
+	__u8 origin = ST_ORIGIN_KERNEL;
+	__u8 rflags = ST_RF_SOCK_VALS;
+	__s32 fd = -1;
+	__s64 size_req = -1;
+	__u64 ts_enter = now;
+	__s64 nr = -1;
+	struct pt_regs *regs = 0;
+
+	if (tflags & ST_PF_IO_WORKER) {
+		origin = ST_ORIGIN_IO_URING;
+	} else if (!(tflags & ST_PF_KTHREAD)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		if (task_in_compat_syscall(t)) {
+			rflags |= ST_RF_COMPAT;
+		} else if (regs && (long)regs->ax == -ENOSYS) {
+			/*
+			 * Inside a syscall the entry code keeps -ENOSYS in ax; after
+			 * it (task work, e.g. io_uring retries) ax holds the result
+			 * and orig_ax a syscall that is over.
+			 */
+			nr = regs->orig_ax;
+		}
+	}
+
+	/* Which syscall reached the protocol, and is it this socket's fd? */
+	__s32 want_op = -1;
+	int fd_reg = 0; /* which argument is the socket's fd */
+	switch (nr) {
+	case NR_sendto:
+	case NR_sendmsg:
+	case NR_sendmmsg:
+		want_op = ST_OP_SENDMSG;
+		break;
+	case NR_sendfile:
+		/* Linux >= 6.5: sendfile and splice reach sock_sendmsg() (MSG_SPLICE_PAGES) */
+		want_op = ST_OP_SENDMSG;
+		break;
+	case NR_splice:
+		want_op = ST_OP_SENDMSG;
+		fd_reg = 2; /* splice(fd_in, off_in, fd_out, ...) */
+		break;
+	case NR_write:
+		want_op = ST_OP_AIO_WRITE;
+		break;
+	case NR_writev:
+	case NR_pwritev2:
+		want_op = ST_OP_WRITEV;
+		break;
+	case NR_recvfrom:
+	case NR_recvmsg:
+	case NR_recvmmsg:
+		want_op = ST_OP_RECVMSG;
+		break;
+	case NR_read:
+		want_op = ST_OP_AIO_READ;
+		break;
+	case NR_readv:
+	case NR_preadv2:
+		want_op = ST_OP_READV;
+		break;
+	case NR_io_uring_enter:
+		origin = ST_ORIGIN_IO_URING;
+		break;
+	}
+	if (want_op >= 0 && (want_op < ST_OP_RECVMSG) == is_send && regs) {
+		__s64 rfd = (__s32)(fd_reg == 2 ? regs->dx : regs->di);
+		/* an in-kernel socket user inside some other fd's syscall is not this fd's op */
+		if (fd_file(t, rfd) == x.file) {
+			op = want_op;
+			origin = ST_ORIGIN_SYSCALL;
+			fd = rfd;
+		}
+	}
+	if (origin != ST_ORIGIN_SYSCALL && want_iter && feat_stack && write_iter_hi) {
+		/* io_uring READ/WRITE and splice-like paths go through sock_*_iter */
+		int p = stack_path(ctx);
+		if (p == ST_OP_AIO_WRITE && is_send)
+			op = ST_OP_AIO_WRITE;
+		else if (p == ST_OP_AIO_READ && !is_send)
+			op = ST_OP_AIO_READ;
+	}
+
+	if (origin == ST_ORIGIN_SYSCALL && want_entry) {
+		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+		__u32 idx = 0;
+		if (inf && inf->nr == (__u32)nr + 1) {
+			ts_enter = inf->ts;
+			idx = inf->idx;
+			rflags |= ST_RF_ENTRY;
+			/* the next message of a sendmmsg/recvmmsg starts now */
+			inf->ts = now;
+			inf->idx = idx + 1;
+		}
+		size_req =
+		    requested_size(nr, regs->si, regs->dx, (rflags & ST_RF_ENTRY) ? idx : ~0U);
+		if (size_req >= 0)
+			rflags |= ST_RF_SIZE_REQ;
+	}
+
+	struct st_rec *r = rec_begin(ST_REC_XFER, fanout_xfer[op < ST_OP__COUNT ? op : 0], pid_tgid, now);
+	if (!r)
+		return 0;
+	r->op = op;
+	r->origin = origin;
+	r->rflags = rflags;
+	r->fd = fd;
+	r->ts_enter = ts_enter;
+	r->cookie = x.cookie;
+	r->sflags = x.flags;
+	r->size_req = size_req;
+	r->ret = ret;
+	r->family = family;
+	r->type = type;
+	r->protocol = protocol;
+	r->state = x.state;
+	rec_submit(r);
+	return 0;
+}
+
+#endif /* ST_XFER_BPF_H */

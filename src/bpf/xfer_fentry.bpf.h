@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Sends and receives on fentry/fexit, for kernels without the tracepoints. */
+#ifndef ST_XFER_FENTRY_BPF_H
+#define ST_XFER_FENTRY_BPF_H
+
+/*
+ * Kernels without the sock_*_length tracepoints (before Linux 6.3): the
+ * functions every send and receive passes through, once.
+ *
+ * Sends: __sock_sendmsg(). Since Linux 6.6 (commit 86a7e0b69bd5 "net:
+ * prevent rewrite of msg_name in sock_sendmsg()", backported to 6.1.y and
+ * others) the syscalls and sock_write_iter() call it directly and
+ * sock_sendmsg() wraps it, so fentry on sock_sendmsg sees no user sends
+ * there; older kernels have no __sock_sendmsg and sock_sendmsg() is the
+ * place. Both are candidates in src/lib/probes.c, in that order. One path
+ * bypasses both: sendmmsg() sending to the same address as the previous
+ * message calls the inlined sock_sendmsg_nosec() from ____sys_sendmsg()
+ * (the used_address shortcut), taken below.
+ *
+ * Receives: sock_recvmsg(), except recvmmsg()'s messages after the first,
+ * which ____sys_recvmsg() receives with the inlined sock_recvmsg_nosec()
+ * (its nosec argument), taken below.
+ */
+SEC("fexit/__sock_sendmsg")
+int BPF_PROG(st_send_fexit, struct socket *sock, struct msghdr *msg, int ret)
+{
+	if (!want_send)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+SEC("fexit/sock_sendmsg")
+int BPF_PROG(st_send_fexit_old, struct socket *sock, struct msghdr *msg, int ret)
+{
+	if (!want_send)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+SEC("fexit/sock_recvmsg")
+int BPF_PROG(st_recv_fexit, struct socket *sock, struct msghdr *msg, int flags, int ret)
+{
+	if (!want_recv)
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, false, true);
+}
+
+SEC("fexit/____sys_recvmsg")
+int BPF_PROG(st_recv_nosec_fexit, struct socket *sock, struct msghdr *msg_sys, void *msg,
+	     void *uaddr, unsigned int flags, int nosec, int ret)
+{
+	if (!want_recv || !nosec)
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, false, true);
+}
+
+SEC("fentry/____sys_sendmsg")
+int BPF_PROG(st_mmsg_fentry, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	     struct used_address *used_address)
+{
+	if (want_send && used_address)
+		mmsg_mark();
+	return 0;
+}
+
+SEC("fexit/____sys_sendmsg")
+int BPF_PROG(st_mmsg_fexit, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	     struct used_address *used_address, unsigned int allowed_msghdr_flags, int ret)
+{
+	if (!want_send || !used_address || !mmsg_bypassed(used_address->name_len))
+		return 0;
+	/* the message went out through the inlined sock_sendmsg_nosec() */
+	if (!same_address(&used_address->name, msg_sys->msg_name, msg_sys->msg_namelen,
+			  used_address->name_len))
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+#endif /* ST_XFER_FENTRY_BPF_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Sends and receives on k(ret)probes, where neither tracepoints nor fentry exist. */
+#ifndef ST_XFER_KPROBE_BPF_H
+#define ST_XFER_KPROBE_BPF_H
+
+/* The same hooks as kprobes, for kernels whose fentry is unavailable. */
+SEC("kprobe/__sock_sendmsg")
+int BPF_KPROBE(st_send_kprobe, struct socket *sock)
+{
+	kp_save(sock, 0);
+	return 0;
+}
+
+SEC("kretprobe/__sock_sendmsg")
+int BPF_KRETPROBE(st_send_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(0);
+	if (!want_send || !sock)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("kprobe/sock_sendmsg")
+int BPF_KPROBE(st_send_kprobe_old, struct socket *sock)
+{
+	kp_save(sock, 0);
+	return 0;
+}
+
+SEC("kretprobe/sock_sendmsg")
+int BPF_KRETPROBE(st_send_kretprobe_old, int ret)
+{
+	struct socket *sock = kp_take(0);
+	if (!want_send || !sock)
+		return 0;
+	bump_sends();
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("kprobe/sock_recvmsg")
+int BPF_KPROBE(st_recv_kprobe, struct socket *sock)
+{
+	kp_save(sock, 1);
+	return 0;
+}
+
+SEC("kretprobe/sock_recvmsg")
+int BPF_KRETPROBE(st_recv_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(1);
+	if (!want_recv || !sock)
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, false, false);
+}
+
+/* nosec is the sixth argument: BPF_KPROBE names five, x86-64 passes the sixth in r9 */
+SEC("kprobe/____sys_recvmsg")
+int st_recv_nosec_kprobe(struct pt_regs *ctx)
+{
+	int nosec = (int)ctx->r9;
+	kp_save(nosec ? (void *)PT_REGS_PARM1(ctx) : 0, 2);
+	return 0;
+}
+
+SEC("kretprobe/____sys_recvmsg")
+int BPF_KRETPROBE(st_recv_nosec_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(2);
+	if (!want_recv || !sock)
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, false, false);
+}
+
+SEC("kprobe/____sys_sendmsg")
+int BPF_KPROBE(st_mmsg_kprobe, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	       struct used_address *used_address)
+{
+	if (!want_send || !used_address)
+		return 0;
+	mmsg_mark();
+	kp_save(sock, 3);
+	kp_save_aux((__u64)msg_sys, (__u64)used_address);
+	return 0;
+}
+
+SEC("kretprobe/____sys_sendmsg")
+int BPF_KRETPROBE(st_mmsg_kretprobe, int ret)
+{
+	struct socket *sock = kp_take(3);
+	__u64 msg_sys = 0, ua = 0;
+	if (!want_send || !sock || !kp_take_aux(&msg_sys, &ua))
+		return 0;
+	struct used_address *used = (void *)ua;
+	struct msghdr *m = (void *)msg_sys;
+	__u32 name_len = BPF_CORE_READ(used, name_len);
+	if (!mmsg_bypassed(name_len) || !same_address(&used->name, BPF_CORE_READ(m, msg_name),
+						      BPF_CORE_READ(m, msg_namelen), name_len))
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+#endif /* ST_XFER_KPROBE_BPF_H */
