@@ -30,7 +30,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function 
 	      -I$(B) -Isrc/abi -Isrc/bpf
 
 LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/session.c \
-	    src/lib/aggregate.c
+	    src/lib/aggregate.c src/lib/optional.c src/lib/plan.c src/lib/load.c src/lib/decode.c
 CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c src/cli/top.c \
 	    src/cli/top_render.c
 SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/top.c src/cli/top_render.c
@@ -51,7 +51,7 @@ $(B)/vmlinux.h:
 	@test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): set VMLINUX_BTF" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(B)/socktap.bpf.o: src/bpf/socktap.bpf.c $(B)/vmlinux.h
+$(B)/socktap.bpf.o: src/bpf/socktap.bpf.c $(wildcard src/bpf/*.h) src/abi/socktap_abi.h $(B)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(B)/socktap.bpf.d -c $< -o $@
 	# DWARF is only for humans: the skeleton embeds the object, BTF is all libbpf needs

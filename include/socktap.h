@@ -297,6 +297,21 @@ struct socktap_stats {
 };
 int socktap_stats_get(const struct socktap *st, struct socktap_stats *out);
 
+/*
+ * A piece of socktap that this session runs without: a step or program
+ * the kernel refused or lacks (or that SOCKTAP_REFUSE names). Everything
+ * else is exact; what the piece gave is missing (null) or comes from a
+ * fallback. Strings live as long as the session.
+ */
+struct socktap_degraded {
+	size_t sz;
+	const char *piece;  /* "fd_cookie", a BPF program's name, "probes" */
+	const char *lost;   /* what the session lacks without it */
+	const char *reason; /* why: the verifier's words, or what the kernel lacks */
+};
+/* The i-th such piece (from 0); -ENOENT past the last. */
+int socktap_degraded_get(const struct socktap *st, unsigned int i, struct socktap_degraded *out);
+
 /* ---- aggregation (opts.aggregate) ---- */
 
 /* One row of socktop's table. Counts cover successful operations; errors are failures. */

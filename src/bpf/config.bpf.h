@@ -31,7 +31,7 @@ const volatile __u64 wakeup_bytes = 0;
 
 /*
  * Optional steps inside programs, each of which some kernel may refuse
- * (enum st_feature in socktap_abi.h; src/lib/features.c says what each
+ * (enum st_feature in socktap_abi.h; src/lib/optional.c says what each
  * costs when it is off). libsocktap clears a flag where the kernel lacks
  * what the step needs or the verifier refuses it: the step's code is then
  * dead to the verifier, which never looks at its helpers or fields.
@@ -39,6 +39,8 @@ const volatile __u64 wakeup_bytes = 0;
 const volatile bool feat_fd_cookie = true;   /* cookies made from an fd (bpf_sock_from_file) */
 const volatile bool feat_xfer_cookie = true; /* cookies made at sends and receives */
 const volatile bool feat_stack = true;	     /* kernel stacks: io_uring READ/WRITE paths */
+/* a step every verifier refuses: tests the fallback loop on a real refusal */
+const volatile bool feat_selftest = false;
 
 /*
  * [start, end) of sock_write_iter / sock_read_iter, from kallsyms; 0 until

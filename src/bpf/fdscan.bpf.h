@@ -172,5 +172,4 @@ __noinline int scan_fds(__u64 lo, __u64 hi, __u32 mode, __u64 ts)
 	return 0;
 }
 
-
 #endif /* ST_FDSCAN_BPF_H */

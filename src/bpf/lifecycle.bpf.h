@@ -197,7 +197,8 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
 {
 	if (!sock_selected(inf->a0, inf->a1, inf->a2))
 		return;
-	struct st_rec *r = rec_begin(ST_REC_CREATE, fanout_create * (count ? count : 1), pid_tgid, now);
+	struct st_rec *r =
+	    rec_begin(ST_REC_CREATE, fanout_create * (count ? count : 1), pid_tgid, now);
 	if (!r)
 		return;
 	r->op = count;
@@ -217,7 +218,11 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
 	r->type = inf->a1;
 	r->protocol = inf->a2;
 	r->state = SS_UNCONNECTED;
-	rec_submit(r);
+	if ((fd >= 0 && !r->cookie) || (fd2 >= 0 && !r->cookie2))
+		/* user space makes the id while the fd is open: wake it now (decode.c) */
+		bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	else
+		rec_submit(r);
 }
 
 /*

@@ -60,6 +60,8 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	__u64 pid_tgid = (__u64)tgid << 32 | (__u32)t->pid;
 	if (!task_selected(tgid))
 		return 0;
+	if (feat_selftest && is_send)
+		return *(volatile int *)(long)bpf_get_prandom_u32(); /* no verifier takes this */
 
 	if (aggregate) {
 		/*
@@ -184,7 +186,8 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 			rflags |= ST_RF_SIZE_REQ;
 	}
 
-	struct st_rec *r = rec_begin(ST_REC_XFER, fanout_xfer[op < ST_OP__COUNT ? op : 0], pid_tgid, now);
+	struct st_rec *r =
+	    rec_begin(ST_REC_XFER, fanout_xfer[op < ST_OP__COUNT ? op : 0], pid_tgid, now);
 	if (!r)
 		return 0;
 	r->op = op;

@@ -73,6 +73,12 @@ void lib_print(enum socktap_log_level level, const char *msg, void *ctx);
  * command (argv[0] of -c, or NULL) could not be run, else 1.
  */
 int start_failed(int err, const char *command);
+/* One line per piece the session runs without (socktap_degraded_get), on stderr. */
+void report_degraded(const struct socktap *st);
+/* The same as a JSON array, for -j summaries. */
+void degraded_json(FILE *f, const struct socktap *st);
+/* A warning that needs no "warning:" word: "socktap: MSG" (JSON: {"warning": MSG}). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* -c COMMAND as shell words (no command substitution): 0, or an exit code after one message. */
 int command_words(const char *command, wordexp_t *we);

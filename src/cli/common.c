@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,21 +24,15 @@ static void vreport(const char *kind, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	bool note = kind[0] == '\1'; /* a notice: a warning without the word */
 	if (!json_errors) {
-		fprintf(stderr, "%s: %s%s\n", prog_name, kind, msg);
+		fprintf(stderr, "%s: %s%s\n", prog_name, note ? "" : kind, msg);
 		return;
 	}
 	/* bpftool's shape: one object, message escaped */
-	fprintf(stderr, "{\"%s\":\"", *kind ? "warning" : "error");
-	for (const char *p = msg; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(stderr, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
-			fprintf(stderr, "\\u%04x", (unsigned char)*p);
-		else
-			fputc(*p, stderr);
-	}
-	fprintf(stderr, "\"}\n");
+	fprintf(stderr, "{\"%s\":", *kind ? "warning" : "error");
+	st_json_fputs(stderr, msg, sizeof(msg));
+	fprintf(stderr, "}\n");
 }
 
 void cli_error(const char *fmt, ...)
@@ -45,6 +40,14 @@ void cli_error(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vreport("", fmt, ap);
+	va_end(ap);
+}
+
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("\1", fmt, ap);
 	va_end(ap);
 }
 
@@ -282,6 +285,33 @@ void lib_print(enum socktap_log_level level, const char *msg, void *ctx)
 		snprintf(lib_msg, sizeof(lib_msg), "%s", msg);
 	if (getenv("SOCKTAP_DEBUG"))
 		fprintf(stderr, "%s\n", msg);
+}
+
+void report_degraded(const struct socktap *st)
+{
+	struct socktap_degraded d = {.sz = sizeof(d)};
+	for (unsigned int i = 0; socktap_degraded_get(st, i, &d) == 0; i++) {
+		if (strcmp(d.piece, "probes") == 0)
+			cli_note("probes %s: not traced (%s)", d.lost, d.reason);
+		else
+			cli_note("%s: unavailable on this kernel (%s)", d.lost, d.reason);
+	}
+}
+
+void degraded_json(FILE *f, const struct socktap *st)
+{
+	struct socktap_degraded d = {.sz = sizeof(d)};
+	fputs("[", f);
+	for (unsigned int i = 0; socktap_degraded_get(st, i, &d) == 0; i++) {
+		fprintf(f, "%s{\"piece\":", i ? "," : "");
+		st_json_fputs(f, d.piece, SIZE_MAX);
+		fputs(",\"lost\":", f);
+		st_json_fputs(f, d.lost, SIZE_MAX);
+		fputs(",\"reason\":", f);
+		st_json_fputs(f, d.reason, SIZE_MAX);
+		fputs("}", f);
+	}
+	fputs("]", f);
 }
 
 int start_failed(int err, const char *command)

@@ -2,7 +2,10 @@
 /* socktap list: the probe table, like `stap -L`. Needs no privileges. */
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdint.h>
 #include "cli.h"
+#include "util.h"
 
 static void print_values(FILE *f, const struct socktap_probe *p)
 {
@@ -12,15 +15,40 @@ static void print_values(FILE *f, const struct socktap_probe *p)
 				bit == SOCKTAP_V_NAME ? "string" : "long");
 }
 
-static void json_str(FILE *f, const char *s)
+/*
+ * -v as root: a trial load of every probe (nothing attached) says which
+ * optional pieces this kernel refuses, as a trace would warn.
+ */
+static void list_degraded(void)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
+	if (geteuid() != 0) {
+		if (!json_errors)
+			printf("optional pieces: not tried (a trial load needs root)\n");
+		return;
 	}
-	fputc('"', f);
+	SOCKTAP_OPTS(o, .print = lib_print);
+	struct socktap *st = NULL;
+	int err = socktap_open(&o, &st);
+	if (json_errors) {
+		printf("{\"trial_load\":%s,\"degraded\":", err ? "false" : "true");
+		if (st)
+			degraded_json(stdout, st);
+		else
+			printf("[]");
+		printf("}\n");
+	} else if (err) {
+		printf("optional pieces: the trial load failed: %s\n", strerror(-err));
+	} else {
+		struct socktap_degraded d = {.sz = sizeof(d)};
+		unsigned int i = 0;
+		for (; socktap_degraded_get(st, i, &d) == 0; i++)
+			printf("degraded: %s%s: %s (%s)\n",
+			       strcmp(d.piece, "probes") ? "" : "probes ", d.lost,
+			       strcmp(d.piece, "probes") ? "unavailable" : "not traced", d.reason);
+		if (!i)
+			printf("optional pieces: this kernel takes them all\n");
+	}
+	socktap_close(st);
 }
 
 /* docs/probes.md is this output; a test keeps the file in step with the table. */
@@ -89,7 +117,7 @@ int cmd_list(int argc, char **argv)
 			socktap_probe_backing(i, &b);
 		if (json_errors) {
 			printf("{\"probe\":");
-			json_str(stdout, p->name);
+			st_json_fputs(stdout, p->name, SIZE_MAX);
 			printf(",\"values\":[");
 			int k = 0;
 			for (unsigned int bit = 1; bit < (1u << SOCKTAP_VALUE__COUNT); bit <<= 1)
@@ -99,9 +127,9 @@ int cmd_list(int argc, char **argv)
 			if (verbose) {
 				printf(",\"available\":%s,\"mechanism\":",
 				       b.available ? "true" : "false");
-				json_str(stdout, b.mechanism);
+				st_json_fputs(stdout, b.mechanism, sizeof(b.mechanism));
 				printf(",\"limits\":");
-				json_str(stdout, b.limits);
+				st_json_fputs(stdout, b.limits, sizeof(b.limits));
 			}
 			printf("}\n");
 			continue;
@@ -118,5 +146,7 @@ int cmd_list(int argc, char **argv)
 				printf("  limits: %s\n", b.limits);
 		}
 	}
+	if (verbose)
+		list_degraded();
 	return ferror(stdout) ? 1 : 0;
 }

@@ -435,6 +435,7 @@ int top_run(struct top_config *cfg)
 		socktap_close(t.st);
 		goto out_close;
 	}
+	report_degraded(t.st);
 	pid_t child = socktap_command_pid(t.st);
 	if (t.live && !curses_start())
 		t.live = false;

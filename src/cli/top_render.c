@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "top_render.h"
+#include "util.h"
 
 static const char *const sort_names[TOP_SORT__COUNT] = {
     [TOP_SORT_PID] = "pid",	    [TOP_SORT_SENDS] = "sends",	    [TOP_SORT_RECVS] = "recvs",
@@ -485,66 +486,6 @@ void top_render_text(FILE *f, const struct socktap_snapshot *s, const struct top
 
 /* ---- JSON ---- */
 
-/*
- * Length of the valid UTF-8 sequence at s (n bytes available), or 0 if
- * s does not start one: overlong forms, surrogates and code points past
- * U+10FFFF are invalid (RFC 3629).
- */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len = c < 0x80		      ? 1
-		     : c >= 0xc2 && c <= 0xdf ? 2
-		     : c >= 0xe0 && c <= 0xef ? 3
-		     : c >= 0xf0 && c <= 0xf4 ? 4
-					      : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xf0 && s[1] < 0x90))
-		return 0; /* overlong */
-	if (c == 0xed && s[1] >= 0xa0)
-		return 0; /* surrogate */
-	if (c == 0xf4 && s[1] >= 0x90)
-		return 0; /* past U+10FFFF */
-	return len;
-}
-
-static void json_str(FILE *f, const char *str, size_t max)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, max);
-	fputc('"', f);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			if (c == '\n')
-				fputs("\\n", f);
-			else if (c == '\t')
-				fputs("\\t", f);
-			else if (c == '\r')
-				fputs("\\r", f);
-			else
-				fprintf(f, "\\u%04x", c);
-			i++;
-		} else {
-			size_t l = utf8_len(s + i, n - i);
-			if (l)
-				fwrite(s + i, 1, l, f);
-			else
-				fputs("\xef\xbf\xbd", f); /* U+FFFD */
-			i += l ? l : 1;
-		}
-	}
-	fputc('"', f);
-}
-
 static void hist_json(const struct socktap_hist *h, size_t nth, void *ctx)
 {
 	struct hist_text *t = ctx;
@@ -552,7 +493,7 @@ static void hist_json(const struct socktap_hist *h, size_t nth, void *ctx)
 	fprintf(f, "%s{\"kind\":\"%s\",\"dir\":\"%s\",\"by\":\"%s\",\"key\":%" PRIu32 ",\"comm\":",
 		nth ? "," : "", h->kind == SOCKTAP_HIST_LATENCY ? "latency" : "size",
 		h->recv ? "recv" : "send", t->by_protocol ? "protocol" : "process", h->key);
-	json_str(f, h->comm, sizeof(h->comm));
+	st_json_fputs(f, h->comm, sizeof(h->comm));
 	fprintf(f, ",\"count\":%" PRIu64 ",\"buckets\":[", h->count);
 	bool any = false;
 	for (unsigned int b = 0; b < SOCKTAP_HIST_BUCKETS; b++) {
@@ -579,11 +520,11 @@ void top_render_json(FILE *f, const struct socktap_snapshot *s, const struct top
 		fprintf(f, "%s{\"pid\":%" PRIu32 ",\"uid\":%" PRIu32 ",\"user\":", i ? "," : "",
 			r->pid, r->uid);
 		if (user)
-			json_str(f, user, strlen(user));
+			st_json_fputs(f, user, strlen(user));
 		else
 			fputs("null", f);
 		fputs(",\"comm\":", f);
-		json_str(f, r->comm, sizeof(r->comm));
+		st_json_fputs(f, r->comm, sizeof(r->comm));
 		fprintf(f,
 			",\"protocol\":%" PRId32 ",\"protocol_name\":\"%s\",\"family\":%" PRId32
 			",\"family_name\":\"%s\",\"sends\":%" PRIu64 ",\"recvs\":%" PRIu64
@@ -597,7 +538,7 @@ void top_render_json(FILE *f, const struct socktap_snapshot *s, const struct top
 	for (size_t i = 0; i < limit(s->ndevs, v); i++) {
 		const struct socktap_dev_row *d = &s->devs[i];
 		fprintf(f, "%s{\"name\":", i ? "," : "");
-		json_str(f, d->name, sizeof(d->name));
+		st_json_fputs(f, d->name, sizeof(d->name));
 		fprintf(f,
 			",\"ifindex\":%" PRIu32 ",\"netns\":%" PRIu64 ",\"xmits\":%" PRIu64
 			",\"recvs\":%" PRIu64 ",\"xmit_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64

@@ -195,6 +195,7 @@ int cmd_trace(int argc, char **argv)
 		socktap_close(st);
 		goto out_close;
 	}
+	report_degraded(st);
 	pid_t child = socktap_command_pid(st);
 
 	struct timespec t0;
@@ -248,6 +249,16 @@ int cmd_trace(int argc, char **argv)
 		if (socktap_command_wait(st, &child_status, false) == 1)
 			child_done = true;
 	}
+	char degraded[2048] = "[]";
+	if (json_errors) {
+		/* kept for the summary, which comes after the session is gone */
+		FILE *m = fmemopen(degraded, sizeof(degraded), "w");
+		if (m) {
+			degraded_json(m, st);
+			if (fclose(m))
+				snprintf(degraded, sizeof(degraded), "[]");
+		}
+	}
 	socktap_close(st);
 
 	if (out->err) {
@@ -255,7 +266,11 @@ int cmd_trace(int argc, char **argv)
 			  strerror(out->err));
 		rc = 1;
 	}
-	if (stats.lost)
+	if (json_errors)
+		fprintf(stderr, "{\"delivered\":%llu,\"lost\":%llu,\"degraded\":%s}\n",
+			(unsigned long long)stats.delivered, (unsigned long long)stats.lost,
+			degraded);
+	else if (stats.lost)
 		fprintf(stderr,
 			"%s: %llu events delivered, %llu events lost (ring buffer full; try a "
 			"larger --ringbuf-size)\n",

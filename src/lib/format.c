@@ -9,9 +9,11 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "socktap.h"
+#include "util.h"
 
 struct out {
 	char *buf;
@@ -157,6 +159,25 @@ static void put_json_str(struct out *o, const char *str, size_t max)
 		}
 	}
 	put_c(o, '"');
+}
+
+void st_json_fputs(FILE *f, const char *s, size_t max)
+{
+	/* the project's one JSON string escaper: put_json_str, into a buffer sized to fit */
+	char small[512];
+	struct out o = {small, sizeof(small), 0};
+	put_json_str(&o, s, max);
+	if (o.pos <= o.len) {
+		fwrite(small, 1, o.pos, f);
+		return;
+	}
+	char *big = malloc(o.pos);
+	if (!big)
+		return;
+	struct out b = {big, o.pos, 0};
+	put_json_str(&b, s, max);
+	fwrite(big, 1, b.pos, f);
+	free(big);
 }
 
 /* RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */

@@ -47,6 +47,7 @@ enum st_source_kind {
 
 struct st_source_def {
 	const char *name; /* as `list -v` shows it */
+	const char *prog; /* the BPF program (src/bpf/), looked up by this name */
 	enum st_source_kind kind;
 	const char *target; /* tracepoint's BTF typedef, or the function */
 	const char *absent; /* only where this function does not exist (else double counts) */

@@ -20,9 +20,7 @@
 #include <bpf/libbpf.h>
 #include "session.h"
 
-static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
+void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -32,28 +30,6 @@ static void st_log(const struct socktap *st, enum socktap_log_level lvl, const c
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	st->print(lvl, msg, st->print_ctx);
-}
-
-/* libbpf's messages (verifier logs) go to the session's print callback while it loads. */
-static __thread struct socktap *libbpf_print_owner;
-static int libbpf_print_tramp(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	struct socktap *st = libbpf_print_owner;
-	char *msg = NULL;
-	if (!st || !st->print)
-		return 0;
-	/* whole: a verifier log is one message, and its last line says what failed */
-	int n = vasprintf(&msg, fmt, ap);
-	if (n <= 0)
-		return 0;
-	if (msg[n - 1] == '\n')
-		msg[n - 1] = '\0';
-	st->print(level == LIBBPF_WARN
-		      ? SOCKTAP_LOG_WARN
-		      : (level == LIBBPF_INFO ? SOCKTAP_LOG_INFO : SOCKTAP_LOG_DEBUG),
-		  msg, st->print_ctx);
-	free(msg);
-	return 0;
 }
 
 /* Like libbpf's OPTS_VALID: a larger struct from a newer caller must have zeros past ours. */
@@ -68,10 +44,6 @@ static bool opts_valid(const struct socktap_opts *o)
 			return false;
 	return true;
 }
-#define OPT(o, field, def)                                                                         \
-	((o) && (o)->sz >= offsetof(struct socktap_opts, field) + sizeof((o)->field) ? (o)->field  \
-										     : (def))
-
 /* root, or CAP_BPF + CAP_PERFMON (Linux 5.8+), or CAP_SYS_ADMIN */
 static bool have_privileges(void)
 {
@@ -151,107 +123,6 @@ static int resolve_probes(struct socktap *st, const struct socktap_opts *o)
 	return 0;
 }
 
-#define MASK(p) (1ULL << SOCKTAP_PROBE_##p)
-#define M_SEND                                                                                     \
-	(MASK(SEND) | MASK(SENDMSG) | MASK(SENDMSG_RETURN) | MASK(AIO_WRITE) |                     \
-	 MASK(AIO_WRITE_RETURN) | MASK(WRITEV) | MASK(WRITEV_RETURN) | MASK(WRITE_ITER) |          \
-	 MASK(WRITE_ITER_RETURN))
-#define M_RECV                                                                                     \
-	(MASK(RECEIVE) | MASK(RECVMSG) | MASK(RECVMSG_RETURN) | MASK(AIO_READ) |                   \
-	 MASK(AIO_READ_RETURN) | MASK(READV) | MASK(READV_RETURN) | MASK(READ_ITER) |              \
-	 MASK(READ_ITER_RETURN))
-#define M_ENTRY                                                                                    \
-	(MASK(SENDMSG) | MASK(AIO_WRITE) | MASK(WRITEV) | MASK(WRITE_ITER) | MASK(RECVMSG) |       \
-	 MASK(AIO_READ) | MASK(READV) | MASK(READ_ITER))
-#define M_ITER                                                                                     \
-	(MASK(AIO_WRITE) | MASK(AIO_WRITE_RETURN) | MASK(WRITE_ITER) | MASK(WRITE_ITER_RETURN) |   \
-	 MASK(AIO_READ) | MASK(AIO_READ_RETURN) | MASK(READ_ITER) | MASK(READ_ITER_RETURN))
-#define M_CREATE (MASK(CREATE) | MASK(CREATE_RETURN))
-#define M_CLOSE	 (MASK(CLOSE) | MASK(CLOSE_RETURN))
-
-static uint8_t fanout_count(const struct st_fanout *f, uint64_t mask)
-{
-	uint8_t n = 0;
-	for (int i = 0; i < f->n; i++)
-		n += !!(mask & (1ULL << f->probe[i]));
-	return n;
-}
-
-static int set_bitmap(struct socktap *st, const char *what, const int *v, size_t n, int limit,
-		      uint64_t *bits, size_t words)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] < 0 || v[i] >= limit) {
-			st_log(st, SOCKTAP_LOG_WARN, "%s %d out of range (0..%d)", what, v[i],
-			       limit - 1);
-			return -EINVAL;
-		}
-		if ((size_t)(v[i] / 64) < words)
-			bits[v[i] / 64] |= 1ULL << (v[i] % 64);
-	}
-	return 0;
-}
-
-static struct bpf_program *source_prog(struct socktap_bpf *s, enum st_source src)
-{
-	switch (src) {
-	case SRC_SEND_TP:
-		return s->progs.st_send;
-	case SRC_RECV_TP:
-		return s->progs.st_recv;
-	case SRC_SYS_ENTER:
-		return s->progs.st_sys_enter;
-	case SRC_SYS_EXIT:
-		return s->progs.st_sys_exit;
-	case SRC_PROC_EXIT:
-		return s->progs.st_exit;
-	case SRC_PROC_FORK:
-		return s->progs.st_fork;
-	case SRC_DEV_XMIT:
-		return s->progs.st_dev_xmit;
-	case SRC_DEV_RECV:
-		return s->progs.st_dev_recv;
-	case SRC_SEND_FEXIT:
-		return s->progs.st_send_fexit;
-	case SRC_SEND_FEXIT_OLD:
-		return s->progs.st_send_fexit_old;
-	case SRC_RECV_FEXIT:
-		return s->progs.st_recv_fexit;
-	case SRC_RECV_NOSEC_FEXIT:
-		return s->progs.st_recv_nosec_fexit;
-	case SRC_MMSG_FENTRY:
-		return s->progs.st_mmsg_fentry;
-	case SRC_MMSG_FEXIT:
-		return s->progs.st_mmsg_fexit;
-	case SRC_SEND_KPROBE:
-		return s->progs.st_send_kprobe;
-	case SRC_SEND_KRETPROBE:
-		return s->progs.st_send_kretprobe;
-	case SRC_SEND_KPROBE_OLD:
-		return s->progs.st_send_kprobe_old;
-	case SRC_SEND_KRETPROBE_OLD:
-		return s->progs.st_send_kretprobe_old;
-	case SRC_RECV_KPROBE:
-		return s->progs.st_recv_kprobe;
-	case SRC_RECV_KRETPROBE:
-		return s->progs.st_recv_kretprobe;
-	case SRC_RECV_NOSEC_KPROBE:
-		return s->progs.st_recv_nosec_kprobe;
-	case SRC_RECV_NOSEC_KRETPROBE:
-		return s->progs.st_recv_nosec_kretprobe;
-	case SRC_MMSG_KPROBE:
-		return s->progs.st_mmsg_kprobe;
-	case SRC_MMSG_KRETPROBE:
-		return s->progs.st_mmsg_kretprobe;
-	case SRC_KCREATE_FEXIT:
-		return s->progs.st_kcreate_fexit;
-	case SRC_KRELEASE_FENTRY:
-		return s->progs.st_krelease_fentry;
-	default:
-		return NULL;
-	}
-}
-
 static int fill_maps(struct socktap *st, const struct socktap_opts *o)
 {
 	struct socktap_bpf *s = st->skel;
@@ -293,7 +164,36 @@ static int fill_maps(struct socktap *st, const struct socktap_opts *o)
 	return 0;
 }
 
-static int on_record(void *ctx, void *data, size_t size);
+/* SOCKTAP_REFUSE: pieces to treat as refused, so tests can walk every degraded path. */
+static int refusals(struct socktap *st, struct st_plan_in *in)
+{
+	const char *spec = getenv("SOCKTAP_REFUSE"), *bad = NULL;
+	size_t bad_len = 0;
+	if (!spec || !*spec)
+		return 0;
+	if (st_refuse_parse(spec, &in->refused_features, &in->refused_sources, &bad, &bad_len)) {
+		st_log(st, SOCKTAP_LOG_WARN,
+		       "SOCKTAP_REFUSE: unknown piece '%.*s' (a feature: fd_cookie, xfer_cookie, "
+		       "stack, st_sock_create, selftest; or a BPF program name)",
+		       (int)bad_len, bad);
+		return -EINVAL;
+	}
+	/* say what the session loses, as for a real refusal: only pieces it would have used */
+	struct st_plan_in all = *in;
+	struct st_plan would;
+	all.refused_features = 0;
+	all.refused_sources = 0;
+	st_plan_make(&all, &would);
+	for (int f = 0; f < ST_FEAT__COUNT; f++)
+		if ((in->refused_features & would.features) >> f & 1)
+			st_add_loss(st, st_features[f].name, st_features[f].lost,
+				    "refused by SOCKTAP_REFUSE");
+	for (int i = 0; i < SRC__COUNT; i++)
+		if ((in->refused_sources & would.sources) >> i & 1)
+			st_add_loss(st, st_sources[i].prog, st_sources[i].name,
+				    "refused by SOCKTAP_REFUSE");
+	return 0;
+}
 
 int socktap_open(const struct socktap_opts *o, struct socktap **out)
 {
@@ -342,10 +242,21 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		err = -EINVAL;
 		goto fail;
 	}
+	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 4u << 20;
+	long page = sysconf(_SC_PAGESIZE);
+	if (!st->aggregate && (rb_size < (size_t)page || (rb_size & (rb_size - 1)))) {
+		st_log(st, SOCKTAP_LOG_WARN, "ring buffer size %zu: must be a power of two >= %ld",
+		       rb_size, page);
+		err = -EINVAL;
+		goto fail;
+	}
 	/* tracepoints first (a BTF lookup); fentry/kprobe trials only where they are needed */
 	err = st_sources_available(&avail, 0);
 	if (!err) {
-		uint64_t need = st_probes_need(st->probe_mask, avail, backend);
+		uint64_t want = st->aggregate
+				    ? 1ull << SOCKTAP_PROBE_SEND | 1ull << SOCKTAP_PROBE_RECEIVE
+				    : st->probe_mask;
+		uint64_t need = st_probes_need(want, avail, backend);
 		if (need & ~avail)
 			err = st_sources_available(&avail, need);
 	}
@@ -353,166 +264,27 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		st_log(st, SOCKTAP_LOG_WARN, "cannot read kernel BTF: %s", strerror(-err));
 		goto fail;
 	}
-	if (st->aggregate) {
-		/* counting needs the send/receive tracepoints, latency the entry times */
-		uint64_t need = 0;
-		if (st->aggregate & ~SOCKTAP_AGG_DEVICES) {
-			/* the send and receive sources of socket.send/socket.receive */
-			uint64_t m = 1ull << SOCKTAP_PROBE_SEND | 1ull << SOCKTAP_PROBE_RECEIVE;
-			uint64_t more = st_probes_need(m, avail, backend);
-			if (more & ~avail)
-				st_sources_available(&avail, more);
-			for (int p = SOCKTAP_PROBE_SEND; p <= SOCKTAP_PROBE_RECEIVE; p++) {
-				const struct st_candidate *c = st_probe_resolve(p, avail, backend);
-				if (!c) {
-					st_log(st, SOCKTAP_LOG_WARN,
-					       "no mechanism for %s on this kernel (see socktap "
-					       "list -v)",
-					       st_probes[p].pub.name);
-					err = -ENOTSUP;
-					goto fail;
-				}
-				need |= c->sources;
-			}
-		}
-		if (st->aggregate & SOCKTAP_AGG_HIST_LATENCY)
-			need |= 1ull << SRC_SYS_ENTER;
-		if (st->aggregate & SOCKTAP_AGG_DEVICES)
-			need |= 1ull << SRC_DEV_XMIT | 1ull << SRC_DEV_RECV;
-		for (int i = 0; i < SRC__COUNT; i++) {
-			if ((need >> i & 1) && !(avail >> i & 1)) {
-				st_log(st, SOCKTAP_LOG_WARN,
-				       "%s is missing on this kernel (Linux >= %s)",
-				       st_sources[i].name, st_sources[i].since);
-				err = -ENOTSUP;
-				goto fail;
-			}
-		}
-		st->sources |= need;
-	}
-	for (int i = 0; i < SOCKTAP_PROBE__COUNT; i++) {
-		if (!(st->probe_mask & (1ULL << i)))
-			continue;
-		const struct st_candidate *c = st_probe_resolve(i, avail, backend);
-		if (!c) {
-			st_log(st, SOCKTAP_LOG_WARN,
-			       "probe %s: no %s%smechanism on this kernel (see socktap list -v)",
-			       st_probes[i].pub.name, bname && backend ? bname : "",
-			       bname && backend ? " " : "");
-			err = -ENOTSUP;
-			goto fail;
-		}
-		st->sources |= c->sources;
-	}
 	char *const *command = OPT(o, command, NULL);
-	bool targeted = OPT(o, target_cnt, 0) > 0 || command;
-	if (targeted && (OPT(o, follow_children, false) || command))
-		st->sources |= 1ull << SRC_PROC_FORK;
-
-	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 4u << 20;
-	if (st->aggregate)
-		rb_size = (size_t)sysconf(_SC_PAGESIZE); /* no records: the smallest ring */
-	long page = sysconf(_SC_PAGESIZE);
-	if (rb_size < (size_t)page || (rb_size & (rb_size - 1))) {
-		st_log(st, SOCKTAP_LOG_WARN, "ring buffer size %zu: must be a power of two >= %ld",
-		       rb_size, page);
-		err = -EINVAL;
+	struct st_plan_in in = {
+	    .probes = st->probe_mask,
+	    .probes_explicit = OPT(o, probe_cnt, 0) > 0,
+	    .aggregate = st->aggregate,
+	    .backend = backend,
+	    .avail = avail,
+	    .follow = (OPT(o, target_cnt, 0) > 0 && OPT(o, follow_children, false)) || command,
+	    .selftest = getenv("SOCKTAP_TEST_REFUSAL") != NULL,
+	};
+	err = refusals(st, &in);
+	if (err)
 		goto fail;
-	}
-
-	uint64_t m = st->probe_mask;
-	st->want_iter = (m & M_ITER) != 0;
+	st->want_iter = (st->probe_mask & st_probes_iter()) != 0;
 	if (st->want_iter && pthread_create(&st->ksym_thread, NULL, ksym_lookup, st) == 0)
 		st->ksym_started = true;
-
-	libbpf_print_fn_t prev_print = libbpf_set_print(libbpf_print_tramp);
-	libbpf_print_owner = st;
-	st->skel = socktap_bpf__open();
-	if (!st->skel) {
-		err = -errno;
-		libbpf_set_print(prev_print);
+	err = st_load(st, o, &in);
+	if (err)
 		goto fail;
-	}
-	struct socktap_bpf *s = st->skel;
-	s->rodata->self_tgid = (uint32_t)getpid();
-	bool counting = (st->aggregate & ~SOCKTAP_AGG_DEVICES) != 0;
-	s->rodata->want_send = (m & M_SEND) != 0 || counting;
-	s->rodata->want_recv = (m & M_RECV) != 0 || counting;
-	s->rodata->want_entry = (m & M_ENTRY) != 0;
-	s->rodata->want_iter = st->want_iter;
-	s->rodata->want_create = (m & M_CREATE) != 0;
-	s->rodata->want_close = (m & M_CLOSE) != 0;
-	s->rodata->filter_target = targeted;
-	s->rodata->filter_pid = OPT(o, pid_cnt, 0) > 0;
-	s->rodata->filter_uid = OPT(o, uid_cnt, 0) > 0;
-	s->rodata->filter_comm = OPT(o, comm_cnt, 0) > 0;
-	s->rodata->filter_family = OPT(o, family_cnt, 0) > 0;
-	s->rodata->filter_type = OPT(o, type_cnt, 0) > 0;
-	s->rodata->filter_proto = OPT(o, protocol_cnt, 0) > 0;
-	uint64_t fam = 0, types = 0, protos[5] = {};
-	if ((err = set_bitmap(st, "family", OPT(o, families, NULL), OPT(o, family_cnt, 0), 64, &fam,
-			      1)) ||
-	    (err =
-		 set_bitmap(st, "type", OPT(o, types, NULL), OPT(o, type_cnt, 0), 32, &types, 1)) ||
-	    (err = set_bitmap(st, "protocol", OPT(o, protocols, NULL), OPT(o, protocol_cnt, 0), 320,
-			      protos, 5))) {
-		libbpf_set_print(prev_print);
-		goto fail;
-	}
-	s->rodata->family_bits = fam;
-	s->rodata->type_bits = (uint32_t)types;
-	memcpy((void *)s->rodata->proto_bits, protos, sizeof(protos));
-	for (int op = 0; op < ST_OP__COUNT; op++)
-		s->rodata->fanout_xfer[op] = fanout_count(st_fanout_xfer(op), m);
-	s->rodata->fanout_create = fanout_count(&st_fanout_create, m);
-	s->rodata->fanout_close = fanout_count(&st_fanout_close, m);
-	s->rodata->wakeup_bytes = rb_size / 4;
-	s->rodata->aggregate = st->aggregate; /* SOCKTAP_AGG_* == ST_AGG_* */
-	/* the entry hook records entry times; latency needs them without entry probes */
-	s->rodata->want_entry = s->rodata->want_entry || (st->aggregate & SOCKTAP_AGG_HIST_LATENCY);
-	bpf_map__set_max_entries(s->maps.events, rb_size);
-	/*
-	 * Tables a session does not use shrink to one entry: preallocating
-	 * 10240-entry per-CPU tables costs tens of ms of start-up and memory.
-	 */
-	struct bpf_map *unused[8];
-	int nunused = 0;
-	if (!(st->aggregate & SOCKTAP_AGG_PROCESSES)) {
-		unused[nunused++] = s->maps.procs0;
-		unused[nunused++] = s->maps.procs1;
-		unused[nunused++] = s->maps.ids0;
-		unused[nunused++] = s->maps.ids1;
-	}
-	if (!(st->aggregate & SOCKTAP_AGG_DEVICES)) {
-		unused[nunused++] = s->maps.devs0;
-		unused[nunused++] = s->maps.devs1;
-	}
-	if (!(st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY))) {
-		unused[nunused++] = s->maps.hists0;
-		unused[nunused++] = s->maps.hists1;
-	}
-	for (int i = 0; i < nunused; i++)
-		bpf_map__set_max_entries(unused[i], 1);
-	for (int i = 0; i < SRC__COUNT; i++)
-		bpf_program__set_autoload(source_prog(s, i), (st->sources >> i) & 1);
-	st->want_cookies = (m & (M_CREATE | M_CLOSE)) != 0;
-	bpf_program__set_autoload(s->progs.st_sock_create, st->want_cookies);
-
-	err = socktap_bpf__load(s);
-	libbpf_set_print(prev_print);
-	libbpf_print_owner = NULL;
-#ifdef __GLIBC__
-	/*
-	 * libbpf is done with vmlinux BTF (~12 MiB parsed): hand that memory
-	 * back before the ring buffer is mapped, so peak RSS is the larger of
-	 * the two, not their sum.
-	 */
-	malloc_trim(0);
-#endif
-	if (err) {
-		st_log(st, SOCKTAP_LOG_WARN, "loading the BPF programs failed: %s", strerror(-err));
-		goto fail;
-	}
+	st->want_iter = (st->probe_mask & st_probes_iter()) && (st->features >> ST_FEAT_STACK & 1);
+	st->want_cookies = st->features >> ST_FEAT_COOKIE_MAKER & 1;
 	if (command) {
 		err = st_command_spawn(command, &st->cmd);
 		if (err) {
@@ -524,7 +296,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	err = fill_maps(st, o);
 	if (err)
 		goto fail;
-	st->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_record, st, NULL);
+	st->rb = ring_buffer__new(bpf_map__fd(st->skel->maps.events), st_on_record, st, NULL);
 	if (!st->rb) {
 		err = -errno;
 		goto fail;
@@ -536,6 +308,18 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 fail:
 	socktap_close(st);
 	return err;
+}
+
+int socktap_degraded_get(const struct socktap *st, unsigned int i, struct socktap_degraded *out)
+{
+	if (!st || !out || out->sz < sizeof(*out))
+		return -EINVAL;
+	if (i >= st->nlosses)
+		return -ENOENT;
+	out->piece = st->losses[i].piece;
+	out->lost = st->losses[i].lost;
+	out->reason = st->losses[i].reason;
+	return 0;
 }
 
 /* The cgroup2 hierarchy's root, where a cgroup program sees every process. */
@@ -582,7 +366,7 @@ int socktap_start(struct socktap *st)
 	for (int i = 0; i < SRC__COUNT; i++) {
 		if (!((st->sources >> i) & 1) || st->links[i])
 			continue;
-		st->links[i] = bpf_program__attach(source_prog(st->skel, i));
+		st->links[i] = bpf_program__attach(st_source_prog(st, i));
 		if (!st->links[i]) {
 			int err = -errno;
 			st_log(st, SOCKTAP_LOG_WARN, "attaching %s failed: %s", st_sources[i].name,
@@ -639,138 +423,6 @@ int socktap_target_add(struct socktap *st, pid_t pid)
 	if (bpf_map__update_elem(st->skel->maps.targets, &k, sizeof(k), &one, 1, BPF_ANY))
 		return -errno;
 	return 0;
-}
-
-/* ---- records to events ---- */
-
-static int deliver(struct socktap *st, struct socktap_event *ev, enum socktap_probe_id id)
-{
-	if (!(st->probe_mask & (1ULL << id)))
-		return 0;
-	ev->probe = id;
-	ev->name = st_probes[id].pub.name;
-	st->delivered++;
-	int ret = st->fn ? st->fn(ev, st->fn_ctx) : 0;
-	if (ret < 0 && !st->fn_err)
-		st->fn_err = ret;
-	return ret;
-}
-
-static void event_base(const struct socktap *st, const struct st_rec *r, struct socktap_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->pid = r->pid;
-	ev->tid = r->tid;
-	ev->uid = r->uid;
-	ev->cpu = r->cpu;
-	memcpy(ev->comm, r->comm, sizeof(ev->comm));
-	ev->comm[sizeof(ev->comm) - 1] = '\0';
-	ev->sock = r->cookie;
-	ev->fd = r->fd;
-	ev->protocol = r->protocol;
-	ev->family = r->family;
-	ev->state = r->state;
-	ev->type = r->type;
-	ev->flags = r->sflags;
-	ev->requester = r->origin;
-	(void)st;
-}
-
-static uint64_t realtime(const struct socktap *st, uint64_t mono)
-{
-	return mono + (uint64_t)st->realtime_off;
-}
-
-static int on_xfer(struct socktap *st, const struct st_rec *r)
-{
-	const struct st_fanout *f = st_fanout_xfer(r->op);
-	struct socktap_event ev;
-	if (!f)
-		return 0;
-	for (int i = 0; i < f->n; i++) {
-		enum socktap_probe_id id = f->probe[i];
-		event_base(st, r, &ev);
-		ev.known = st_probes[id].pub.values;
-		if (f->at_entry[i]) {
-			ev.ts = realtime(st, r->ts_enter);
-			ev.size = r->size_req;
-			if (!(r->rflags & ST_RF_SIZE_REQ))
-				ev.known &= ~SOCKTAP_V_SIZE;
-		} else {
-			ev.ts = realtime(st, r->ts);
-			ev.size = r->ret;
-			ev.success = r->ret >= 0;
-		}
-		if (deliver(st, &ev, id) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int on_create(struct socktap *st, const struct st_rec *r)
-{
-	struct socktap_event ev;
-	int count = r->op == 2 ? 2 : 1;
-	for (int n = 0; n < count; n++) {
-		for (int i = 0; i < st_fanout_create.n; i++) {
-			enum socktap_probe_id id = st_fanout_create.probe[i];
-			event_base(st, r, &ev);
-			ev.known = st_probes[id].pub.values;
-			/*
-			 * One socket: create at syscall entry, create.return at exit.
-			 * socketpair: the first pair at entry, the second at exit.
-			 */
-			uint64_t t = count == 1
-					 ? (st_fanout_create.at_entry[i] ? r->ts_enter : r->ts)
-					 : (n == 0 ? r->ts_enter : r->ts);
-			ev.ts = realtime(st, t);
-			ev.fd = n == 0 ? r->fd : r->fd2;
-			ev.sock = n == 0 ? r->cookie : r->cookie2;
-			ev.err = r->ret < 0 ? r->ret : 0;
-			ev.success = r->ret >= 0;
-			if (deliver(st, &ev, id) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static int on_close(struct socktap *st, const struct st_rec *r)
-{
-	struct socktap_event ev;
-	for (int i = 0; i < st_fanout_close.n; i++) {
-		enum socktap_probe_id id = st_fanout_close.probe[i];
-		event_base(st, r, &ev);
-		ev.known = st_probes[id].pub.values;
-		if (!(r->rflags & ST_RF_SOCK_VALS))
-			ev.known &= ~SOCKTAP_V_PROTOCOL; /* a dropped socket of default protocol */
-		ev.ts = realtime(st, st_fanout_close.at_entry[i] ? r->ts_enter : r->ts);
-		if (deliver(st, &ev, id) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct socktap *st = ctx;
-	const struct st_rec *r = data;
-	int ret = 0;
-	if (size < sizeof(*r))
-		return 0; /* never stop the ring for a record we cannot read */
-	switch (r->kind) {
-	case ST_REC_XFER:
-		ret = on_xfer(st, r);
-		break;
-	case ST_REC_CREATE:
-		ret = on_create(st, r);
-		break;
-	case ST_REC_CLOSE:
-		ret = on_close(st, r);
-		break;
-	}
-	/* stop consuming only when the caller's callback asked to */
-	return ret < 0 ? st->fn_err : 0;
 }
 
 static int run_ring(struct socktap *st, int timeout_ms, socktap_event_fn fn, void *ctx)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "command.h"
+#include "plan.h"
 #include "probes.h"
 #include "socktap.skel.h"
 
@@ -17,6 +18,20 @@ struct socktap {
 	bool want_cookies;
 	uint64_t probe_mask;
 	uint64_t sources;
+	uint32_t features; /* optional steps kept (enum st_feature) */
+	/* pieces the session runs without: what is lost and why */
+	struct st_loss {
+		char piece[32];
+		char lost[256];
+		char reason[256];
+	} losses[8];
+	unsigned int nlosses;
+	/* user-space cookie making: inode -> cookie of sockets made so (decode.c) */
+	struct st_made_cookie {
+		uint32_t pid, ino;
+		uint64_t cookie;
+	} made[64];
+	unsigned int made_next;
 	bool want_iter;
 	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	unsigned int max_latency_ms;
@@ -39,7 +54,22 @@ struct socktap {
 	uint64_t agg_dropped; /* per-CPU counter total already reported */
 };
 
+/* An option of a caller's (possibly older, smaller) socktap_opts, or def. */
+#define OPT(o, field, def)                                                                         \
+	((o) && (o)->sz >= offsetof(struct socktap_opts, field) + sizeof((o)->field) ? (o)->field  \
+										     : (def))
+
 int64_t st_clock_ns(clockid_t c);
+void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void st_add_loss(struct socktap *st, const char *piece, const char *lost, const char *reason);
+
+/* load.c: open, configure and load the BPF object, leaving out what the kernel refuses */
+int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in *in);
+struct bpf_program *st_source_prog(struct socktap *st, enum st_source src);
+
+/* decode.c: ring-buffer records to events */
+int st_on_record(void *ctx, void *data, size_t size);
 uint64_t st_counter_sum(const struct socktap *st, uint32_t key);
 
 #endif

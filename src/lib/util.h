@@ -4,12 +4,17 @@
 #define SOCKTAP_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 /*
  * Optimal string alignment distance (Levenshtein plus adjacent
  * transpositions, so "TPC" is one step from "TCP"); words longer than 63
  * bytes are "far" (1000).
  */
+/* s (at most max bytes) as a JSON string: escaped, invalid UTF-8 as U+FFFD. */
+void st_json_fputs(FILE *f, const char *s, size_t max);
+
 int st_edit_distance(const char *a, const char *b, bool ignore_case);
 
 #endif

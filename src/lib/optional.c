@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* The optional pieces and how a refusal is traced back to one of them. */
+#include <errno.h>
+#include <string.h>
+#include "optional.h"
+#include "probes.h"
+
+const struct st_feature_def st_features[ST_FEAT__COUNT] = {
+    [ST_FEAT_FD_COOKIE] = {"fd_cookie",
+			   "socket ids made from an fd (sockets that have moved no data yet; user "
+			   "space makes them while their fd is open)",
+			   "st_sys_enter st_sys_exit st_exit", "bpf_sock_from_file"},
+    [ST_FEAT_XFER_COOKIE] = {"xfer_cookie",
+			     "socket ids made at sends and receives (sockets whose id no one made "
+			     "yet show null)",
+			     "st_send st_recv st_send_fexit st_send_fexit_old st_recv_fexit "
+			     "st_recv_nosec_fexit st_mmsg_fexit",
+			     "bpf_get_socket_cookie"},
+    [ST_FEAT_STACK] = {"stack",
+		       "telling io_uring READ/WRITE from SEND/RECV (they count as "
+		       "sendmsg/recvmsg)",
+		       "st_send st_recv st_send_fexit st_send_fexit_old st_recv_fexit "
+		       "st_recv_nosec_fexit st_mmsg_fexit st_send_kretprobe st_send_kretprobe_old "
+		       "st_recv_kretprobe st_recv_nosec_kretprobe st_mmsg_kretprobe",
+		       "bpf_get_stack"},
+    [ST_FEAT_COOKIE_MAKER] = {"st_sock_create",
+			      "socket ids of new inet sockets at birth (made at their first "
+			      "event instead, where possible)",
+			      "st_sock_create", NULL, true},
+    [ST_FEAT_SELFTEST] = {"selftest", "nothing (a test of the refusal path)",
+			  "st_send st_send_fexit st_send_fexit_old st_mmsg_fexit st_send_kretprobe "
+			  "st_send_kretprobe_old st_mmsg_kretprobe",
+			  "invalid mem access"},
+};
+
+bool st_word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+int st_feature_blamed(const char *prog, const char *log, uint32_t enabled)
+{
+	int first = -1;
+	if (!prog)
+		return -1;
+	for (int f = 0; f < ST_FEAT__COUNT; f++) {
+		if (!(enabled >> f & 1) || !st_word_in(st_features[f].progs, prog))
+			continue;
+		if (log && st_features[f].hint && strstr(log, st_features[f].hint))
+			return f;
+		if (first < 0)
+			first = f;
+	}
+	return first;
+}
+
+static bool bookkeeping(const char *line, size_t n)
+{
+	static const char *const noise[] = {"processed ", "verification time", "stack depth",
+					    "-- END", "-- BEGIN", "libbpf:", "mark_precise"};
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+		if (n >= strlen(noise[i]) && strncmp(line, noise[i], strlen(noise[i])) == 0)
+			return true;
+	return false;
+}
+
+void st_verifier_reason(const char *log, char *out, size_t len)
+{
+	const char *best = NULL;
+	size_t best_n = 0;
+	if (len)
+		out[0] = '\0';
+	for (const char *p = log; p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (!bookkeeping(p, n)) {
+			best = p;
+			best_n = n;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	if (best && len) {
+		if (best_n >= len)
+			best_n = len - 1;
+		memcpy(out, best, best_n);
+		out[best_n] = '\0';
+	}
+}
+
+int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, const char **bad,
+		    size_t *bad_len)
+{
+	*features = 0;
+	*sources = 0;
+	for (const char *p = spec; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		bool found = n == 0;
+		for (int f = 0; f < ST_FEAT__COUNT && !found; f++)
+			if (strlen(st_features[f].name) == n && !strncmp(st_features[f].name, p, n)) {
+				*features |= 1u << f;
+				found = true;
+			}
+		for (int s = 0; s < SRC__COUNT && !found; s++)
+			if (strlen(st_sources[s].prog) == n && !strncmp(st_sources[s].prog, p, n)) {
+				*sources |= 1ull << s;
+				found = true;
+			}
+		if (!found) {
+			*bad = p;
+			*bad_len = n;
+			return -EINVAL;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
