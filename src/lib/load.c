@@ -225,29 +225,6 @@ static int source_of_prog(const char *prog)
 	return -1;
 }
 
-/* What a refused program costs: the probes that lose their mechanism with it. */
-static void describe_source_loss(const struct st_plan_in *in, int src, char *out, size_t len)
-{
-	struct st_plan_in after = *in;
-	after.refused_sources |= 1ull << src;
-	size_t pos = (size_t)snprintf(out, len, "%s", st_sources[src].name);
-	int changed = 0;
-	for (int p = 0; p < SOCKTAP_PROBE__COUNT && pos < len; p++) {
-		if (!(in->probes >> p & 1) || in->aggregate)
-			continue;
-		const struct st_candidate *a = st_probe_resolve(p, in->avail & ~in->refused_sources,
-								in->backend);
-		const struct st_candidate *b = st_probe_resolve(
-		    p, after.avail & ~after.refused_sources, after.backend);
-		if (a == b)
-			continue;
-		pos += (size_t)snprintf(out + pos, len - pos, "%s%s%s", changed++ ? ", " : " (",
-					st_probes[p].pub.name, b ? "" : " untraced");
-	}
-	if (changed && pos < len)
-		snprintf(out + pos, len - pos, ")");
-}
-
 int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in *in)
 {
 	size_t rb_size = OPT(o, ringbuf_size, 0) ?: 4u << 20;
@@ -323,7 +300,7 @@ int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in 
 			st_add_loss(st, st_features[f].name, st_features[f].lost, reason);
 		} else if (src >= 0 && (plan.sources >> src & 1)) {
 			char lost[256];
-			describe_source_loss(in, src, lost, sizeof(lost));
+			st_plan_source_loss(in, src, lost, sizeof(lost));
 			in->refused_sources |= 1ull << src;
 			st_add_loss(st, st_sources[src].prog, lost, reason);
 		} else {

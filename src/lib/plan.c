@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* The plan: probes and kernel facts in, programs and optional steps out. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "plan.h"
 
@@ -122,4 +123,21 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 	if (in->selftest && ((m & st_probes_send()) || counting))
 		need |= 1u << ST_FEAT_SELFTEST;
 	out->features = need & ~in->refused_features;
+}
+
+void st_plan_source_loss(const struct st_plan_in *in, int src, char *out, size_t len)
+{
+	uint64_t before = in->avail & ~in->refused_sources, after = before & ~(1ull << src);
+	size_t pos = (size_t)snprintf(out, len, "%s", st_sources[src].name);
+	int changed = 0;
+	for (int p = 0; p < SOCKTAP_PROBE__COUNT && pos < len && !in->aggregate; p++) {
+		if (!(in->probes >> p & 1))
+			continue;
+		const struct st_candidate *a = st_probe_resolve(p, before, in->backend);
+		const struct st_candidate *b = st_probe_resolve(p, after, in->backend);
+		if (a == b)
+			continue;
+		pos += (size_t)snprintf(out + pos, len - pos, "%s%s%s", changed++ ? ", " : ", used by ",
+					st_probes[p].pub.name, b ? "" : " (untraced)");
+	}
 }

@@ -9,6 +9,7 @@
 #define SOCKTAP_PLAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "optional.h"
 #include "probes.h"
@@ -43,5 +44,7 @@ uint64_t st_probes_iter(void);
 uint64_t st_probes_lifecycle(void);
 
 void st_plan_make(const struct st_plan_in *in, struct st_plan *out);
+/* What refusing source src costs the probes of in: "NAME: probe, probe (untraced)..." */
+void st_plan_source_loss(const struct st_plan_in *in, int src, char *out, size_t len);
 
 #endif

@@ -140,6 +140,12 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 	"io_uring CLOSE, in-kernel releases (SCM_RIGHTS garbage, failed accept), a last "          \
 	"reference held by a concurrent syscall"
 
+/* where sched_process_exit is refused: releases at exit are the one thing lost */
+#define L_CLOSE_NOEXIT                                                                             \
+	"releases by close, close_range, dup2/dup3 and exec (close-on-exec); not seen: releases "  \
+	"at process exit (sched_process_exit unavailable), io_uring CLOSE, in-kernel releases, a " \
+	"last reference held by a concurrent syscall"
+
 /*
  * Creation and release: the syscall hooks, which know the fds; where fentry
  * works, plus __sock_create()/__sock_release() for the kernel's own sockets.
@@ -163,9 +169,10 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 		 ST_BACKEND_FENTRY, L_CLOSE,                                                       \
 		 "kernel sockets' releases from fentry:__sock_release, "                           \
 		 "without fd"},                                                                    \
+		{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT), ST_BACKEND_AUTO, L_CLOSE,   \
+		 NULL},                                                                            \
 		{                                                                                  \
-			S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT), ST_BACKEND_AUTO,    \
-			    L_CLOSE, NULL                                                          \
+			S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT), ST_BACKEND_AUTO, L_CLOSE_NOEXIT, NULL  \
 		}                                                                                  \
 	}
 

@@ -188,10 +188,14 @@ static int refusals(struct socktap *st, struct st_plan_in *in)
 		if ((in->refused_features & would.features) >> f & 1)
 			st_add_loss(st, st_features[f].name, st_features[f].lost,
 				    "refused by SOCKTAP_REFUSE");
-	for (int i = 0; i < SRC__COUNT; i++)
-		if ((in->refused_sources & would.sources) >> i & 1)
-			st_add_loss(st, st_sources[i].prog, st_sources[i].name,
-				    "refused by SOCKTAP_REFUSE");
+	for (int i = 0; i < SRC__COUNT; i++) {
+		if (!((in->refused_sources & would.sources) >> i & 1))
+			continue;
+		char lost[256];
+		all.refused_sources = in->refused_sources & ((1ull << i) - 1);
+		st_plan_source_loss(&all, i, lost, sizeof(lost));
+		st_add_loss(st, st_sources[i].prog, lost, "refused by SOCKTAP_REFUSE");
+	}
 	return 0;
 }
 
