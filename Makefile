@@ -42,7 +42,7 @@ CLI_LDLIBS := -lncursesw
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-cli check-integration check-top vmcheck install format format-check docs demo \
+.PHONY: all clean check check-unit check-cli check-integration check-degraded check-top vmcheck install format format-check docs demo \
 	bench bench-smoke
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
 
@@ -104,10 +104,16 @@ check-cli: $(B)/socktap $(B)/socktop
 check-integration: all $(TEST_PROGS)
 	$(PYTHON) tests/integration/run.py --socktap $(B)/socktap --workload $(B)/tests/workload
 
+# The same scenarios with each optional piece refused in turn (SOCKTAP_REFUSE): what the piece
+# gave is missing, everything else exact.
+check-degraded: all $(TEST_PROGS)
+	$(PYTHON) tests/integration/run.py --socktap $(B)/socktap --workload $(B)/tests/workload \
+		--refuse each
+
 check-top: all $(B)/socktop
 	$(PYTHON) tests/top/run.py --socktap $(B)/socktap --socktop $(B)/socktop
 
-check: check-unit check-cli check-integration check-top
+check: check-unit check-cli check-integration check-degraded check-top
 
 # The integration suite on Debian 12's own kernel (6.1: no sock_*_length tracepoints), in a
 # TCG VM built from Debian packages (cached in build/vm), once per backend.

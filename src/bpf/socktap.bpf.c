@@ -19,6 +19,7 @@
  *			times, socket(2)/socketpair(2), the fd closes that release
  *   kernel_sockets.bpf.h	cgroup/sock_create (cookies at birth), fentry on
  *			__sock_create/__sock_release (the kernel's own sockets)
+ *   sockid_iter.bpf.h	iter/unix, iter/netlink: socket ids made for user space
  *   devices.bpf.h	tp_btf/net_dev_xmit, netif_receive_skb (top -d)
  *   fork.bpf.h		tp_btf/sched_process_fork (a command's descendants)
  *
@@ -41,6 +42,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "record.bpf.h"
 #include "filter.bpf.h"
 #include "sockid.bpf.h"
+#include "sockid_iter.bpf.h"
 #include "sysargs.bpf.h"
 #include "aggregate.bpf.h"
 

@@ -6,27 +6,36 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "session.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+int st_run_id_iter(struct socktap *st, int k)
+{
+	char buf[64];
+	if (k < 0 || k > 1 || !st->iter_links[k])
+		return -ENOENT;
+	int fd = bpf_iter_create(bpf_link__fd(st->iter_links[k]));
+	if (fd < 0)
+		return -errno;
+	/* the programs print nothing: each read runs a batch of sockets, 0 ends the walk */
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	int err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
 
 /*
- * A socket id the kernel side could not make (a socket that has moved no
- * data, whose fd BPF could not turn into a trusted socket: fds past 64,
- * or kernels that refuse the fd_cookie step). While the socket's fd is
- * still open, user space can: a copy of the fd (pidfd_getfd, Linux 5.6;
- * needs ptrace rights over the process, which tracing has), checked to be
- * the same socket by its inode, and SO_COOKIE, which makes the cookie the
- * kernel then keeps for every later event. Remembered per (pid, inode)
- * for the socket's close record, which arrives after its fd is gone.
+ * A socket id the kernel side could not make: a socket that has moved no
+ * data, whose fd BPF could not turn into a trusted socket (fds past 64,
+ * or kernels that refuse the fd_cookie step). While the socket exists,
+ * the socket iterators can (sockid_iter.bpf.h): user space asks for its
+ * inode and runs them. The id is then the kernel's, for every later event
+ * too; it is remembered per (pid, inode) for the socket's close record,
+ * which may be decoded after the socket is gone. No reference to the
+ * socket is ever taken: tracing must not delay a release.
  */
 static uint64_t made_cookie(struct socktap *st, uint32_t pid, uint32_t ino, bool forget)
 {
@@ -42,25 +51,21 @@ static uint64_t made_cookie(struct socktap *st, uint32_t pid, uint32_t ino, bool
 	return 0;
 }
 
-static uint64_t make_cookie(struct socktap *st, uint32_t pid, int32_t fd, uint32_t ino)
+#define ST_AF_UNIX    1
+#define ST_AF_NETLINK 16
+
+static uint64_t make_cookie(struct socktap *st, uint32_t pid, int32_t family, uint32_t ino)
 {
+	int k = family == ST_AF_UNIX ? 0 : family == ST_AF_NETLINK ? 1 : -1;
 	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
-	struct stat sb;
-	if (fd < 0 || !ino || !pid)
+	if (!ino || k < 0 || !st->iter_links[k] || !st->skel)
 		return 0;
-	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (pidfd < 0)
+	int map = bpf_map__fd(st->skel->maps.id_wanted);
+	if (bpf_map_update_elem(map, &ino, &cookie, BPF_ANY))
 		return 0;
-	int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	close(pidfd);
-	if (copy < 0)
-		return 0;
-	/* the fd may have been closed and reused since the record was made */
-	bool same = fstat(copy, &sb) == 0 && S_ISSOCK(sb.st_mode) && (uint32_t)sb.st_ino == ino;
-	if (!same || getsockopt(copy, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
-		cookie = 0;
-	close(copy);
+	if (st_run_id_iter(st, k) == 0)
+		bpf_map_lookup_elem(map, &ino, &cookie);
+	bpf_map_delete_elem(map, &ino);
 	if (cookie) {
 		unsigned int n = sizeof(st->made) / sizeof(st->made[0]);
 		st->made[st->made_next++ % n] = (struct st_made_cookie){pid, ino, cookie};
@@ -135,8 +140,8 @@ static int on_xfer(struct socktap *st, const struct st_rec *r)
 static int on_create(struct socktap *st, const struct st_rec *r)
 {
 	struct socktap_event ev;
-	uint64_t cookie[2] = {r->cookie ?: make_cookie(st, r->pid, r->fd, r->ino),
-			      r->cookie2 ?: make_cookie(st, r->pid, r->fd2, r->ino2)};
+	uint64_t cookie[2] = {r->cookie ?: make_cookie(st, r->pid, r->family, r->ino),
+			      r->cookie2 ?: make_cookie(st, r->pid, r->family, r->ino2)};
 	int count = r->op == 2 ? 2 : 1;
 	for (int n = 0; n < count; n++) {
 		for (int i = 0; i < st_fanout_create.n; i++) {
@@ -201,4 +206,3 @@ int st_on_record(void *ctx, void *data, size_t size)
 	/* stop consuming only when the caller's callback asked to */
 	return ret < 0 ? st->fn_err : 0;
 }
-

@@ -136,8 +136,10 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	s->rodata->want_entry =
 	    (m & st_probes_entry()) != 0 || (st->aggregate & SOCKTAP_AGG_HIST_LATENCY);
 	s->rodata->want_iter = (m & st_probes_iter()) != 0;
-	s->rodata->want_create = (m & (1ull << SOCKTAP_PROBE_CREATE | 1ull << SOCKTAP_PROBE_CREATE_RETURN)) != 0;
-	s->rodata->want_close = (m & (1ull << SOCKTAP_PROBE_CLOSE | 1ull << SOCKTAP_PROBE_CLOSE_RETURN)) != 0;
+	s->rodata->want_create =
+	    (m & (1ull << SOCKTAP_PROBE_CREATE | 1ull << SOCKTAP_PROBE_CREATE_RETURN)) != 0;
+	s->rodata->want_close =
+	    (m & (1ull << SOCKTAP_PROBE_CLOSE | 1ull << SOCKTAP_PROBE_CLOSE_RETURN)) != 0;
 	s->rodata->filter_target = targeted;
 	s->rodata->filter_pid = OPT(o, pid_cnt, 0) > 0;
 	s->rodata->filter_uid = OPT(o, uid_cnt, 0) > 0;
@@ -202,8 +204,11 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 			return -ENOENT; /* the table and the object disagree: a build error */
 		bpf_program__set_autoload(sp, true);
 	}
-	bpf_program__set_autoload(s->progs.st_sock_create,
-				  plan->features >> ST_FEAT_COOKIE_MAKER & 1);
+	for (int f = 0; f < ST_FEAT__COUNT; f++)
+		if (st_features[f].program)
+			bpf_program__set_autoload(
+			    bpf_object__find_program_by_name(s->obj, st_features[f].progs),
+			    plan->features >> f & 1);
 	return 0;
 }
 
@@ -243,8 +248,9 @@ int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in 
 							       : "aggregation";
 			int ms = plan.missing_source;
 			bool refused = ms >= 0 && (in->refused_sources >> ms & 1);
-			st_log(st, SOCKTAP_LOG_WARN, "probe %s: no %s%smechanism on this kernel%s%s%s%s",
-			       what, in->backend ? OPT(o, backend, "") : "", in->backend ? " " : "",
+			st_log(st, SOCKTAP_LOG_WARN,
+			       "probe %s: no %s%smechanism on this kernel%s%s%s%s", what,
+			       in->backend ? OPT(o, backend, "") : "", in->backend ? " " : "",
 			       ms >= 0 ? " (" : "", ms >= 0 ? st_sources[ms].name : "",
 			       ms >= 0 ? (refused ? " refused" : " missing") : "",
 			       ms >= 0 ? "; see socktap list -v)" : " (see socktap list -v)");
@@ -277,20 +283,26 @@ int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in 
 			if (plan.dropped) {
 				char names[256];
 				size_t pos = 0;
-				for (int p = 0; p < SOCKTAP_PROBE__COUNT && pos < sizeof(names); p++)
+				for (int p = 0; p < SOCKTAP_PROBE__COUNT && pos < sizeof(names);
+				     p++)
 					if (plan.dropped >> p & 1)
-						pos += (size_t)snprintf(names + pos, sizeof(names) - pos,
-									"%s%s", pos ? ", " : "",
-									st_probes[p].pub.name);
-				st_add_loss(st, "probes", names, "nothing on this kernel backs them");
+						pos += (size_t)snprintf(
+						    names + pos, sizeof(names) - pos, "%s%s",
+						    pos ? ", " : "", st_probes[p].pub.name);
+				st_add_loss(st, "probes", names,
+					    "nothing on this kernel backs them");
 			}
 			break;
 		}
 		/* which piece: a step in the refused program, else the program */
 		char reason[256], vr[200];
 		st_verifier_reason(rep.log, vr, sizeof(vr));
-		snprintf(reason, sizeof(reason), "%s %s: %s", rep.log ? "verifier refused" : "kernel refused",
-			 rep.prog[0] ? rep.prog : "the object", vr[0] ? vr : rep.what[0] ? rep.what : strerror(-err));
+		snprintf(reason, sizeof(reason), "%s %s: %s",
+			 rep.log ? "verifier refused" : "kernel refused",
+			 rep.prog[0] ? rep.prog : "the object",
+			 vr[0]	       ? vr
+			 : rep.what[0] ? rep.what
+				       : strerror(-err));
 		int f = st_feature_blamed(rep.prog, rep.log, plan.features);
 		int src = rep.prog[0] ? source_of_prog(rep.prog) : -1;
 		socktap_bpf__destroy(st->skel);

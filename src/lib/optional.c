@@ -7,8 +7,9 @@
 
 const struct st_feature_def st_features[ST_FEAT__COUNT] = {
     [ST_FEAT_FD_COOKIE] = {"fd_cookie",
-			   "socket ids made from an fd (sockets that have moved no data yet; user "
-			   "space makes them while their fd is open)",
+			   "socket ids made from an fd in the kernel (for sockets that moved no "
+			   "data, unix and netlink ones get theirs from the socket iterators "
+			   "while they exist; others show null)",
 			   "st_sys_enter st_sys_exit st_exit", "bpf_sock_from_file"},
     [ST_FEAT_XFER_COOKIE] = {"xfer_cookie",
 			     "socket ids made at sends and receives (sockets whose id no one made "
@@ -27,6 +28,14 @@ const struct st_feature_def st_features[ST_FEAT__COUNT] = {
 			      "socket ids of new inet sockets at birth (made at their first "
 			      "event instead, where possible)",
 			      "st_sock_create", NULL, true},
+    [ST_FEAT_ITER_UNIX] = {"st_iter_unix",
+			   "socket ids of unix sockets that moved no data, where the fd step "
+			   "cannot make them (fds past 64, or fd_cookie refused)",
+			   "st_iter_unix", NULL, true},
+    [ST_FEAT_ITER_NETLINK] = {"st_iter_netlink",
+			      "socket ids of netlink sockets that moved no data, where the fd "
+			      "step cannot make them",
+			      "st_iter_netlink", NULL, true},
     [ST_FEAT_SELFTEST] = {"selftest", "nothing (a test of the refusal path)",
 			  "st_send st_send_fexit st_send_fexit_old st_mmsg_fexit st_send_kretprobe "
 			  "st_send_kretprobe_old st_mmsg_kretprobe",
@@ -64,8 +73,9 @@ int st_feature_blamed(const char *prog, const char *log, uint32_t enabled)
 
 static bool bookkeeping(const char *line, size_t n)
 {
-	static const char *const noise[] = {"processed ", "verification time", "stack depth",
-					    "-- END", "-- BEGIN", "libbpf:", "mark_precise"};
+	static const char *const noise[] = {
+	    "processed ", "verification time", "stack depth", "-- END",
+	    "-- BEGIN",	  "libbpf:",	       "mark_precise"};
 	if (n == 0)
 		return true;
 	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
@@ -107,7 +117,8 @@ int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, con
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		bool found = n == 0;
 		for (int f = 0; f < ST_FEAT__COUNT && !found; f++)
-			if (strlen(st_features[f].name) == n && !strncmp(st_features[f].name, p, n)) {
+			if (strlen(st_features[f].name) == n &&
+			    !strncmp(st_features[f].name, p, n)) {
 				*features |= 1u << f;
 				found = true;
 			}

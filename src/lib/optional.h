@@ -17,6 +17,8 @@ enum st_feature {
 	ST_FEAT_XFER_COOKIE,  /* feat_xfer_cookie: cookies made at sends and receives */
 	ST_FEAT_STACK,	      /* feat_stack: kernel stacks tell io_uring READ/WRITE apart */
 	ST_FEAT_COOKIE_MAKER, /* the program st_sock_create: inet cookies at birth */
+	ST_FEAT_ITER_UNIX,    /* the program st_iter_unix: unix socket ids for user space */
+	ST_FEAT_ITER_NETLINK, /* the program st_iter_netlink: netlink socket ids likewise */
 	ST_FEAT_SELFTEST,     /* feat_selftest: a step every verifier refuses (tests only) */
 	ST_FEAT__COUNT,
 };

@@ -115,7 +115,8 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 	uint32_t need = 0;
 	uint64_t m = out->probes;
 	if (m & st_probes_lifecycle())
-		need |= 1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_COOKIE_MAKER;
+		need |= 1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_COOKIE_MAKER |
+			1u << ST_FEAT_ITER_UNIX | 1u << ST_FEAT_ITER_NETLINK;
 	if (m & (st_probes_send() | st_probes_recv()))
 		need |= 1u << ST_FEAT_XFER_COOKIE;
 	if (m & st_probes_iter())
@@ -137,7 +138,8 @@ void st_plan_source_loss(const struct st_plan_in *in, int src, char *out, size_t
 		const struct st_candidate *b = st_probe_resolve(p, after, in->backend);
 		if (a == b)
 			continue;
-		pos += (size_t)snprintf(out + pos, len - pos, "%s%s%s", changed++ ? ", " : ", used by ",
-					st_probes[p].pub.name, b ? "" : " (untraced)");
+		pos += (size_t)snprintf(out + pos, len - pos, "%s%s%s",
+					changed++ ? ", " : ", used by ", st_probes[p].pub.name,
+					b ? "" : " (untraced)");
 	}
 }

@@ -22,18 +22,18 @@ struct st_plan_in {
 	uint64_t avail;		  /* sources the kernel has (st_sources_available) */
 	uint64_t refused_sources; /* programs the kernel refused */
 	uint32_t refused_features;
-	bool follow;	 /* follow the targets' descendants */
-	bool selftest;	 /* SOCKTAP_TEST_REFUSAL: include the step no verifier takes */
+	bool follow;   /* follow the targets' descendants */
+	bool selftest; /* SOCKTAP_TEST_REFUSAL: include the step no verifier takes */
 };
 
 struct st_plan {
-	uint64_t sources;    /* programs to load and attach */
-	uint32_t features;   /* optional steps to keep (bit per enum st_feature) */
-	uint64_t probes;     /* probes the session delivers */
-	uint64_t dropped;    /* default probes left out: nothing on this kernel backs them */
-	int err;	     /* 0, or -ENOTSUP: a requested probe cannot be backed */
-	int bad_probe;	     /* with err: that probe, or -1 (aggregation's own need) */
-	int missing_source;  /* with err: the first source it lacks, or -1 */
+	uint64_t sources;   /* programs to load and attach */
+	uint32_t features;  /* optional steps to keep (bit per enum st_feature) */
+	uint64_t probes;    /* probes the session delivers */
+	uint64_t dropped;   /* default probes left out: nothing on this kernel backs them */
+	int err;	    /* 0, or -ENOTSUP: a requested probe cannot be backed */
+	int bad_probe;	    /* with err: that probe, or -1 (aggregation's own need) */
+	int missing_source; /* with err: the first source it lacks, or -1 */
 };
 
 /* Probes that move data, create or close sockets, or tell the iter paths apart. */

@@ -169,8 +169,8 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 		 ST_BACKEND_FENTRY, L_CLOSE,                                                       \
 		 "kernel sockets' releases from fentry:__sock_release, "                           \
 		 "without fd"},                                                                    \
-		{S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT), ST_BACKEND_AUTO, L_CLOSE,   \
-		 NULL},                                                                            \
+		    {S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT) | S(SRC_PROC_EXIT), ST_BACKEND_AUTO,       \
+		     L_CLOSE, NULL},                                                               \
 		{                                                                                  \
 			S(SRC_SYS_ENTER) | S(SRC_SYS_EXIT), ST_BACKEND_AUTO, L_CLOSE_NOEXIT, NULL  \
 		}                                                                                  \
@@ -387,7 +387,7 @@ static uint32_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
-static int btf_has_strings(const char *const *names, int n, uint64_t *found)
+int st_btf_has_strings(const char *const *names, int n, uint64_t *found)
 {
 	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
 	struct btf_header hdr;
@@ -638,7 +638,7 @@ int st_sources_available(uint64_t *mask, uint64_t need)
 	for (int i = 0; i < SRC__COUNT; i++)
 		names[i] = st_sources[i].target;
 	names[SRC__COUNT] = "__sock_sendmsg";
-	int err = btf_has_strings(names, SRC__COUNT + 1, &in_btf);
+	int err = st_btf_has_strings(names, SRC__COUNT + 1, &in_btf);
 	if (err)
 		return err;
 

@@ -96,6 +96,8 @@ extern const struct st_fanout st_fanout_create, st_fanout_close;
  * (a trial attach), and only when `need` asks for them: that costs time.
  */
 int st_sources_available(uint64_t *mask, uint64_t need);
+/* Which of names (at most 64) the kernel's BTF has as strings: bit i for names[i]. */
+int st_btf_has_strings(const char *const *names, int n, uint64_t *found);
 /* Sources the given probes' candidates may need tried (see st_sources_available). */
 uint64_t st_probes_need(uint64_t probe_mask, uint64_t tp_avail, enum st_backend backend);
 /* The candidate backing probe id, given the available sources; NULL if none. */

@@ -199,6 +199,29 @@ static int refusals(struct socktap *st, struct st_plan_in *in)
 	return 0;
 }
 
+/* Optional programs whose kernel side may be missing: known from BTF, before any load. */
+static void kernel_lacks(struct socktap *st, struct st_plan_in *in)
+{
+	static const char *const names[] = {"bpf_iter_unix", "bpf_iter_netlink"};
+	static const int feats[] = {ST_FEAT_ITER_UNIX, ST_FEAT_ITER_NETLINK};
+	uint64_t found = 0;
+	struct st_plan would;
+	st_plan_make(in, &would);
+	if (!(would.features & (1u << ST_FEAT_ITER_UNIX | 1u << ST_FEAT_ITER_NETLINK)))
+		return;
+	if (st_btf_has_strings(names, 2, &found))
+		found = 0;
+	for (int i = 0; i < 2; i++) {
+		if (found >> i & 1 || in->refused_features >> feats[i] & 1)
+			continue;
+		char why[96];
+		snprintf(why, sizeof(why), "the kernel has no %s iterator (Linux >= %s)",
+			 i ? "netlink" : "unix", i ? "5.9" : "5.17");
+		in->refused_features |= 1u << feats[i];
+		st_add_loss(st, st_features[feats[i]].name, st_features[feats[i]].lost, why);
+	}
+}
+
 int socktap_open(const struct socktap_opts *o, struct socktap **out)
 {
 	struct socktap *st;
@@ -281,6 +304,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	err = refusals(st, &in);
 	if (err)
 		goto fail;
+	kernel_lacks(st, &in);
 	st->want_iter = (st->probe_mask & st_probes_iter()) != 0;
 	if (st->want_iter && pthread_create(&st->ksym_thread, NULL, ksym_lookup, st) == 0)
 		st->ksym_started = true;
@@ -363,6 +387,34 @@ static void attach_cookie_maker(struct socktap *st)
 	close(fd);
 }
 
+/*
+ * The socket iterators, attached once; then one pass that makes the id of
+ * every unix and netlink socket that exists already (a socket is iterated
+ * whether or not it is traced: ids are cheap and change nothing), so that
+ * the first event of such a socket has one even if it moves no data.
+ */
+static void attach_id_iters(struct socktap *st)
+{
+	static const int feats[] = {ST_FEAT_ITER_UNIX, ST_FEAT_ITER_NETLINK};
+	for (int k = 0; k < 2; k++) {
+		if (!(st->features >> feats[k] & 1) || st->iter_links[k])
+			continue;
+		struct bpf_program *p =
+		    bpf_object__find_program_by_name(st->skel->obj, st_features[feats[k]].progs);
+		st->iter_links[k] = bpf_program__attach_iter(p, NULL);
+		if (!st->iter_links[k]) {
+			char why[128];
+			snprintf(why, sizeof(why), "attaching it failed: %s", strerror(errno));
+			st_add_loss(st, st_features[feats[k]].name, st_features[feats[k]].lost,
+				    why);
+			continue;
+		}
+		st->skel->bss->id_make_all = true;
+		st_run_id_iter(st, k);
+		st->skel->bss->id_make_all = false;
+	}
+}
+
 int socktap_start(struct socktap *st)
 {
 	if (!st)
@@ -380,6 +432,7 @@ int socktap_start(struct socktap *st)
 	}
 	if (st->want_cookies && !st->cookie_link)
 		attach_cookie_maker(st);
+	attach_id_iters(st);
 	if (st->ksym_started) {
 		pthread_join(st->ksym_thread, NULL);
 		st->ksym_started = false;
@@ -524,6 +577,8 @@ void socktap_close(struct socktap *st)
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_link__destroy(st->links[i]);
 	bpf_link__destroy(st->cookie_link);
+	bpf_link__destroy(st->iter_links[0]);
+	bpf_link__destroy(st->iter_links[1]);
 	ring_buffer__free(st->rb);
 	socktap_bpf__destroy(st->skel);
 	free(st);

@@ -26,7 +26,9 @@ struct socktap {
 		char reason[256];
 	} losses[8];
 	unsigned int nlosses;
-	/* user-space cookie making: inode -> cookie of sockets made so (decode.c) */
+	/* socket iterators that make ids for user space (st_iter_unix, st_iter_netlink) */
+	struct bpf_link *iter_links[2];
+	/* ids made that way: (pid, inode) -> cookie, for the socket's close record (decode.c) */
 	struct st_made_cookie {
 		uint32_t pid, ino;
 		uint64_t cookie;
@@ -70,6 +72,8 @@ struct bpf_program *st_source_prog(struct socktap *st, enum st_source src);
 
 /* decode.c: ring-buffer records to events */
 int st_on_record(void *ctx, void *data, size_t size);
+/* Run socket iterator k (0 unix, 1 netlink): makes the ids id_wanted asks for (or all). */
+int st_run_id_iter(struct socktap *st, int k);
 uint64_t st_counter_sum(const struct socktap *st, uint32_t key);
 
 #endif

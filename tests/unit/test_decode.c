@@ -27,9 +27,19 @@ static int collect(const struct socktap_event *ev, void *ctx)
 
 static struct st_rec base(enum st_rec_kind kind)
 {
-	struct st_rec r = {.kind = kind, .fd = 5, .pid = 100, .tid = 101, .uid = 1000, .cpu = 1,
-			   .ts_enter = 1000, .ts = 3000, .fd2 = -1, .family = 1, .type = 1,
-			   .protocol = 0, .state = 3};
+	struct st_rec r = {.kind = kind,
+			   .fd = 5,
+			   .pid = 100,
+			   .tid = 101,
+			   .uid = 1000,
+			   .cpu = 1,
+			   .ts_enter = 1000,
+			   .ts = 3000,
+			   .fd2 = -1,
+			   .family = 1,
+			   .type = 1,
+			   .protocol = 0,
+			   .state = 3};
 	memcpy(r.comm, "worker", 7);
 	return r;
 }
@@ -151,10 +161,12 @@ static void run(void)
 		r.ino = (uint32_t)sb.st_ino;
 		decode(st, &r, &s);
 		/* pidfd_getfd needs Linux 5.6 and ptrace rights over ourselves: always ours */
-		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == want && want != 0, "made: SO_COOKIE's value");
+		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == want && want != 0,
+			    "made: SO_COOKIE's value");
 		r.ino += 100000; /* as if the fd had been closed and reused for another socket */
 		decode(st, &r, &s);
-		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == 0, "another inode: no id rather than a wrong one");
+		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == 0,
+			    "another inode: no id rather than a wrong one");
 		/* the close record, after the fd is gone: the id made at creation */
 		struct st_rec c = base(ST_REC_CLOSE);
 		c.pid = (uint32_t)getpid();

@@ -9,9 +9,9 @@
 #include "plan.h"
 #include "socktap.skel.h"
 
-#define S(x)   (1ull << (x))
-#define PR(x)  (1ull << SOCKTAP_PROBE_##x)
-#define ALLP   ((1ull << SOCKTAP_PROBE__COUNT) - 1)
+#define S(x)  (1ull << (x))
+#define PR(x) (1ull << SOCKTAP_PROBE_##x)
+#define ALLP  ((1ull << SOCKTAP_PROBE__COUNT) - 1)
 
 static uint64_t tracepoints(void)
 {
@@ -39,8 +39,9 @@ static void run(void)
 			      S(SRC_PROC_EXIT),
 			  "sources");
 		ASSERT_EQ(p.features,
-			  1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_XFER_COOKIE | 1u << ST_FEAT_STACK |
-			      1u << ST_FEAT_COOKIE_MAKER,
+			  1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_XFER_COOKIE |
+			      1u << ST_FEAT_STACK | 1u << ST_FEAT_COOKIE_MAKER |
+			      1u << ST_FEAT_ITER_UNIX | 1u << ST_FEAT_ITER_NETLINK,
 			  "steps");
 	}
 
@@ -55,8 +56,8 @@ static void run(void)
 
 	SUBTEST("plan: a refused step is left out, nothing else changes")
 	{
-		struct st_plan_in in = {.probes = ALLP, .avail = tp,
-					.refused_features = 1u << ST_FEAT_FD_COOKIE};
+		struct st_plan_in in = {
+		    .probes = ALLP, .avail = tp, .refused_features = 1u << ST_FEAT_FD_COOKIE};
 		struct st_plan p, q;
 		st_plan_make(&in, &p);
 		in.refused_features = 0;
@@ -69,8 +70,8 @@ static void run(void)
 
 	SUBTEST("plan: a refused program drops the default probes it alone backs")
 	{
-		struct st_plan_in in = {.probes = ALLP, .avail = tp,
-					.refused_sources = S(SRC_SYS_EXIT)};
+		struct st_plan_in in = {
+		    .probes = ALLP, .avail = tp, .refused_sources = S(SRC_SYS_EXIT)};
 		struct st_plan p;
 		st_plan_make(&in, &p);
 		const uint64_t lc = PR(CREATE) | PR(CREATE_RETURN) | PR(CLOSE) | PR(CLOSE_RETURN);
@@ -86,8 +87,8 @@ static void run(void)
 
 	SUBTEST("plan: refused process exit costs only the releases at exit")
 	{
-		struct st_plan_in in = {.probes = ALLP, .avail = tp,
-					.refused_sources = S(SRC_PROC_EXIT)};
+		struct st_plan_in in = {
+		    .probes = ALLP, .avail = tp, .refused_sources = S(SRC_PROC_EXIT)};
 		struct st_plan p;
 		st_plan_make(&in, &p);
 		ASSERT_EQ(p.err, 0, "loads");
@@ -100,8 +101,10 @@ static void run(void)
 
 	SUBTEST("plan: a refused program is an error for a probe the caller named")
 	{
-		struct st_plan_in in = {.probes = PR(CLOSE) | PR(SEND), .probes_explicit = true,
-					.avail = tp, .refused_sources = S(SRC_SYS_EXIT)};
+		struct st_plan_in in = {.probes = PR(CLOSE) | PR(SEND),
+					.probes_explicit = true,
+					.avail = tp,
+					.refused_sources = S(SRC_SYS_EXIT)};
 		struct st_plan p;
 		st_plan_make(&in, &p);
 		ASSERT_EQ(p.err, -ENOTSUP, "error");
@@ -111,7 +114,9 @@ static void run(void)
 
 	SUBTEST("plan: a refused tracepoint falls back to fentry where the kernel has it")
 	{
-		struct st_plan_in in = {.probes = PR(SEND), .probes_explicit = true, .avail = all,
+		struct st_plan_in in = {.probes = PR(SEND),
+					.probes_explicit = true,
+					.avail = all,
 					.refused_sources = S(SRC_SEND_TP)};
 		struct st_plan p;
 		st_plan_make(&in, &p);
@@ -121,8 +126,8 @@ static void run(void)
 
 	SUBTEST("plan: top counts need send and receive, latency the entry hook, -d the devices")
 	{
-		struct st_plan_in in = {.aggregate = SOCKTAP_AGG_PROCESSES | SOCKTAP_AGG_HIST_LATENCY |
-						     SOCKTAP_AGG_DEVICES,
+		struct st_plan_in in = {.aggregate = SOCKTAP_AGG_PROCESSES |
+						     SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_DEVICES,
 					.avail = tp};
 		struct st_plan p;
 		st_plan_make(&in, &p);
@@ -140,8 +145,8 @@ static void run(void)
 
 	SUBTEST("plan: the selftest step only when asked for, and only with sends")
 	{
-		struct st_plan_in in = {.probes = PR(RECEIVE), .probes_explicit = true, .avail = tp,
-					.selftest = true};
+		struct st_plan_in in = {
+		    .probes = PR(RECEIVE), .probes_explicit = true, .avail = tp, .selftest = true};
 		struct st_plan p;
 		st_plan_make(&in, &p);
 		ASSERT_TRUE(!(p.features >> ST_FEAT_SELFTEST & 1), "no sends, no selftest");
@@ -153,12 +158,12 @@ static void run(void)
 	SUBTEST("blame: the step the verifier's log names, else the program's first step")
 	{
 		uint32_t on = (1u << ST_FEAT__COUNT) - 1;
-		ASSERT_EQ(st_feature_blamed("st_sys_enter",
-					    "123: (85) call bpf_sock_from_file#196\nR1 type=untrusted_ptr_",
-					    on),
+		ASSERT_EQ(st_feature_blamed(
+			      "st_sys_enter",
+			      "123: (85) call bpf_sock_from_file#196\nR1 type=untrusted_ptr_", on),
 			  ST_FEAT_FD_COOKIE, "fd cookie in sys_enter");
-		ASSERT_EQ(st_feature_blamed("st_send", "call bpf_get_stack#67\nR2 min value is negative",
-					    on),
+		ASSERT_EQ(st_feature_blamed("st_send",
+					    "call bpf_get_stack#67\nR2 min value is negative", on),
 			  ST_FEAT_STACK, "the stack step named by its helper");
 		ASSERT_EQ(st_feature_blamed("st_send", "R0 invalid mem access 'scalar'", on),
 			  ST_FEAT_SELFTEST, "the selftest step");
@@ -173,13 +178,15 @@ static void run(void)
 	SUBTEST("reason: the verifier's last line that is not bookkeeping")
 	{
 		char out[64];
-		st_verifier_reason("0: (85) call x\nR1 type=untrusted_ptr_ expected=ptr_\n"
-				   "processed 123 insns (limit 1000000)\nverification time 5 usec\n",
-				   out, sizeof(out));
+		st_verifier_reason(
+		    "0: (85) call x\nR1 type=untrusted_ptr_ expected=ptr_\n"
+		    "processed 123 insns (limit 1000000)\nverification time 5 usec\n",
+		    out, sizeof(out));
 		ASSERT_TRUE(strcmp(out, "R1 type=untrusted_ptr_ expected=ptr_") == 0, out);
 		st_verifier_reason(NULL, out, sizeof(out));
 		ASSERT_TRUE(out[0] == '\0', "no log");
-		st_verifier_reason("a very long line that will not fit in the buffer at all", out, 8);
+		st_verifier_reason("a very long line that will not fit in the buffer at all", out,
+				   8);
 		ASSERT_EQ(strlen(out), 7, "truncated");
 	}
 
@@ -189,10 +196,12 @@ static void run(void)
 		uint64_t s;
 		const char *bad = NULL;
 		size_t n = 0;
-		ASSERT_EQ(st_refuse_parse("fd_cookie,st_exit,stack", &f, &s, &bad, &n), 0, "parses");
+		ASSERT_EQ(st_refuse_parse("fd_cookie,st_exit,stack", &f, &s, &bad, &n), 0,
+			  "parses");
 		ASSERT_EQ(f, 1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_STACK, "features");
 		ASSERT_EQ(s, S(SRC_PROC_EXIT), "programs");
-		ASSERT_EQ(st_refuse_parse("stack,nosuch,st_exit", &f, &s, &bad, &n), -EINVAL, "bad");
+		ASSERT_EQ(st_refuse_parse("stack,nosuch,st_exit", &f, &s, &bad, &n), -EINVAL,
+			  "bad");
 		ASSERT_TRUE(n == 6 && strncmp(bad, "nosuch", n) == 0, "names the bad word");
 		ASSERT_EQ(st_refuse_parse("", &f, &s, &bad, &n), 0, "empty");
 	}
@@ -212,7 +221,8 @@ static void run(void)
 				char name[64];
 				size_t len = strcspn(p, " ");
 				snprintf(name, sizeof(name), "%.*s", (int)len, p);
-				ASSERT_TRUE(bpf_object__find_program_by_name(skel->obj, name), name);
+				ASSERT_TRUE(bpf_object__find_program_by_name(skel->obj, name),
+					    name);
 				p = p[len] ? p + len + 1 : NULL;
 			}
 		}
@@ -225,7 +235,8 @@ static void run(void)
 			for (int i = 0; i < SRC__COUNT && !known; i++)
 				known = strcmp(st_sources[i].prog, name) == 0;
 			for (int f = 0; f < ST_FEAT__COUNT && !known; f++)
-				known = st_features[f].program && strcmp(st_features[f].progs, name) == 0;
+				known = st_features[f].program &&
+					strcmp(st_features[f].progs, name) == 0;
 			ASSERT_TRUE(known, name);
 		}
 		socktap_bpf__destroy(skel);
