@@ -14,6 +14,11 @@ struct kpstate {
 	__u64 aux[2];
 	__u32 sends;	  /* sends seen by the send hooks */
 	__u32 sends_mark; /* ... when ____sys_sendmsg() began */
+	/* the sendpage path (before Linux 6.5): sock_sendpage() -> kernel_sendpage() */
+	__u32 sp_depth;
+	__u32 sp_mark[2]; /* sends when each level began */
+	__u32 pad;
+	__u64 sp_sock[2]; /* kprobes: each level's socket */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -76,6 +81,44 @@ static __always_inline void mmsg_mark(void)
 	struct kpstate *k = kp_get(true);
 	if (k)
 		k->sends_mark = k->sends;
+}
+
+/*
+ * Sends by the sendpage path, before Linux 6.5 (commit dc97391e6610 "sock:
+ * Remove ->sendpage*() in favour of sendmsg(MSG_SPLICE_PAGES)"):
+ * sendfile(2) and splice(2) to a socket, and in-kernel users, reach the
+ * protocol through sock_sendpage() (the socket file's op) and
+ * kernel_sendpage(), not sock_sendmsg(). Either may be inlined into the
+ * other, and where the protocol has no sendpage, sock_no_sendpage() sends
+ * through sock_sendmsg(), whose hook counts it. So each level remembers
+ * how many sends the task had made when it began, and the first level to
+ * return without a send below it counts the send, once.
+ */
+static __always_inline void sendpage_enter(void *sock)
+{
+	struct kpstate *k = kp_get(true);
+	if (!k)
+		return;
+	__u32 d = k->sp_depth;
+	if (d < 2) {
+		k->sp_mark[d] = k->sends;
+		k->sp_sock[d] = (__u64)sock;
+	}
+	k->sp_depth = d + 1;
+}
+
+/* The socket to count this level's send for, or 0: a send below it counted already. */
+static __always_inline void *sendpage_exit(void)
+{
+	struct kpstate *k = kp_get(false);
+	if (!k || !k->sp_depth)
+		return 0;
+	__u32 d = k->sp_depth - 1;
+	k->sp_depth = d;
+	if (d >= 2 || k->sends != k->sp_mark[d])
+		return 0;
+	k->sends++; /* the levels above see it counted */
+	return (void *)k->sp_sock[d];
 }
 
 /* ____sys_sendmsg() returned without passing through a send hook? */

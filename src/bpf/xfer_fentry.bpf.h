@@ -78,4 +78,41 @@ int BPF_PROG(st_mmsg_fexit, struct socket *sock, struct msghdr *msg_sys, unsigne
 	return handle_xfer(ctx, sock->sk, ret, true, true);
 }
 
+/* The sendpage path (before Linux 6.5): see sendpage_enter(). */
+SEC("fentry/kernel_sendpage")
+int BPF_PROG(st_sendpage_fentry, struct socket *sock)
+{
+	if (want_send)
+		sendpage_enter(sock);
+	return 0;
+}
+
+SEC("fexit/kernel_sendpage")
+int BPF_PROG(st_sendpage_fexit, struct socket *sock, struct page *page, int offset, size_t size,
+	     int flags, int ret)
+{
+	if (!want_send || !sendpage_exit())
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
+SEC("fentry/sock_sendpage")
+int BPF_PROG(st_fsendpage_fentry, struct file *file)
+{
+	if (want_send)
+		sendpage_enter(BPF_CORE_READ(file, private_data));
+	return 0;
+}
+
+/* the file's socket is a void * (private_data): read as a kprobe would */
+SEC("fexit/sock_sendpage")
+int BPF_PROG(st_fsendpage_fexit, struct file *file, struct page *page, int offset, size_t size,
+	     loff_t *ppos, int more, long ret)
+{
+	struct socket *sock;
+	if (!want_send || !(sock = sendpage_exit()))
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), (int)ret, true, false);
+}
+
 #endif /* ST_XFER_FENTRY_BPF_H */

@@ -100,4 +100,39 @@ int BPF_KRETPROBE(st_mmsg_kretprobe, int ret)
 	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
 }
 
+/* The sendpage path (before Linux 6.5): see sendpage_enter(). */
+SEC("kprobe/kernel_sendpage")
+int BPF_KPROBE(st_sendpage_kprobe, struct socket *sock)
+{
+	if (want_send)
+		sendpage_enter(sock);
+	return 0;
+}
+
+SEC("kretprobe/kernel_sendpage")
+int BPF_KRETPROBE(st_sendpage_kretprobe, int ret)
+{
+	struct socket *sock;
+	if (!want_send || !(sock = sendpage_exit()))
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("kprobe/sock_sendpage")
+int BPF_KPROBE(st_fsendpage_kprobe, struct file *file)
+{
+	if (want_send)
+		sendpage_enter(BPF_CORE_READ(file, private_data));
+	return 0;
+}
+
+SEC("kretprobe/sock_sendpage")
+int BPF_KRETPROBE(st_fsendpage_kretprobe, long ret)
+{
+	struct socket *sock;
+	if (!want_send || !(sock = sendpage_exit()))
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), (int)ret, true, false);
+}
+
 #endif /* ST_XFER_KPROBE_BPF_H */

@@ -66,6 +66,22 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 			 NULL, "4.1"},
     [SRC_MMSG_KRETPROBE] = {"kretprobe:____sys_sendmsg", "st_mmsg_kretprobe", SRCK_KPROBE,
 			    "____sys_sendmsg", NULL, "4.1"},
+    [SRC_SENDPAGE_FENTRY] = {"fentry:kernel_sendpage", "st_sendpage_fentry", SRCK_FENTRY,
+			     "kernel_sendpage", NULL, "5.5"},
+    [SRC_SENDPAGE_FEXIT] = {"fexit:kernel_sendpage", "st_sendpage_fexit", SRCK_FENTRY,
+			    "kernel_sendpage", NULL, "5.5"},
+    [SRC_FSENDPAGE_FENTRY] = {"fentry:sock_sendpage", "st_fsendpage_fentry", SRCK_FENTRY,
+			      "sock_sendpage", NULL, "5.5"},
+    [SRC_FSENDPAGE_FEXIT] = {"fexit:sock_sendpage", "st_fsendpage_fexit", SRCK_FENTRY,
+			     "sock_sendpage", NULL, "5.5"},
+    [SRC_SENDPAGE_KPROBE] = {"kprobe:kernel_sendpage", "st_sendpage_kprobe", SRCK_KPROBE,
+			     "kernel_sendpage", NULL, "4.1"},
+    [SRC_SENDPAGE_KRETPROBE] = {"kretprobe:kernel_sendpage", "st_sendpage_kretprobe", SRCK_KPROBE,
+				"kernel_sendpage", NULL, "4.1"},
+    [SRC_FSENDPAGE_KPROBE] = {"kprobe:sock_sendpage", "st_fsendpage_kprobe", SRCK_KPROBE,
+			      "sock_sendpage", NULL, "4.1"},
+    [SRC_FSENDPAGE_KRETPROBE] = {"kretprobe:sock_sendpage", "st_fsendpage_kretprobe", SRCK_KPROBE,
+				 "sock_sendpage", NULL, "4.1"},
     [SRC_KCREATE_FEXIT] = {"fexit:__sock_create", "st_kcreate_fexit", SRCK_FENTRY, "__sock_create",
 			   NULL, "5.5"},
     [SRC_KRELEASE_FENTRY] = {"fentry:__sock_release", "st_krelease_fentry", SRCK_FENTRY,
@@ -91,12 +107,33 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 #define L_KPROBES                                                                                  \
 	L_FUNCS "; kprobes give no typed socket: its cookie only if already made (inet sockets "   \
 		"get theirs at birth), else null"
+/*
+ * Before Linux 6.5 sendfile(2)/splice(2) to a socket take the sendpage path
+ * (see sendpage_enter() in src/bpf/funcs_state.bpf.h): where those functions
+ * exist, the function backends hook them too. Candidates with them come
+ * first; kernels without them (6.5+) take the next.
+ */
+#define SENDPAGE_FEXIT                                                                             \
+	(S(SRC_SENDPAGE_FENTRY) | S(SRC_SENDPAGE_FEXIT) | S(SRC_FSENDPAGE_FENTRY) |                \
+	 S(SRC_FSENDPAGE_FEXIT))
+#define SENDPAGE_KPROBE                                                                            \
+	(S(SRC_SENDPAGE_KPROBE) | S(SRC_SENDPAGE_KRETPROBE) | S(SRC_FSENDPAGE_KPROBE) |            \
+	 S(SRC_FSENDPAGE_KRETPROBE))
+#define L_SENDPAGE "; sendfile/splice and in-kernel sendpage users from the sendpage path"
 #define CANDS_SEND(extra, lim)                                                                     \
 	{                                                                                          \
 		{S(SRC_SEND_TP) | (extra), ST_BACKEND_TRACEPOINT, lim},                            \
+		    {SEND_FEXIT | SENDPAGE_FEXIT | (extra), ST_BACKEND_FENTRY, lim,                \
+		     L_FUNCS L_SENDPAGE},                                                          \
 		    {SEND_FEXIT | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                       \
+		    {SEND_FEXIT_OLD | SENDPAGE_FEXIT | (extra), ST_BACKEND_FENTRY, lim,            \
+		     L_FUNCS L_SENDPAGE},                                                          \
 		    {SEND_FEXIT_OLD | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                   \
+		    {SEND_KPROBE | SENDPAGE_KPROBE | (extra), ST_BACKEND_KPROBE, lim,              \
+		     L_KPROBES L_SENDPAGE},                                                        \
 		    {SEND_KPROBE | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES},                    \
+		    {SEND_KPROBE_OLD | SENDPAGE_KPROBE | (extra), ST_BACKEND_KPROBE, lim,          \
+		     L_KPROBES L_SENDPAGE},                                                        \
 		{                                                                                  \
 			SEND_KPROBE_OLD | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES               \
 		}                                                                                  \

@@ -34,8 +34,17 @@ enum st_source {
 	SRC_RECV_NOSEC_KRETPROBE, /* kretprobe/____sys_recvmsg */
 	SRC_MMSG_KPROBE,	  /* kprobe/____sys_sendmsg */
 	SRC_MMSG_KRETPROBE,	  /* kretprobe/____sys_sendmsg */
-	SRC_KCREATE_FEXIT,	  /* fexit/__sock_create: kernel-made sockets (requester 1) */
-	SRC_KRELEASE_FENTRY,	  /* fentry/__sock_release: their release */
+	/* before Linux 6.5: sendfile/splice and in-kernel sendpage users */
+	SRC_SENDPAGE_FENTRY,	 /* fentry/kernel_sendpage */
+	SRC_SENDPAGE_FEXIT,	 /* fexit/kernel_sendpage */
+	SRC_FSENDPAGE_FENTRY,	 /* fentry/sock_sendpage (the socket file's op) */
+	SRC_FSENDPAGE_FEXIT,	 /* fexit/sock_sendpage */
+	SRC_SENDPAGE_KPROBE,	 /* kprobe/kernel_sendpage */
+	SRC_SENDPAGE_KRETPROBE,	 /* kretprobe/kernel_sendpage */
+	SRC_FSENDPAGE_KPROBE,	 /* kprobe/sock_sendpage */
+	SRC_FSENDPAGE_KRETPROBE, /* kretprobe/sock_sendpage */
+	SRC_KCREATE_FEXIT,	 /* fexit/__sock_create: kernel-made sockets (requester 1) */
+	SRC_KRELEASE_FENTRY,	 /* fentry/__sock_release: their release */
 	SRC__COUNT,
 };
 
@@ -72,7 +81,7 @@ struct st_candidate {
 	const char *limits;
 	const char *backend_limits; /* what this mechanism adds to them, or NULL */
 };
-#define ST_MAX_CANDIDATES 6
+#define ST_MAX_CANDIDATES 10
 
 struct st_probe_def {
 	struct socktap_probe pub;

@@ -557,6 +557,65 @@ def scenario_test(name, tmpdir):
     return problems, None
 
 
+BULK_PROBES = ("socket.send", "socket.sendmsg", "socket.sendmsg.return", "socket.receive")
+
+
+def sendfile_test(tmpdir):
+    """sendfile(2) and splice(2) to TCP, 3,000,000 bytes each: the kernel decides how many
+    sends that makes (per page before 6.5, per batch since), so the check is on totals, against
+    the workload's own counts: every send on the socket's fd, the bytes exact, each send's
+    sendmsg/sendmsg.return/send triple consistent, and the receiver's bytes likewise."""
+    problems = []
+    out = os.path.join(tmpdir, "sendfile.json")
+    t0 = time.time_ns()
+    p = subprocess.run([SOCKTAP, "trace", *BULK_PROBES, *BACKEND, "-F", "json", "-o", out, "-c",
+                        f"{shlex.quote(WORKLOAD)} sendfile"], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=120, env=socktap_env())
+    p.stdout, p.stderr = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    text = read_text(out)
+    check_run(p, len(text.splitlines()), problems)
+    recs = parse_jsonl(p.stdout, "workload ground truth", problems)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    gt = {r["op"]: r for r in recs if r["op"] in ("sendfile", "splice", "bulk_recv")}
+    if set(gt) != {"sendfile", "splice", "bulk_recv"}:
+        return problems + [f"workload ground truth lacks totals: {sorted(gt)}"]
+    pid, fd_c, fd_s = gt["sendfile"]["pid"], gt["sendfile"]["fd"], gt["bulk_recv"]["fd"]
+    mine = [e for e in events if e.get("pid") == pid]
+    sends = [e for e in mine if e["probe"] == "socket.send"]
+    want = gt["sendfile"]["ret"] + gt["splice"]["ret"]
+    got = sum(e.get("size", 0) for e in sends)
+    if got != want or want != 6000000:
+        problems.append(f"socket.send bytes {got}, the workload sent {want} (sendfile "
+                        f"{gt['sendfile']['ret']} + splice {gt['splice']['ret']})")
+    for probe in ("socket.sendmsg", "socket.sendmsg.return"):
+        n = sum(1 for e in mine if e["probe"] == probe)
+        if n != len(sends):
+            problems.append(f"{n} {probe} events for {len(sends)} socket.send")
+    bad_fd = [e for e in mine if e["probe"] != "socket.receive" and e.get("fd") != fd_c]
+    if bad_fd:
+        problems.append(f"{len(bad_fd)} send events not on the socket's fd {fd_c} (sendfile's "
+                        f"out_fd, splice's fd_out); first: {json.dumps(bad_fd[0])}")
+    if any(e.get("success") != 1 for e in sends):
+        problems.append("a send failed: " + json.dumps(next(e for e in sends if e["success"] != 1)))
+    entry = [e for e in mine if e["probe"] == "socket.sendmsg" and e.get("size") is not None]
+    if entry:
+        problems.append(f"sendmsg entry size must be null (the kernel splits the call): "
+                        f"{json.dumps(entry[0])}")
+    cookies = {e.get("sock") for e in sends}
+    if len(cookies) != 1 or None in cookies:
+        problems.append(f"the sends' sock values are {sorted(map(str, cookies))}: one socket, "
+                        f"one non-null id expected")
+    recv = [e for e in mine if e["probe"] == "socket.receive" and e.get("fd") == fd_s]
+    rgot = sum(e.get("size", 0) for e in recv)
+    if rgot != gt["bulk_recv"]["ret"]:
+        problems.append(f"socket.receive bytes on fd {fd_s}: {rgot}, the reader received "
+                        f"{gt['bulk_recv']['ret']}")
+    if not problems:
+        print(f"# sendfile: {len(sends)} kernel sends for {gt['sendfile']['calls']} sendfile and "
+              f"{gt['splice']['calls']} splice calls, {got} bytes; {len(recv)} receives")
+    return problems
+
+
 def kernel_sockets_test(tmpdir):
     """requester = 1: the workload's unshare(CLONE_NEWNET) makes the kernel create per-netns
     control sockets. Backends that see __sock_create() must report them (no fd, success);
@@ -861,6 +920,8 @@ def main():
         tests.append((f"formats: csv and text match json ({FORMATS_SCENARIO})",
                       lambda d: (formats_test(FORMATS_SCENARIO, d), None)))
         tests.append(("cross-check: curl under strace", lambda d: (curl_test(d), None)))
+        tests.append(("sendfile and splice: bytes against the workload's counts",
+                      lambda d: (sendfile_test(d), None)))
         tests.append(("kernel-made sockets (requester = 1)", kernel_sockets_test))
     if args.k:
         tests = [(n, f) for n, f in tests if args.k in n or fnmatch.fnmatch(n, args.k)]

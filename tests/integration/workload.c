@@ -36,6 +36,10 @@
  *   fork        ret (child pid); forked: the child's first record, ppid
  *   exec        released [close-on-exec sockets execve releases]
  *   exit        released [sockets the process's exit releases]
+ *   sendfile splice
+ *               (scenario "sendfile") fd: the socket, req, ret: bytes asked and
+ *               moved by all the calls together, calls: how many
+ *   bulk_recv   (scenario "sendfile") fd, ret: bytes its reader thread received
  *   skip        reason: the scenario cannot run in this build
  *
  * Each scenario starts in a private network namespace with lo up, so its
@@ -60,6 +64,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -959,6 +964,96 @@ static void sc_threads(void)
 	pthread_barrier_destroy(&bar);
 }
 
+/*
+ * sendfile(2) and splice(2) to a TCP socket, 3,000,000 bytes each, from a
+ * memfd, while a thread receives them. Before Linux 6.5 these take the
+ * sendpage path, since then sock_sendmsg() with MSG_SPLICE_PAGES; how many
+ * kernel sends that makes is the kernel's business, so only totals are
+ * recorded (run.py's sendfile test checks them).
+ */
+#define BULK 3000000
+
+static void *bulk_reader(void *arg)
+{
+	static char buf[65536];
+	int fd = (int)(long)arg;
+	size_t got = 0;
+	while (got < 2 * (size_t)BULK) {
+		long r = recv(fd, buf, sizeof(buf), 0);
+		if (r <= 0)
+			fail("bulk_reader: recv %ld after %zu bytes", r, got);
+		got += (size_t)r;
+	}
+	gt_add("bulk_recv", fd, ",\"ret\":%zu", got);
+	return NULL;
+}
+
+static void sc_sendfile(void)
+{
+	struct sockaddr_in la = loopback();
+	socklen_t len = sizeof(la);
+	int l = (int)need(x_socket(AF_INET, SOCK_STREAM, 0), "socket");
+	need(x_bind(l, &la, sizeof(la)), "bind");
+	need(x_listen(l, 4), "listen");
+	need(x_getsockname(l, &la, &len), "getsockname");
+	int c = (int)need(x_socket(AF_INET, SOCK_STREAM, 0), "socket");
+	need(x_connect(c, &la, sizeof(la), STATE_CONNECTED), "connect");
+	int s = (int)need(x_accept(l), "accept");
+
+	int mf = (int)syscall(SYS_memfd_create, "socktap-bulk", 0);
+	if (mf < 0)
+		fail("memfd_create: %s", strerror(errno));
+	for (size_t done = 0; done < BULK;) {
+		size_t n = BULK - done < sizeof(payload) ? BULK - done : sizeof(payload);
+		if (write(mf, payload, n) != (ssize_t)n)
+			fail("write memfd: %s", strerror(errno));
+		done += n;
+	}
+	pthread_t reader;
+	if (pthread_create(&reader, NULL, bulk_reader, (void *)(long)s))
+		fail("pthread_create failed");
+
+	off_t off = 0;
+	size_t sent = 0;
+	int calls = 0;
+	while (sent < BULK) {
+		ssize_t r = sendfile(c, mf, &off, BULK - sent);
+		if (r <= 0)
+			fail("sendfile: %zd after %zu bytes", r, sent);
+		sent += (size_t)r;
+		calls++;
+	}
+	gt_add("sendfile", c, ",\"req\":%d,\"ret\":%zu,\"calls\":%d", BULK, sent, calls);
+
+	int pfd[2];
+	if (pipe(pfd))
+		fail("pipe: %s", strerror(errno));
+	loff_t in_off = 0;
+	sent = 0;
+	calls = 0;
+	while (sent < BULK) {
+		ssize_t n = splice(mf, &in_off, pfd[1], NULL, BULK - sent, 0);
+		if (n <= 0)
+			fail("splice to pipe: %zd", n);
+		for (ssize_t left = n; left > 0;) {
+			ssize_t r = splice(pfd[0], NULL, c, NULL, (size_t)left, 0);
+			if (r <= 0)
+				fail("splice to socket: %zd after %zu bytes", r, sent);
+			left -= r;
+			sent += (size_t)r;
+			calls++;
+		}
+	}
+	gt_add("splice", c, ",\"req\":%d,\"ret\":%zu,\"calls\":%d", BULK, sent, calls);
+	pthread_join(reader, NULL);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(mf);
+	need(x_close(c, true), "close");
+	need(x_close(s, true), "close");
+	need(x_close(l, true), "close");
+}
+
 #ifdef HAVE_LIBURING
 static int uring_one(struct io_uring *ring)
 {
@@ -1035,6 +1130,7 @@ static const struct scenario {
     {"netlink", sc_netlink},
     {"threads", sc_threads},
     {"iouring", sc_iouring},
+    {"sendfile", sc_sendfile},
 };
 
 static void usage(FILE *f)

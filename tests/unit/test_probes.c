@@ -184,9 +184,20 @@ static void run(void)
 		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1ull << SRC_SYS_ENTER),
 					     ST_BACKEND_AUTO) != NULL,
 			    "socket.send needs no syscall hooks");
-		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_CLOSE, all & ~(1ull << SRC_PROC_EXIT),
-					     ST_BACKEND_AUTO) == NULL,
-			    "close needs process exit");
+		c = st_probe_resolve(SOCKTAP_PROBE_CLOSE, all & ~(1ull << SRC_PROC_EXIT),
+				     ST_BACKEND_AUTO);
+		ASSERT_TRUE(c && !(c->sources >> SRC_PROC_EXIT & 1) && strstr(c->limits, "exit"),
+			    "close without process exit: the syscalls, saying what is lost");
+		c = st_probe_resolve(SOCKTAP_PROBE_SEND, all & ~(1ull << SRC_SEND_TP),
+				     ST_BACKEND_AUTO);
+		ASSERT_TRUE(c && (c->sources >> SRC_SENDPAGE_FEXIT & 1),
+			    "where the sendpage path exists, the function backends hook it");
+		c = st_probe_resolve(SOCKTAP_PROBE_SEND,
+				     all & ~(1ull << SRC_SEND_TP) & ~(1ull << SRC_FSENDPAGE_FEXIT),
+				     ST_BACKEND_AUTO);
+		ASSERT_TRUE(c && c->backend == ST_BACKEND_FENTRY &&
+				!(c->sources >> SRC_SENDPAGE_FEXIT & 1),
+			    "and where it does not (6.5+), the same without it");
 		ASSERT_TRUE(st_probe_resolve(SOCKTAP_PROBE_CLOSE, all, ST_BACKEND_KPROBE) != NULL,
 			    "syscall hooks serve every backend");
 		ASSERT_EQ(st_backend_parse("fentry"), ST_BACKEND_FENTRY, "parse");
