@@ -602,7 +602,11 @@ def sendfile_test(tmpdir):
         problems.append(f"sendmsg entry size must be null (the kernel splits the call): "
                         f"{json.dumps(entry[0])}")
     cookies = {e.get("sock") for e in sends}
-    if len(cookies) != 1 or None in cookies:
+    if cookies == {None} and BACKEND[-1:] == ["kprobe"]:
+        # declared: a kprobe has no BTF-typed socket to make the cookie with
+        DECLARED["kprobe backend: sock null where the kernel had made no cookie yet "
+                 "(kprobes give no typed socket to make one)"] += len(sends)
+    elif len(cookies) != 1 or None in cookies:
         problems.append(f"the sends' sock values are {sorted(map(str, cookies))}: one socket, "
                         f"one non-null id expected")
     recv = [e for e in mine if e["probe"] == "socket.receive" and e.get("fd") == fd_s]
