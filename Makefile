@@ -60,8 +60,18 @@ $(B)/socktap.bpf.o: src/bpf/socktap.bpf.c $(wildcard src/bpf/*.h) src/abi/sockta
 $(B)/socktap.skel.h: $(B)/socktap.bpf.o
 	$(BPFTOOL) gen skeleton $< name socktap_bpf > $@.tmp && mv $@.tmp $@
 
-# every library object may include the skeleton; make it first
-$(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): | $(B)/socktap.skel.h
+# The same programs for kernels without bpf_loop() (before 5.17): bounded loops instead
+# (src/bpf/defs.bpf.h). Same maps, programs and variables: load.c opens it as socktap_bpf.
+$(B)/socktap_legacy.bpf.o: src/bpf/socktap.bpf.c $(wildcard src/bpf/*.h) src/abi/socktap_abi.h $(B)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DST_NO_BPF_LOOP -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(B)/socktap_legacy.skel.h: $(B)/socktap_legacy.bpf.o
+	$(BPFTOOL) gen skeleton $< name socktap_legacy_bpf > $@.tmp && mv $@.tmp $@
+
+# every library object may include the skeletons; make them first
+$(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): | $(B)/socktap.skel.h $(B)/socktap_legacy.skel.h
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -85,7 +95,8 @@ $(B)/socktop: $(SOCKTOP_OBJS) $(B)/libsocktap.a
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 # test_top_render also needs the renderer, which is the CLI's
 $(B)/tests/test_top_render: src/cli/top_render.c src/cli/top_render.h
-$(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h
+$(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h \
+		$(B)/socktap_legacy.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) \
 		$(if $(filter top_render,$*),-Isrc/cli src/cli/top_render.c) $(LDLIBS)

@@ -120,8 +120,8 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __
 			 * is its first operation's across CPUs: the shared table
 			 * keeps whichever CPU got there first (BPF_NOEXIST).
 			 */
-			struct st_agg_id id = {.uid = t->cred->uid.val};
-			__builtin_memcpy(id.comm, t->comm, sizeof(id.comm));
+			struct st_agg_id id = {.uid = task_uid(t)};
+			task_comm(t, id.comm);
 			__builtin_memcpy(v->comm, id.comm, sizeof(v->comm));
 			v->uid = id.uid;
 			if (agg_slot)
@@ -149,11 +149,12 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __
 		hist_add(hkey, ST_HIST_SIZE, is_send, (__u64)ret);
 	if (aggregate & ST_AGG_HIST_LATENCY) {
 		/* only a syscall's own operation has a known start */
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-		if (!regs || (long)regs->ax != -ENOSYS || (t->flags & ST_PF_KTHREAD))
+		struct uregs regs = {};
+		if ((TASK_GET(t, flags, flags) & ST_PF_KTHREAD) || !task_uregs(t, &regs) ||
+		    regs.ax != -ENOSYS)
 			return;
-		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
-		if (!inf || inf->nr != (__u32)regs->orig_ax + 1)
+		struct inflight *inf = task_state(&inflight, t, false);
+		if (!inf || inf->nr != (__u32)regs.orig_ax + 1)
 			return;
 		hist_add(hkey, ST_HIST_LATENCY, is_send, now - inf->ts);
 		inf->ts = now; /* the next message of an mmsg call starts here */

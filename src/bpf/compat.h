@@ -64,7 +64,7 @@ static __always_inline bool task_in_compat_syscall(struct task_struct *t)
 {
 #if defined(__TARGET_ARCH_x86)
 	if (bpf_core_field_exists(t->thread_info.status))
-		return t->thread_info.status & ST_TS_COMPAT; /* t is BTF-typed: a plain load */
+		return BPF_CORE_READ(t, thread_info.status) & ST_TS_COMPAT;
 #endif
 	return false;
 }

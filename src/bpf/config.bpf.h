@@ -39,6 +39,17 @@ const volatile __u64 wakeup_bytes = 0;
 const volatile bool feat_fd_cookie = true;   /* cookies made from an fd (bpf_sock_from_file) */
 const volatile bool feat_xfer_cookie = true; /* cookies made at sends and receives */
 const volatile bool feat_stack = true;	     /* kernel stacks: io_uring READ/WRITE paths */
+/*
+ * What older kernels lack, found by feature probes at start-up (load.c):
+ * bpf_get_current_task_btf() and task-local storage (Linux 5.11),
+ * bpf_task_pt_regs() (5.15). Without them: helper reads of the task, an LRU
+ * hash by thread id, and the saved registers found at the top of the
+ * task's kernel stack (thread_size, set by libsocktap).
+ */
+const volatile bool feat_task_btf = true;
+const volatile bool feat_task_storage = true;
+const volatile bool feat_task_regs = true;
+const volatile __u64 thread_size = 16384;
 /* a step every verifier refuses: tests the fallback loop on a real refusal */
 const volatile bool feat_selftest = false;
 

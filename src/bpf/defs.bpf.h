@@ -48,4 +48,22 @@
 #define UIO_MAXIOV	    1024
 #define SS_UNCONNECTED	    1
 
+/*
+ * bpf_loop() (Linux 5.17) verifies a loop body once; its callback is a
+ * BPF_PSEUDO_FUNC reference that older kernels reject at load, even in
+ * dead code. So the object for kernels without it (socktap_legacy.bpf.o,
+ * built with ST_NO_BPF_LOOP, chosen by a feature probe) runs bounded loops
+ * of at most `max` iterations instead.
+ */
+#ifdef ST_NO_BPF_LOOP
+#define ST_LOOP(n, max, cb, ctx)                                                                   \
+	({                                                                                         \
+		for (__u32 _i = 0; _i < (max) && _i < (n); _i++)                                   \
+			if (cb(_i, ctx))                                                           \
+				break;                                                             \
+	})
+#else
+#define ST_LOOP(n, max, cb, ctx) bpf_loop(n, cb, ctx, 0)
+#endif
+
 #endif /* ST_DEFS_BPF_H */

@@ -37,24 +37,27 @@ struct scan_ctx {
 	__u64 first;  /* first bitmap word to scan */
 	__u64 base;   /* first fd of the word being scanned */
 	__u64 bits;   /* its open (and close-on-exec) fds */
-	__u64 pid_tgid;
 	__u64 ts;
 	__u32 pass;
-	__u8 why;
-	__u8 action;
+	__u32 mode; /* SCAN_MODE() */
 };
 
-static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
+/*
+ * One fd of a scan. Global, with scalar arguments only: verified once, not
+ * once per loop iteration (the legacy object's bounded loops would
+ * otherwise multiply its size past the verifier's limit).
+ */
+__noinline int scan_one(__u64 fd, __u64 file, __u32 pass, __u32 mode, __u64 ts)
 {
-	struct file *f = 0;
-	bpf_probe_read_kernel(&f, sizeof(f), &c->fds[fd]);
+	__u8 why = mode & 0xff, action = (mode >> 8) & 0xff;
+	struct file *f = (struct file *)file;
 	struct socket *sock = file_socket(f);
 	if (!sock)
-		return;
+		return 0;
 	long refs = file_refs(f);
-	struct dupkey k = {.file = (__u64)f, .tid = (__u32)c->pid_tgid};
+	struct dupkey k = {.file = file, .tid = (__u32)bpf_get_current_pid_tgid()};
 
-	if (c->pass == 1) {
+	if (pass == 1) {
 		if (refs > 1) {
 			__u32 one = 1, *n = bpf_map_lookup_elem(&dupcount, &k);
 			if (n)
@@ -62,32 +65,30 @@ static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
 			else
 				bpf_map_update_elem(&dupcount, &k, &one, BPF_NOEXIST);
 		}
-		return;
+		return 0;
 	}
 	if (refs > 1) {
 		__u32 *n = bpf_map_lookup_elem(&dupcount, &k);
 		if (!n)
-			return; /* already decided at an earlier fd */
+			return 0; /* already decided at an earlier fd */
 		long all_here = *n == refs;
 		bpf_map_delete_elem(&dupcount, &k);
 		if (!all_here)
-			return;
+			return 0;
 	} else if (refs != 1) {
-		return;
+		return 0;
 	}
 
 	struct sockvals v = {};
 	read_sockvals(sock, &v);
 	v.fd = fd;
-	if (c->action == SCAN_EXEC) {
-		/* looked up here: a map value pointer does not survive the bpf_loop ctx */
-		struct exec_pending *p =
-		    bpf_task_storage_get(&exec_pending, bpf_get_current_task_btf(), 0, 0);
+	sockvals_cookie(&v, fd);
+	if (action == SCAN_EXEC) {
+		struct exec_pending *p = task_state(&exec_pending, cur_task(), false);
 		if (!p)
-			return;
+			return 0;
 		__u32 i = p->n;
 		if (i < EXEC_PENDING_MAX) {
-			sockvals_cookie(&v, fd);
 			p->s[i] = v;
 			p->n = i + 1;
 		} else {
@@ -96,10 +97,10 @@ static __always_inline void scan_one(struct scan_ctx *c, __u64 fd)
 			if (o)
 				*o += 1;
 		}
-		return;
+		return 0;
 	}
-	sockvals_cookie(&v, fd);
-	emit_close(&v, c->why, c->ts, c->ts);
+	emit_close(&v, why, ts, ts);
+	return 0;
 }
 
 static long scan_bit_cb(__u64 b, void *data)
@@ -108,8 +109,12 @@ static long scan_bit_cb(__u64 b, void *data)
 	if (!(c->bits & (1UL << (b & 63))))
 		return 0;
 	__u64 fd = c->base + b;
-	if (fd >= c->lo && fd <= c->hi)
-		scan_one(c, fd);
+	struct file *f = 0;
+	if (fd < c->lo || fd > c->hi)
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &c->fds[fd]);
+	if (f)
+		scan_one(fd, (__u64)f, c->pass, c->mode, c->ts);
 	return 0;
 }
 
@@ -129,18 +134,23 @@ static long scan_word_cb(__u64 w, void *data)
 	c->bits = bits & cx;
 	/* empty words are the common case in big tables: skip them cheaply */
 	if (c->bits)
-		bpf_loop(64, scan_bit_cb, c, 0);
+		ST_LOOP(64, 64, scan_bit_cb, c);
 	return 0;
 }
+
+/* fd-table words a scan covers: all with bpf_loop, 256 fds in the legacy object's bounded loops */
+#ifdef ST_NO_BPF_LOOP
+#define SCAN_MAX_WORDS 4
+#else
+#define SCAN_MAX_WORDS (1u << 23)
+#endif
 
 #define SCAN_MODE(why, action, cloexec_only) ((why) | (action) << 8 | (cloexec_only) << 16)
 /* A global function (at most five scalar arguments): verified once, not per call site. */
 __noinline int scan_fds(__u64 lo, __u64 hi, __u32 mode, __u64 ts)
 {
-	__u8 why = mode & 0xff, action = (mode >> 8) & 0xff;
 	bool cloexec_only = (mode >> 16) & 1;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	struct files_struct *files = BPF_CORE_READ(t, files);
 	if (!files)
 		return 0;
@@ -158,17 +168,15 @@ __noinline int scan_fds(__u64 lo, __u64 hi, __u32 mode, __u64 ts)
 	    .cloexec = cloexec_only ? BPF_CORE_READ(fdt, close_on_exec) : 0,
 	    .lo = lo,
 	    .hi = hi,
-	    .pid_tgid = pid_tgid,
 	    .ts = ts,
-	    .why = why,
-	    .action = action,
+	    .mode = mode,
 	};
 	c.first = lo / 64;
 	__u64 words = hi / 64 + 1 - c.first;
 	c.pass = 1;
-	bpf_loop(words, scan_word_cb, &c, 0);
+	ST_LOOP(words, SCAN_MAX_WORDS, scan_word_cb, &c);
 	c.pass = 2;
-	bpf_loop(words, scan_word_cb, &c, 0);
+	ST_LOOP(words, SCAN_MAX_WORDS, scan_word_cb, &c);
 	return 0;
 }
 

@@ -29,8 +29,7 @@ struct {
 
 static __always_inline struct kpstate *kp_get(bool create)
 {
-	return bpf_task_storage_get(&kpstate, bpf_get_current_task_btf(), 0,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return task_state(&kpstate, cur_task(), create);
 }
 
 static __always_inline void kp_save(void *sock, __u32 slot)

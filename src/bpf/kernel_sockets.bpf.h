@@ -61,15 +61,13 @@ int BPF_PROG(st_krelease_fentry, struct socket *sock, struct inode *inode)
 {
 	if (!want_close || sock->file)
 		return 0; /* a user socket: its fd's close, exit or exec reports it */
-	struct task_struct *t = bpf_get_current_task_btf();
-	if (!(t->flags & ST_PF_KTHREAD)) {
-		/* socket(2)/socketpair(2) dropping what they made: sys_exit reports that */
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-		if (regs && (long)regs->ax == -ENOSYS &&
-		    (regs->orig_ax == NR_socket || regs->orig_ax == NR_socketpair))
-			return 0;
-	}
-	if (!task_selected(t->tgid))
+	struct task_struct *t = cur_task();
+	struct uregs regs = {};
+	/* socket(2)/socketpair(2) dropping what they made: sys_exit reports that */
+	if (!(TASK_GET(t, flags, flags) & ST_PF_KTHREAD) && task_uregs(t, &regs) &&
+	    regs.ax == -ENOSYS && (regs.orig_ax == NR_socket || regs.orig_ax == NR_socketpair))
+		return 0;
+	if (!task_selected(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	struct sockvals v = {.fd = -1, .known = ST_RF_SOCK_VALS};
 	struct sock *sk = sock->sk;
@@ -78,7 +76,7 @@ int BPF_PROG(st_krelease_fentry, struct socket *sock, struct inode *inode)
 	v.state = sock->state;
 	v.sflags = sock->flags;
 	v.protocol = sk ? sk_protocol_btf(sk) : -1;
-	v.cookie = sk ? bpf_get_socket_cookie(sk) : 0;
+	v.cookie = !sk ? 0 : feat_xfer_cookie ? bpf_get_socket_cookie(sk) : sk_cookie_peek(sk);
 	__u64 now = bpf_ktime_get_ns();
 	emit_close(&v, ST_CLOSE_KERNEL, now, now);
 	return 0;

@@ -12,8 +12,7 @@
 /* The current task's in-flight syscall slot, created on demand. */
 static __always_inline struct inflight *inflight_new(struct task_struct *t, __u32 nr, __u64 now)
 {
-	struct inflight *inf =
-	    bpf_task_storage_get(&inflight, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct inflight *inf = task_state(&inflight, t, true);
 	if (!inf)
 		return 0;
 	inf->nr = nr + 1;
@@ -110,8 +109,7 @@ static __always_inline void enter_exec(struct task_struct *t, __u64 now)
 	int sharers = BPF_CORE_READ(t, files, count.counter);
 	if (sharers > BPF_CORE_READ(t, signal, nr_threads))
 		return;
-	struct exec_pending *p =
-	    bpf_task_storage_get(&exec_pending, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct exec_pending *p = task_state(&exec_pending, t, true);
 	if (!p)
 		return;
 	p->n = 0;
@@ -161,7 +159,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (!task_selected(pid_tgid >> 32))
 		return 0;
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	if (task_in_compat_syscall(t))
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
@@ -301,7 +299,7 @@ __noinline int finish_create(struct inflight *inf, __s64 id, __s64 ret)
 /* execve returned: if it succeeded, its close-on-exec sockets are gone */
 static __always_inline void exit_exec(struct task_struct *t, long ret, __u64 now)
 {
-	struct exec_pending *p = bpf_task_storage_get(&exec_pending, t, 0, 0);
+	struct exec_pending *p = task_state(&exec_pending, t, false);
 	if (!p)
 		return;
 	__u32 n = p->n;
@@ -337,13 +335,13 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	__u64 now = bpf_ktime_get_ns();
 	if (id == NR_execve || id == NR_execveat) {
 		exit_exec(t, ret, now);
 		return 0;
 	}
-	struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+	struct inflight *inf = task_state(&inflight, t, false);
 	if (!inf || inf->nr != (__u32)id + 1)
 		return 0;
 	inf->nr = 0;
@@ -365,8 +363,8 @@ int BPF_PROG(st_exit, struct task_struct *p)
 	__u32 tgid = pid_tgid >> 32;
 	bool selected = task_selected(tgid);
 
-	struct task_struct *t = bpf_get_current_task_btf();
-	if (t->flags & ST_PF_KTHREAD)
+	struct task_struct *t = cur_task();
+	if (TASK_GET(t, flags, flags) & ST_PF_KTHREAD)
 		return 0;
 	if (selected && files_private(t))
 		scan_fds(0, ~0ULL >> 1, SCAN_MODE(ST_CLOSE_EXIT, SCAN_EMIT, 0), bpf_ktime_get_ns());

@@ -59,13 +59,13 @@ static __always_inline void rec_submit(struct st_rec *r)
  */
 static __always_inline void rec_fill_task(struct st_rec *r, __u64 pid_tgid, __u64 ts)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	r->pid = pid_tgid >> 32;
 	r->tid = (__u32)pid_tgid;
-	r->uid = t->cred->uid.val;
+	r->uid = task_uid(t);
 	r->cpu = bpf_get_smp_processor_id();
 	r->ts = ts;
-	__builtin_memcpy(r->comm, t->comm, sizeof(r->comm));
+	task_comm(t, r->comm);
 }
 
 /*

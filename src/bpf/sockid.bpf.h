@@ -10,14 +10,24 @@
  */
 static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
 {
-	struct files_struct *files = t->files;
-	if (!files || fd < 0)
-		return 0;
-	struct fdtable *fdt = files->fdt;
-	if ((__u64)fd >= fdt->max_fds)
-		return 0;
-	struct file **arr = fdt->fd;
+	struct file **arr;
 	struct file *f = 0;
+	if (fd < 0)
+		return 0;
+	if (feat_task_btf) {
+		struct files_struct *files = t->files;
+		if (!files)
+			return 0;
+		struct fdtable *fdt = files->fdt;
+		if ((__u64)fd >= fdt->max_fds)
+			return 0;
+		arr = fdt->fd;
+	} else {
+		struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+		if (!fdt || (__u64)fd >= BPF_CORE_READ(fdt, max_fds))
+			return 0;
+		arr = BPF_CORE_READ(fdt, fd);
+	}
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
 }
@@ -118,7 +128,7 @@ static __always_inline void sockvals_cookie(struct sockvals *v, __s32 fd)
 /* The id of the socket behind fd: its cookie if made (or makeable here), and its inode. */
 static __always_inline void sockid_of_fd(__s32 fd, __u64 *cookie, __u32 *ino)
 {
-	struct socket *sock = file_socket(fd_file(bpf_get_current_task_btf(), fd));
+	struct socket *sock = file_socket(fd_file(cur_task(), fd));
 	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : 0;
 	*cookie = sk ? sk_cookie_peek(sk) : 0;
 	*ino = sock ? socket_ino(sock) : 0;

@@ -29,7 +29,7 @@ __noinline __s64 iov_sum(__u64 iov_addr, __u64 cnt)
 	struct iov_ctx c = {.iov = (const struct iovec *)iov_addr};
 	if (cnt > UIO_MAXIOV)
 		return -1;
-	bpf_loop(cnt, iov_sum_cb, &c, 0);
+	ST_LOOP(cnt, UIO_MAXIOV, iov_sum_cb, &c);
 	if (c.fault)
 		return -1;
 	return c.total > MAX_RW_COUNT ? MAX_RW_COUNT : c.total;
@@ -93,14 +93,17 @@ static long stack_path_cb(__u64 i, void *data)
 /* Does the kernel stack pass through sock_write_iter / sock_read_iter? (bpf_loop: verified once) */
 static __always_inline int stack_path(void *ctx)
 {
-	struct stack_ctx c = {.path = -1};
+	struct stack_ctx c;
+	/* field by field: an initializer becomes a .rodata.cst16 constant in one build only */
+	c.n = 0;
+	c.path = -1;
 	struct scratch *sc = scratch_get();
 	if (!sc)
 		return -1;
 	c.n = bpf_get_stack(ctx, sc->st, sizeof(sc->st), 0);
 	if (c.n <= 0)
 		return -1;
-	bpf_loop(24, stack_path_cb, &c, 0);
+	ST_LOOP(24, 24, stack_path_cb, &c);
 	return c.path;
 }
 

@@ -55,9 +55,10 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 {
 	struct xsock x = {};
 	/* ids from the BTF-typed task: plain loads rather than another helper call */
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tgid = t->tgid;
-	__u64 pid_tgid = (__u64)tgid << 32 | (__u32)t->pid;
+	struct task_struct *t = cur_task();
+	__u64 pid_tgid =
+	    feat_task_btf ? (__u64)t->tgid << 32 | (__u32)t->pid : bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
 	if (!task_selected(tgid))
 		return 0;
 	if (feat_selftest && is_send)
@@ -85,7 +86,7 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		return 0;
 
 	__u64 now = bpf_ktime_get_ns();
-	__u32 tflags = t->flags;
+	__u32 tflags = TASK_GET(t, flags, flags);
 	__u8 op = is_send ? ST_OP_SENDMSG : ST_OP_RECVMSG;
 	__u8 origin = ST_ORIGIN_KERNEL;
 	__u8 rflags = ST_RF_SOCK_VALS;
@@ -93,21 +94,22 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	__s64 size_req = -1;
 	__u64 ts_enter = now;
 	__s64 nr = -1;
-	struct pt_regs *regs = 0;
+	struct uregs regs = {};
+	bool have_regs = false;
 
 	if (tflags & ST_PF_IO_WORKER) {
 		origin = ST_ORIGIN_IO_URING;
 	} else if (!(tflags & ST_PF_KTHREAD)) {
-		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+		have_regs = task_uregs(t, &regs);
 		if (task_in_compat_syscall(t)) {
 			rflags |= ST_RF_COMPAT;
-		} else if (regs && (long)regs->ax == -ENOSYS) {
+		} else if (have_regs && regs.ax == -ENOSYS) {
 			/*
 			 * Inside a syscall the entry code keeps -ENOSYS in ax; after
 			 * it (task work, e.g. io_uring retries) ax holds the result
 			 * and orig_ax a syscall that is over.
 			 */
-			nr = regs->orig_ax;
+			nr = regs.orig_ax;
 		}
 	}
 
@@ -151,8 +153,8 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 		origin = ST_ORIGIN_IO_URING;
 		break;
 	}
-	if (want_op >= 0 && (want_op < ST_OP_RECVMSG) == is_send && regs) {
-		__s64 rfd = (__s32)(fd_reg == 2 ? regs->dx : regs->di);
+	if (want_op >= 0 && (want_op < ST_OP_RECVMSG) == is_send && have_regs) {
+		__s64 rfd = (__s32)(fd_reg == 2 ? regs.dx : regs.di);
 		/* an in-kernel socket user inside some other fd's syscall is not this fd's op */
 		if (fd_file(t, rfd) == x.file) {
 			op = want_op;
@@ -170,7 +172,7 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	}
 
 	if (origin == ST_ORIGIN_SYSCALL && want_entry) {
-		struct inflight *inf = bpf_task_storage_get(&inflight, t, 0, 0);
+		struct inflight *inf = task_state(&inflight, t, false);
 		__u32 idx = 0;
 		if (inf && inf->nr == (__u32)nr + 1) {
 			ts_enter = inf->ts;
@@ -180,8 +182,7 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 			inf->ts = now;
 			inf->idx = idx + 1;
 		}
-		size_req =
-		    requested_size(nr, regs->si, regs->dx, (rflags & ST_RF_ENTRY) ? idx : ~0U);
+		size_req = requested_size(nr, regs.si, regs.dx, (rflags & ST_RF_ENTRY) ? idx : ~0U);
 		if (size_req >= 0)
 			rflags |= ST_RF_SIZE_REQ;
 	}

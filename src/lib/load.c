@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "session.h"
+#include "socktap_legacy.skel.h"
 
 /* What libbpf said while loading: the last program it blamed and that program's verifier log. */
 struct load_report {
@@ -119,14 +120,85 @@ static int set_bitmap(struct socktap *st, const char *what, const int *v, size_t
 	return 0;
 }
 
+/* A probe that fails to run says nothing: assume the feature, the fallback loop has the last word.
+ */
+static bool has_helper(enum bpf_func_id id)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, id, NULL) != 0;
+}
+
+void st_probe_kernel(struct socktap *st, struct st_plan_in *in)
+{
+	struct st_kernel *k = &st->kernel;
+	uint32_t deny = st->denied_facts; /* SOCKTAP_REFUSE, for tests */
+	k->loop = !(deny >> ST_KF_LOOP & 1) && has_helper(BPF_FUNC_loop);
+	k->task_btf = !(deny >> ST_KF_TASK_BTF & 1) && has_helper(BPF_FUNC_get_current_task_btf);
+	/* bpf_task_pt_regs() takes a BTF-typed task */
+	k->task_regs =
+	    k->task_btf && !(deny >> ST_KF_TASK_REGS & 1) && has_helper(BPF_FUNC_task_pt_regs);
+	k->task_storage = k->task_btf && !(deny >> ST_KF_TASK_STORAGE & 1) &&
+			  libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 0;
+	struct st_plan would;
+	st_plan_make(in, &would);
+	bool lifecycle = would.probes & st_probes_lifecycle();
+	if (!k->task_btf && (would.features >> ST_FEAT_FD_COOKIE & 1)) {
+		/* cookie_by_fd walks a BTF-typed task's fd table */
+		in->refused_features |= 1u << ST_FEAT_FD_COOKIE;
+		st_add_loss(st, st_features[ST_FEAT_FD_COOKIE].name,
+			    st_features[ST_FEAT_FD_COOKIE].lost,
+			    "the kernel has no bpf_get_current_task_btf() (Linux >= 5.11)");
+	}
+	if (!k->loop && lifecycle)
+		st_add_loss(st, "bpf_loop",
+			    "releases by close_range, exec and exit of fds past 255 (bounded loops "
+			    "instead of bpf_loop)",
+			    "the kernel has no bpf_loop() (Linux >= 5.17)");
+}
+
+/* The object for this kernel: with bpf_loop(), or the legacy build without (same layout). */
+static struct socktap_bpf *open_object(bool legacy)
+{
+	struct socktap_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+	if (!obj)
+		return NULL;
+	err = socktap_bpf__create_skeleton(obj);
+	if (!err && legacy)
+		obj->skeleton->data = socktap_legacy_bpf__elf_bytes(&obj->skeleton->data_sz);
+	if (!err)
+		err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	if (err) {
+		socktap_bpf__destroy(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
+
+/* Without task storage: the per-task maps become LRU hashes keyed by thread id. */
+static void retype_task_maps(struct socktap_bpf *s)
+{
+	struct bpf_map *maps[] = {s->maps.inflight, s->maps.exec_pending, s->maps.kpstate};
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		bpf_map__set_type(maps[i], BPF_MAP_TYPE_LRU_HASH);
+		bpf_map__set_map_flags(maps[i], 0);
+		bpf_map__set_max_entries(maps[i], maps[i] == s->maps.exec_pending ? 1024 : 16384);
+	}
+}
+
 /* The object, opened and configured for one plan (not loaded yet). */
 static int configure(struct socktap *st, const struct socktap_opts *o, const struct st_plan *plan,
 		     size_t rb_size, bool targeted)
 {
-	struct socktap_bpf *s = socktap_bpf__open();
+	struct socktap_bpf *s = open_object(!st->kernel.loop);
 	if (!s)
 		return -errno;
 	st->skel = s;
+	s->rodata->feat_task_btf = st->kernel.task_btf;
+	s->rodata->feat_task_storage = st->kernel.task_storage;
+	s->rodata->feat_task_regs = st->kernel.task_regs;
+	if (!st->kernel.task_storage)
+		retype_task_maps(s);
 	uint64_t m = plan->probes;
 	bool counting = (st->aggregate & ~SOCKTAP_AGG_DEVICES) != 0;
 	s->rodata->self_tgid = (uint32_t)getpid();

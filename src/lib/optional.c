@@ -107,11 +107,19 @@ void st_verifier_reason(const char *log, char *out, size_t len)
 	}
 }
 
-int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, const char **bad,
-		    size_t *bad_len)
+const char *const st_kernel_facts[ST_KF__COUNT] = {
+    [ST_KF_LOOP] = "bpf_loop",
+    [ST_KF_TASK_BTF] = "task_btf",
+    [ST_KF_TASK_STORAGE] = "task_storage",
+    [ST_KF_TASK_REGS] = "task_regs",
+};
+
+int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, uint32_t *kernel,
+		    const char **bad, size_t *bad_len)
 {
 	*features = 0;
 	*sources = 0;
+	*kernel = 0;
 	for (const char *p = spec; p && *p;) {
 		const char *e = strchr(p, ',');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
@@ -120,6 +128,11 @@ int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, con
 			if (strlen(st_features[f].name) == n &&
 			    !strncmp(st_features[f].name, p, n)) {
 				*features |= 1u << f;
+				found = true;
+			}
+		for (int k = 0; k < ST_KF__COUNT && !found; k++)
+			if (strlen(st_kernel_facts[k]) == n && !strncmp(st_kernel_facts[k], p, n)) {
+				*kernel |= 1u << k;
 				found = true;
 			}
 		for (int s = 0; s < SRC__COUNT && !found; s++)

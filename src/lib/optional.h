@@ -53,10 +53,20 @@ void st_verifier_reason(const char *log, char *out, size_t len);
 /*
  * SOCKTAP_REFUSE=word,word...: pieces to treat as refused by the kernel,
  * for tests of the degraded paths. Words are feature names or BPF program
- * names. Sets the masks; returns 0, or -EINVAL with *bad pointing at the
- * first unknown word (inside the given string).
+ * names, or kernel facts (st_kernel_facts). Sets the masks; returns 0, or -EINVAL with *bad
+ * pointing at the first unknown word (inside the given string).
  */
-int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, const char **bad,
-		    size_t *bad_len);
+int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, uint32_t *kernel,
+		    const char **bad, size_t *bad_len);
+
+/* Kernel facts SOCKTAP_REFUSE can deny, to run older kernels' paths here (bits of *kernel). */
+enum st_kernel_fact {
+	ST_KF_LOOP,
+	ST_KF_TASK_BTF,
+	ST_KF_TASK_STORAGE,
+	ST_KF_TASK_REGS,
+	ST_KF__COUNT
+};
+extern const char *const st_kernel_facts[ST_KF__COUNT];
 
 #endif

@@ -171,10 +171,12 @@ static int refusals(struct socktap *st, struct st_plan_in *in)
 	size_t bad_len = 0;
 	if (!spec || !*spec)
 		return 0;
-	if (st_refuse_parse(spec, &in->refused_features, &in->refused_sources, &bad, &bad_len)) {
+	if (st_refuse_parse(spec, &in->refused_features, &in->refused_sources, &st->denied_facts,
+			    &bad, &bad_len)) {
 		st_log(st, SOCKTAP_LOG_WARN,
 		       "SOCKTAP_REFUSE: unknown piece '%.*s' (a feature: fd_cookie, xfer_cookie, "
-		       "stack, st_sock_create, selftest; or a BPF program name)",
+		       "stack, st_sock_create, st_iter_unix, st_iter_netlink, selftest; a kernel "
+		       "fact: bpf_loop, task_btf, task_storage, task_regs; or a BPF program name)",
 		       (int)bad_len, bad);
 		return -EINVAL;
 	}
@@ -305,6 +307,7 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	if (err)
 		goto fail;
 	kernel_lacks(st, &in);
+	st_probe_kernel(st, &in);
 	st->want_iter = (st->probe_mask & st_probes_iter()) != 0;
 	if (st->want_iter && pthread_create(&st->ksym_thread, NULL, ksym_lookup, st) == 0)
 		st->ksym_started = true;

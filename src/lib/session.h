@@ -19,6 +19,14 @@ struct socktap {
 	uint64_t probe_mask;
 	uint64_t sources;
 	uint32_t features; /* optional steps kept (enum st_feature) */
+	/* what the kernel offers the programs, from feature probes (load.c) */
+	struct st_kernel {
+		bool loop;	   /* bpf_loop(), else the legacy object */
+		bool task_btf;	   /* bpf_get_current_task_btf() */
+		bool task_storage; /* BPF_MAP_TYPE_TASK_STORAGE, else LRU hashes by tid */
+		bool task_regs;	   /* bpf_task_pt_regs() */
+	} kernel;
+	uint32_t denied_facts; /* SOCKTAP_REFUSE: kernel facts to pretend absent */
 	/* pieces the session runs without: what is lost and why */
 	struct st_loss {
 		char piece[32];
@@ -68,6 +76,8 @@ void st_add_loss(struct socktap *st, const char *piece, const char *lost, const 
 
 /* load.c: open, configure and load the BPF object, leaving out what the kernel refuses */
 int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in *in);
+/* Feature probes: fills st->kernel, and refuses the steps it rules out (with their losses). */
+void st_probe_kernel(struct socktap *st, struct st_plan_in *in);
 struct bpf_program *st_source_prog(struct socktap *st, enum st_source src);
 
 /* decode.c: ring-buffer records to events */

@@ -164,7 +164,8 @@ static void run(void)
 		decode(st, &c, &s);
 		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == 99 && s.ev[1].sock == 99, "the made id");
 		decode(st, &c, &s);
-		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == 0, "forgotten after the close: inodes are reused");
+		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == 0,
+			    "forgotten after the close: inodes are reused");
 		c.cookie = 7;
 		decode(st, &c, &s);
 		ASSERT_TRUE(s.n == 2 && s.ev[0].sock == 7, "the kernel's own id wins");

@@ -8,6 +8,7 @@
 #include "testlib.h"
 #include "plan.h"
 #include "socktap.skel.h"
+#include "socktap_legacy.skel.h"
 
 #define S(x)  (1ull << (x))
 #define PR(x) (1ull << SOCKTAP_PROBE_##x)
@@ -192,18 +193,19 @@ static void run(void)
 
 	SUBTEST("SOCKTAP_REFUSE: features and program names, the first bad word")
 	{
-		uint32_t f;
+		uint32_t f, k;
 		uint64_t s;
 		const char *bad = NULL;
 		size_t n = 0;
-		ASSERT_EQ(st_refuse_parse("fd_cookie,st_exit,stack", &f, &s, &bad, &n), 0,
-			  "parses");
+		ASSERT_EQ(st_refuse_parse("fd_cookie,st_exit,stack,bpf_loop", &f, &s, &k, &bad, &n),
+			  0, "parses");
+		ASSERT_EQ(k, 1u << ST_KF_LOOP, "kernel facts");
 		ASSERT_EQ(f, 1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_STACK, "features");
 		ASSERT_EQ(s, S(SRC_PROC_EXIT), "programs");
-		ASSERT_EQ(st_refuse_parse("stack,nosuch,st_exit", &f, &s, &bad, &n), -EINVAL,
+		ASSERT_EQ(st_refuse_parse("stack,nosuch,st_exit", &f, &s, &k, &bad, &n), -EINVAL,
 			  "bad");
 		ASSERT_TRUE(n == 6 && strncmp(bad, "nosuch", n) == 0, "names the bad word");
-		ASSERT_EQ(st_refuse_parse("", &f, &s, &bad, &n), 0, "empty");
+		ASSERT_EQ(st_refuse_parse("", &f, &s, &k, &bad, &n), 0, "empty");
 	}
 
 	SUBTEST("tables and BPF object agree: every source and step has its program")
@@ -239,6 +241,41 @@ static void run(void)
 					strcmp(st_features[f].progs, name) == 0;
 			ASSERT_TRUE(known, name);
 		}
+		/* the legacy build is opened as this skeleton: the same maps, in the same sizes */
+		size_t lsz = 0;
+		const void *lbytes = socktap_legacy_bpf__elf_bytes(&lsz);
+		struct bpf_object *legacy = bpf_object__open_mem(lbytes, lsz, NULL);
+		ASSERT_TRUE(legacy != NULL, "legacy object opens");
+		struct bpf_map *m, *l;
+		int nmain = 0, nleg = 0;
+		bpf_object__for_each_map(m, skel->obj)
+		{
+			/* internal maps are named after their object: compare ".rodata" with
+			 * ".rodata" */
+			const char *name = bpf_map__name(m), *dot = strrchr(name, '.');
+			bool found = false;
+			nmain++;
+			if (legacy)
+				bpf_object__for_each_map(l, legacy)
+				{
+					const char *ln = bpf_map__name(l), *ld = strrchr(ln, '.');
+					bool same = bpf_map__is_internal(m)
+							? bpf_map__is_internal(l) && dot && ld &&
+							      !strcmp(dot, ld)
+							: !strcmp(name, ln);
+					if (same)
+						found = bpf_map__value_size(l) ==
+							bpf_map__value_size(m);
+				}
+			ASSERT_TRUE(found, name);
+		}
+		if (legacy)
+			bpf_object__for_each_map(l, legacy) nleg++;
+		ASSERT_EQ(nleg, nmain, "legacy object: as many maps");
+		bpf_object__for_each_program(prog, skel->obj) ASSERT_TRUE(
+		    legacy && bpf_object__find_program_by_name(legacy, bpf_program__name(prog)),
+		    bpf_program__name(prog));
+		bpf_object__close(legacy);
 		socktap_bpf__destroy(skel);
 	}
 }
