@@ -1,26 +1,33 @@
 #!/usr/bin/env python3
-"""Run commands on an older kernel: Debian 12's own linux-image-*-cloud-amd64
-(6.1) booted under qemu with TCG (KVM does not work on the build host), from a
+"""Run commands on other kernels: Debian's own linux-image-cloud-amd64 of three
+releases booted under qemu with TCG (KVM does not work on the build host), from a
 gzip'd cpio initramfs holding busybox, socktap, its tests and what they need.
 
-  vm.py image                 download/unpack the kernel and busybox (cached in build/vm)
-  vm.py run [--timeout S] -- SHELL-COMMAND
-                              build the initramfs from the current build/, boot, run the
-                              command in /socktap (the repository's layout), print its
-                              output, exit with its status
+  vm.py image [--kernel K]    download/unpack kernel K and check busybox (cached in build/vm)
+  vm.py run [--kernel K] [--timeout S] -- SHELL-COMMAND
+                              build the initramfs from the current build/, boot kernel K,
+                              run the command in /socktap (the repository's layout), print
+                              its output, exit with its status
+  vm.py kernels               the kernel names and the Debian suites they come from
 
-The kernel package is unpacked with `dpkg -x`, never installed on the host. The
-cloud kernel has no 9p, so files travel in the initramfs and results come back
-on the serial console, framed by markers.
+K is one of KERNELS' names (5.10: bullseye, 6.1: bookworm, the default, 6.12:
+trixie). The package is fetched with apt's own tools from a private sources list,
+state and cache under build/vm/apt/SUITE (the host's sources lists are not used,
+only the mirror named in them, and nothing under /etc/apt changes), and unpacked with `dpkg -x`, never installed on the host. The cloud kernel has no 9p,
+so files travel in the initramfs and results come back on the serial console,
+framed by markers.
 """
 import argparse
+import collections
 import gzip
 import os
+import pwd
 import re
 import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,29 +45,100 @@ def sh(*argv, **kw):
     return subprocess.run(argv, check=True, **kw)
 
 
-def kernel_package():
-    out = subprocess.run(["apt-cache", "depends", "linux-image-cloud-amd64"], capture_output=True,
-                         text=True, check=True).stdout
+# name -> the Debian suites (main, newest version wins) its linux-image-cloud-amd64 comes from
+KERNELS = {
+    "5.10": ("bullseye", "bullseye-security"),
+    "6.1": ("bookworm", "bookworm-security"),
+    "6.12": ("trixie", "trixie-security"),
+}
+DEFAULT_KERNEL = "6.1"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+
+def host_mirror():
+    """The Debian mirror the host's own apt sources use: (archive URL, security URL)."""
+    texts = []
+    for path in ["/etc/apt/sources.list"] + sorted(
+            os.path.join("/etc/apt/sources.list.d", f)
+            for f in (os.listdir("/etc/apt/sources.list.d")
+                      if os.path.isdir("/etc/apt/sources.list.d") else [])
+            if f.endswith((".list", ".sources"))):
+        try:
+            with open(path) as f:
+                texts.append(f.read())
+        except OSError:
+            pass
+    uris = []
+    for text in texts:
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            m = re.match(r"URIs:\s*(.*)", line) or re.match(r"deb\s+(?:\[[^]]*\]\s+)?(\S+)", line)
+            if m:
+                uris += m.group(1).split()
+    archive = next((u.rstrip("/") for u in uris if re.search(r"/debian/?$", u)), None)
+    if not archive:
+        archive = "http://deb.debian.org/debian"
+        print(f"# vm: no Debian mirror in the host's apt sources, using {archive}", file=sys.stderr)
+    security = next((u.rstrip("/") for u in uris if re.search(r"/debian-security/?$", u)),
+                    archive + "-security")
+    return archive, security
+
+
+def apt_options(suites):
+    """apt-get/apt-cache options for a private sources list, state and cache."""
+    d = os.path.join(CACHE, "apt", suites[0])
+    for sub in ("lists/partial", "cache/archives/partial"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    archive, security = host_mirror()
+    if not os.path.exists(KEYRING):
+        sys.exit(f"vm: {KEYRING} is missing (apt-get install debian-archive-keyring)")
+    lines = [f"deb [signed-by={KEYRING}] {security if s.endswith('-security') else archive} "
+             f"{s} main" for s in suites]
+    sources = os.path.join(d, "sources.list")
+    text = "\n".join(lines) + "\n"
+    changed = not os.path.exists(sources) or open(sources).read() != text
+    if changed:
+        with open(sources, "w") as f:
+            f.write(text)
+    opts = ["-o", f"Dir::Etc::sourcelist={sources}", "-o", "Dir::Etc::sourceparts=-",
+            "-o", f"Dir::State::Lists={d}/lists", "-o", f"Dir::Cache={d}/cache",
+            "-o", "Dir::Etc::preferences=/dev/null", "-o", "Dir::Etc::preferencesparts=-",
+            "-o", "APT::Get::List-Cleanup=0"]
+    return opts, d, changed
+
+
+def kernel_package(kernel, refresh=False):
+    """linux-image-cloud-amd64 of kernel's suites -> the versioned package name."""
+    opts, d, changed = apt_options(KERNELS[kernel])
+    stamp = os.path.join(d, "updated")
+    if refresh or changed or not os.path.exists(stamp):
+        p = subprocess.run(["apt-get", *opts, "-q", "update"], capture_output=True, text=True)
+        if p.returncode != 0 or re.search(r"^(W|E): ", p.stdout + p.stderr, re.M):
+            sys.exit(f"vm: apt-get update for {kernel} ({' '.join(KERNELS[kernel])}) failed:\n"
+                     f"{p.stdout}{p.stderr}")
+        open(stamp, "w").close()
+    out = subprocess.run(["apt-cache", *opts, "depends", "linux-image-cloud-amd64"],
+                         capture_output=True, text=True, check=True).stdout
     m = re.search(r"Depends: (linux-image-\S+-cloud-amd64)", out)
     if not m:
-        sys.exit("vm: cannot resolve linux-image-cloud-amd64 (apt-get update?)")
-    return m.group(1)
+        sys.exit(f"vm: cannot resolve linux-image-cloud-amd64 for {kernel}: {out!r}")
+    return m.group(1), opts
 
 
-def image():
+def image(kernel=DEFAULT_KERNEL, refresh=False):
     """Kernel + busybox, cached: downloaded once per kernel version."""
     os.makedirs(CACHE, exist_ok=True)
-    pkg = kernel_package()
+    pkg, opts = kernel_package(kernel, refresh)
     kdir = os.path.join(CACHE, pkg)
     if not os.path.exists(os.path.join(kdir, "ok")):
-        shutil.rmtree(kdir, ignore_errors=True)
-        os.makedirs(kdir)
-        sh("apt-get", "download", "-q", pkg, cwd=kdir, stdout=subprocess.DEVNULL,
-           stderr=subprocess.DEVNULL)
-        deb = next(f for f in os.listdir(kdir) if f.endswith(".deb"))
-        sh("dpkg", "-x", deb, "root", cwd=kdir)
-        os.unlink(os.path.join(kdir, deb))
-        open(os.path.join(kdir, "ok"), "w").close()
+        err = download(pkg, opts, kdir)
+        if err and not refresh:
+            # lists from an earlier run may name a version the mirror no longer has
+            pkg, opts = kernel_package(kernel, refresh=True)
+            kdir = os.path.join(CACHE, pkg)
+            err = download(pkg, opts, kdir)
+        if err:
+            sys.exit(f"vm: apt-get download {pkg} failed:\n{err}")
     boot = os.path.join(kdir, "root", "boot")
     vmlinuz = next(os.path.join(boot, f) for f in os.listdir(boot) if f.startswith("vmlinuz"))
     # busybox-static: the guest has no libc of its own for the shell
@@ -68,6 +146,33 @@ def image():
     if subprocess.run(["dpkg", "-s", "busybox-static"], capture_output=True).returncode != 0:
         sys.exit("vm: busybox-static is needed (scripts/deps.sh installs it)")
     return pkg, vmlinuz, busybox
+
+
+def download(pkg, opts, kdir):
+    """apt-get download pkg, dpkg -x it into kdir/root; an error text, or None."""
+    shutil.rmtree(kdir, ignore_errors=True)
+    # apt downloads as its sandbox user (_apt): give it a directory of its own
+    dl = os.path.join(kdir, "download")
+    os.makedirs(dl)
+    if os.geteuid() == 0 and _has_user("_apt"):
+        shutil.chown(dl, user="_apt")
+    p = subprocess.run(["apt-get", *opts, "-q", "download", pkg], cwd=dl, capture_output=True,
+                       text=True)
+    debs = [f for f in os.listdir(dl) if f.endswith(".deb")]
+    if p.returncode != 0 or len(debs) != 1:
+        return p.stdout + p.stderr
+    sh("dpkg", "-x", os.path.join(dl, debs[0]), "root", cwd=kdir)
+    shutil.rmtree(dl)
+    open(os.path.join(kdir, "ok"), "w").close()
+    return None
+
+
+def _has_user(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def libs_of(path):
@@ -210,23 +315,24 @@ def initramfs(busybox, command):
     return gzip.compress(c.finish(), compresslevel=1)
 
 
-def run(command, timeout, smp, mem):
-    pkg, vmlinuz, busybox = image()
-    initrd = os.path.join(CACHE, "initramfs.cpio.gz")
+def run(command, timeout, smp, mem, kernel=DEFAULT_KERNEL, console=False):
+    pkg, vmlinuz, busybox = image(kernel)
+    initrd = os.path.join(CACHE, f"initramfs-{kernel}.cpio.gz")
     with open(initrd, "wb") as f:
         f.write(initramfs(busybox, command))
     argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", str(smp), "-m", mem,
             "-kernel", vmlinuz, "-initrd", initrd, "-nographic", "-no-reboot",
-            "-append", "console=ttyS0 panic=-1 quiet loglevel=3"]
+            "-append", "console=ttyS0 panic=-1 " + ("" if console else "quiet loglevel=3")]
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         errors="replace")
-    status, inside = None, False
+                         errors="replace", stdin=subprocess.DEVNULL)
+    # a guest that hangs prints nothing: a timer ends it, not the next line
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    status, inside, before = None, False, collections.deque(maxlen=40)
     try:
         for line in p.stdout:
             line = line.rstrip("\r\n")
-            if time.monotonic() - t0 > timeout:
-                raise subprocess.TimeoutExpired(argv, timeout)
             if BEGIN in line:
                 inside = True
                 print(f"# vm: {pkg}, kernel {line.split(BEGIN, 1)[1].strip()}, booted in "
@@ -237,15 +343,24 @@ def run(command, timeout, smp, mem):
                 status = int(m.group(1))
                 inside = False
                 continue
-            if inside:
+            if inside or console:
                 print(line, flush=True)
+            else:
+                before.append(line)
         p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        print(f"# vm: timed out after {timeout} s", flush=True)
-        return 124
+    finally:
+        timer.cancel()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     if status is None:
-        print("# vm: the guest ended without reporting a status (kernel panic?)", flush=True)
+        if time.monotonic() - t0 >= timeout:
+            print(f"# vm: timed out after {timeout:.0f} s", flush=True)
+            return 124
+        print("# vm: the guest ended without reporting a status (kernel panic?); its console "
+              "before that:", flush=True)
+        for line in before:
+            print("#   " + line, flush=True)
         return 125
     print(f"# vm: exit {status} after {time.monotonic() - t0:.1f} s", flush=True)
     return status
@@ -254,18 +369,29 @@ def run(command, timeout, smp, mem):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("image")
+    kernel = dict(choices=sorted(KERNELS), default=DEFAULT_KERNEL,
+                  help=f"which Debian kernel (default {DEFAULT_KERNEL})")
+    i = sub.add_parser("image")
+    i.add_argument("--kernel", **kernel)
+    i.add_argument("--refresh", action="store_true", help="apt-get update the private lists")
+    sub.add_parser("kernels")
     r = sub.add_parser("run")
+    r.add_argument("--kernel", **kernel)
     r.add_argument("--timeout", type=float, default=1800)
     r.add_argument("--smp", type=int, default=2)
     r.add_argument("--mem", default="2G")
+    r.add_argument("--console", action="store_true", help="show the whole serial console")
     r.add_argument("command", nargs=argparse.REMAINDER)
     a = ap.parse_args()
+    if a.cmd == "kernels":
+        for k, suites in KERNELS.items():
+            print(k, " ".join(suites))
+        return 0
     if a.cmd == "image":
-        print(" ".join(image()[:2]))
+        print(" ".join(image(a.kernel, a.refresh)[:2]))
         return 0
     cmd = " ".join(a.command[1:] if a.command[:1] == ["--"] else a.command)
-    return run(cmd or "uname -a", a.timeout, a.smp, a.mem)
+    return run(cmd or "uname -a", a.timeout, a.smp, a.mem, a.kernel, a.console)
 
 
 if __name__ == "__main__":

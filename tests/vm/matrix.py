@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""The kernel matrix behind `make vmcheck`: the integration suite on the host's
+own kernel (backend chosen by socktap) and, in one qemu/TCG boot per kernel
+(tests/vm/vm.py), once per backend that kernel is expected to offer. Prints a
+kernel x backend table of the suite's closing lines (`# N passed, N failed[, N
+skipped]`) and exits non-zero if any cell failed or did not run.
+
+  matrix.py [--kernels 5.10:fentry,kprobe 6.12:tracepoint ...] [--no-host]
+            [--xfail KERNEL:BACKEND ...] [--reports DIR]
+
+Each run's full output goes to the terminal and to REPORTS/vmcheck-<kernel>.log;
+the table also to REPORTS/matrix.txt. --xfail (or VM_XFAIL, space-separated;
+globs allowed, e.g. '5.10:*') marks cells known to fail: they are shown as
+such and do not make the exit status non-zero. By default nothing is.
+"""
+import argparse
+import fnmatch
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SUITE = ("python3 tests/integration/run.py --socktap build/socktap "
+         "--workload build/tests/workload")
+# kernel -> the backends it is expected to offer (tracepoints need >= 6.3)
+DEFAULT = ["5.10:fentry,kprobe", "6.1:fentry,kprobe", "6.12:tracepoint,fentry,kprobe"]
+BACKENDS = ["auto", "tracepoint", "fentry", "kprobe"]
+START, RC = "@@MATRIX-RUN", "@@MATRIX-RC"
+PLAN_RE = re.compile(r"^1\.\.(\d+)$")
+CLOSE_RE = re.compile(r"^# (\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
+
+
+class Cell:
+    def __init__(self, kernel, backend):
+        self.kernel, self.backend = kernel, backend
+        self.plan = self.counts = self.rc = None
+        self.seconds = None
+
+    def feed(self, line):
+        m = PLAN_RE.match(line)
+        if m and self.plan is None:
+            self.plan = int(m.group(1))
+        m = CLOSE_RE.match(line)
+        if m:
+            self.counts = tuple(int(g or 0) for g in m.groups())
+
+    def verdict(self):
+        if self.counts is None:
+            return "did not run"
+        if self.counts[1] or self.rc not in (0, None):
+            return "failed"
+        if self.plan is not None and sum(self.counts) != self.plan:
+            return "incomplete"
+        return "ok"
+
+
+def stream(argv, log, cells, timeout):
+    """Run argv, echo and log its output, feed each line to the current cell."""
+    current = cells[0] if len(cells) == 1 else None
+    by_backend = {c.backend: c for c in cells}
+    t0 = last = time.monotonic()
+    p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, errors="replace", stdin=subprocess.DEVNULL)
+    try:
+        for raw in p.stdout:
+            line = raw.rstrip("\r\n")
+            m = re.match(re.escape(START) + r" (\S+)@@$", line)
+            if m:
+                current = by_backend.get(m.group(1))
+                last = time.monotonic()
+                raw = f"== matrix: kernel {cells[0].kernel}, backend {m.group(1)}\n"
+            m = re.match(re.escape(RC) + r" (\S+) (\d+)@@$", line)
+            if m and m.group(1) in by_backend:
+                c = by_backend[m.group(1)]
+                c.rc, c.seconds = int(m.group(2)), time.monotonic() - last
+                current = None
+                raw = f"== matrix: backend {c.backend}: exit {c.rc} after {c.seconds:.0f} s\n"
+            elif current:
+                current.feed(line)
+            log.write(raw)
+            log.flush()
+            sys.stdout.write(raw)
+            sys.stdout.flush()
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        rc = None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if len(cells) == 1 and cells[0].seconds is None:
+        cells[0].rc, cells[0].seconds = rc, time.monotonic() - t0
+    return rc, time.monotonic() - t0
+
+
+def guest_command(backends):
+    parts = ["rc=0"]
+    for b in backends:
+        parts.append(f'echo "{START} {b}@@"; {SUITE} --backend {b}; r=$?; echo "{RC} {b} $r@@"; '
+                     f'[ $r = 0 ] || rc=1')
+    return "; ".join(parts + ["exit $rc"])
+
+
+def table(cells, kernels, xfail, durations):
+    def text(c):
+        if c is None:
+            return "-"
+        if c.counts is None:
+            s = "did not run"
+        else:
+            p, f, s_ = c.counts
+            s = f"{p} passed, {f} failed" + (f", {s_} skipped" if s_ else "")
+            if c.verdict() == "incomplete":
+                s += f" (of {c.plan})"
+        if c.verdict() != "ok":
+            s = ("XFAIL " if is_xfail(c, xfail) else "FAIL ") + s
+        return s
+
+    cols = [b for b in BACKENDS if any(c.backend == b for c in cells)]
+    rows = [["kernel"] + cols + ["time"]]
+    for k in kernels:
+        cs = {c.backend: c for c in cells if c.kernel == k}
+        rows.append([k] + [text(cs.get(b)) for b in cols] + [f"{durations.get(k, 0):.0f} s"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, r in enumerate(rows):
+        out.append("| " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) + " |")
+        if n == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+def is_xfail(c, patterns):
+    return any(fnmatch.fnmatch(f"{c.kernel}:{c.backend}", p) for p in patterns)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kernels", nargs="*", default=DEFAULT, metavar="KERNEL:BACKEND,...")
+    ap.add_argument("--no-host", action="store_true", help="skip the host's own kernel")
+    ap.add_argument("--xfail", nargs="*", default=os.environ.get("VM_XFAIL", "").split(),
+                    metavar="KERNEL:BACKEND")
+    ap.add_argument("--reports", default=os.path.join(ROOT, "build", "vm", "reports"))
+    ap.add_argument("--timeout", type=float, default=1200, help="per boot, seconds")
+    a = ap.parse_args()
+    os.makedirs(a.reports, exist_ok=True)
+    plan = []
+    for spec in a.kernels:
+        k, _, bs = spec.partition(":")
+        plan.append((k, [b for b in bs.split(",") if b] or ["auto"]))
+
+    cells, kernels, durations = [], [], {}
+    t0 = time.monotonic()
+    if not a.no_host:
+        host = f"host {platform.release()}"
+        kernels.append(host)
+        c = Cell(host, "auto")
+        cells.append(c)
+        print(f"== matrix: {host}, backend auto", flush=True)
+        with open(os.path.join(a.reports, "vmcheck-host.log"), "w") as log:
+            _, durations[host] = stream(SUITE.split(), log, [c], a.timeout)
+    for k, backends in plan:
+        kernels.append(k)
+        cs = [Cell(k, b) for b in backends]
+        cells += cs
+        print(f"== matrix: kernel {k}, backends {' '.join(backends)}", flush=True)
+        argv = [sys.executable, os.path.join(HERE, "vm.py"), "run", "--kernel", k,
+                "--timeout", str(a.timeout), "--", guest_command(backends)]
+        with open(os.path.join(a.reports, f"vmcheck-{k}.log"), "w") as log:
+            _, durations[k] = stream(argv, log, cs, a.timeout + 120)
+
+    report = table(cells, kernels, a.xfail, durations)
+    report += f"\n\nwhole matrix: {time.monotonic() - t0:.0f} s"
+    print("\n" + report, flush=True)
+    with open(os.path.join(a.reports, "matrix.txt"), "w") as f:
+        f.write(report + "\n")
+    bad = [c for c in cells if c.verdict() != "ok" and not is_xfail(c, a.xfail)]
+    for c in bad:
+        print(f"matrix: {c.kernel} {c.backend}: {c.verdict()}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
