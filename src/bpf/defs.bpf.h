@@ -56,6 +56,14 @@
  * of at most `max` iterations instead.
  */
 #ifdef ST_NO_BPF_LOOP
+/*
+ * Global functions with pointer arguments need Linux 5.12 ("Arg#0 type PTR
+ * ... is not supported yet" before): in the legacy object they are static,
+ * verified at each call site instead of once.
+ */
+#define ST_GLOBAL_PTR static __noinline
+/* inlined: 5.10's CFG check takes a call inside a loop for a back-edge */
+#define ST_CALLBACK static __always_inline long
 #define ST_LOOP(n, max, cb, ctx)                                                                   \
 	({                                                                                         \
 		for (__u32 _i = 0; _i < (max) && _i < (n); _i++)                                   \
@@ -63,6 +71,8 @@
 				break;                                                             \
 	})
 #else
+#define ST_GLOBAL_PTR		 __noinline
+#define ST_CALLBACK		 static long
 #define ST_LOOP(n, max, cb, ctx) bpf_loop(n, cb, ctx, 0)
 #endif
 

@@ -4,7 +4,7 @@
 #define ST_FDSCAN_BPF_H
 
 /* A global function: verified once per program, not at each of its call sites. */
-__noinline int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u64 ts)
+ST_GLOBAL_PTR int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u64 ts)
 {
 	if (!v)
 		return 0;
@@ -103,7 +103,7 @@ __noinline int scan_one(__u64 fd, __u64 file, __u32 pass, __u32 mode, __u64 ts)
 	return 0;
 }
 
-static long scan_bit_cb(__u64 b, void *data)
+ST_CALLBACK scan_bit_cb(__u64 b, void *data)
 {
 	struct scan_ctx *c = data;
 	if (!(c->bits & (1UL << (b & 63))))
@@ -118,7 +118,7 @@ static long scan_bit_cb(__u64 b, void *data)
 	return 0;
 }
 
-static long scan_word_cb(__u64 w, void *data)
+ST_CALLBACK scan_word_cb(__u64 w, void *data)
 {
 	struct scan_ctx *c = data;
 	unsigned long bits = 0, cx = ~0UL;

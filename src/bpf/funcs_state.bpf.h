@@ -19,6 +19,8 @@ struct kpstate {
 	__u32 sp_mark[2]; /* sends when each level began */
 	__u32 pad;
 	__u64 sp_sock[2]; /* kprobes: each level's socket */
+	__u64 armed;	  /* a send the LSM let through, not counted yet (send_armed) */
+	__u64 sec_sock;	  /* kprobes: security_socket_sendmsg()'s socket, until it returns */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -118,6 +120,32 @@ static __always_inline void *sendpage_exit(void)
 		return 0;
 	k->sends++; /* the levels above see it counted */
 	return (void *)k->sp_sock[d];
+}
+
+/*
+ * Kernels that inline __sock_sendmsg() into every caller (Debian's 6.12:
+ * no symbol for it) leave no function around each send. Its first step is
+ * security_socket_sendmsg(), an out-of-line LSM hook: when that returns 0
+ * the send goes ahead, so it arms the task; the caller that contains the
+ * send (sock_sendmsg, __sys_sendto, ____sys_sendmsg, sock_write_iter)
+ * returns the send's result, and counts it if armed. A send the LSM
+ * refused reaches no protocol, as on the tracepoints.
+ */
+static __always_inline void send_arm(void *sock)
+{
+	struct kpstate *k = kp_get(true);
+	if (k)
+		k->armed = (__u64)sock;
+}
+
+static __always_inline void *send_take(void)
+{
+	struct kpstate *k = kp_get(false);
+	if (!k || !k->armed)
+		return 0;
+	void *s = (void *)k->armed;
+	k->armed = 0;
+	return s;
 }
 
 /* ____sys_sendmsg() returned without passing through a send hook? */

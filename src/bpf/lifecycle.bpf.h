@@ -247,7 +247,7 @@ static __always_inline void emit_dropped(struct inflight *inf, __u64 now, __u64 
  * result; one plan, one emit sequence. Global: verified once, not inline
  * in sys_exit's every path.
  */
-__noinline int finish_create(struct inflight *inf, __s64 id, __s64 ret)
+ST_GLOBAL_PTR int finish_create(struct inflight *inf, __s64 id, __s64 ret)
 {
 	if (!inf)
 		return 0;

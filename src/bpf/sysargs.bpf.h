@@ -9,7 +9,7 @@ struct iov_ctx {
 	bool fault;
 };
 
-static long iov_sum_cb(__u64 i, void *data)
+ST_CALLBACK iov_sum_cb(__u64 i, void *data)
 {
 	struct iov_ctx *c = data;
 	struct iovec v;
@@ -76,7 +76,7 @@ struct stack_ctx {
 	int path;
 };
 
-static long stack_path_cb(__u64 i, void *data)
+ST_CALLBACK stack_path_cb(__u64 i, void *data)
 {
 	struct stack_ctx *c = data;
 	struct scratch *sc = scratch_get();

@@ -78,6 +78,65 @@ int BPF_PROG(st_mmsg_fexit, struct socket *sock, struct msghdr *msg_sys, unsigne
 	return handle_xfer(ctx, sock->sk, ret, true, true);
 }
 
+/* __sock_sendmsg() inlined everywhere: see send_arm(). */
+SEC("fexit/security_socket_sendmsg")
+int BPF_PROG(st_secsend_fexit, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	if (!want_send || ret)
+		return 0;
+	/* make the cookie now, where the socket is typed: the callers read it back */
+	if (feat_xfer_cookie && sock->sk)
+		bpf_get_socket_cookie(sock->sk);
+	send_arm(sock);
+	return 0;
+}
+
+static __always_inline int armed_xfer(void *ctx, int ret)
+{
+	struct socket *sock = send_take();
+	if (!sock)
+		return 0;
+	bump_sends(); /* a sendpage level above sees the send counted */
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("fexit/sock_sendmsg")
+int BPF_PROG(st_sock_sendmsg_armed, struct socket *sock, struct msghdr *msg, int ret)
+{
+	return want_send ? armed_xfer(ctx, ret) : 0;
+}
+
+SEC("fexit/__sys_sendto")
+int BPF_PROG(st_sendto_armed, int fd, void *buff, size_t len, unsigned int flags, void *addr,
+	     int addr_len, int ret)
+{
+	return want_send ? armed_xfer(ctx, ret) : 0;
+}
+
+SEC("fexit/sock_write_iter")
+int BPF_PROG(st_write_iter_armed, struct kiocb *iocb, struct iov_iter *from, long ret)
+{
+	return want_send ? armed_xfer(ctx, (int)ret) : 0;
+}
+
+/* and sendmmsg's used_address shortcut, which passes no LSM hook */
+SEC("fexit/____sys_sendmsg")
+int BPF_PROG(st_sysmsg_armed, struct socket *sock, struct msghdr *msg_sys, unsigned int flags,
+	     struct used_address *used_address, unsigned int allowed_msghdr_flags, int ret)
+{
+	if (!want_send)
+		return 0;
+	if (send_take()) {
+		bump_sends();
+		return handle_xfer(ctx, sock->sk, ret, true, true);
+	}
+	if (!used_address || used_address->name_len == ~0U ||
+	    !same_address(&used_address->name, msg_sys->msg_name, msg_sys->msg_namelen,
+			  used_address->name_len))
+		return 0;
+	return handle_xfer(ctx, sock->sk, ret, true, true);
+}
+
 /* The sendpage path (before Linux 6.5): see sendpage_enter(). */
 SEC("fentry/kernel_sendpage")
 int BPF_PROG(st_sendpage_fentry, struct socket *sock)

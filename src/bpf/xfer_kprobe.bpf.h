@@ -100,6 +100,79 @@ int BPF_KRETPROBE(st_mmsg_kretprobe, int ret)
 	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
 }
 
+/* __sock_sendmsg() inlined everywhere: see send_arm(). */
+SEC("kprobe/security_socket_sendmsg")
+int BPF_KPROBE(st_secsend_kprobe, struct socket *sock)
+{
+	struct kpstate *k = want_send ? kp_get(true) : 0;
+	if (k)
+		k->sec_sock = (__u64)sock;
+	return 0;
+}
+
+SEC("kretprobe/security_socket_sendmsg")
+int BPF_KRETPROBE(st_secsend_kretprobe, int ret)
+{
+	struct kpstate *k = want_send ? kp_get(false) : 0;
+	if (!k)
+		return 0;
+	if (!ret && k->sec_sock)
+		k->armed = k->sec_sock;
+	k->sec_sock = 0;
+	return 0;
+}
+
+static __always_inline int armed_xfer_kp(void *ctx, int ret)
+{
+	struct socket *sock = send_take();
+	if (!sock)
+		return 0;
+	bump_sends(); /* a sendpage level above sees the send counted */
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
+SEC("kretprobe/sock_sendmsg")
+int BPF_KRETPROBE(st_sock_sendmsg_armed_kp, int ret)
+{
+	return want_send ? armed_xfer_kp(ctx, ret) : 0;
+}
+
+SEC("kretprobe/__sys_sendto")
+int BPF_KRETPROBE(st_sendto_armed_kp, int ret)
+{
+	return want_send ? armed_xfer_kp(ctx, ret) : 0;
+}
+
+SEC("kretprobe/sock_write_iter")
+int BPF_KRETPROBE(st_write_iter_armed_kp, long ret)
+{
+	return want_send ? armed_xfer_kp(ctx, (int)ret) : 0;
+}
+
+/* ____sys_sendmsg: the armed send, or the used_address shortcut (st_mmsg_kprobe saved its args) */
+SEC("kretprobe/____sys_sendmsg")
+int BPF_KRETPROBE(st_sysmsg_armed_kp, int ret)
+{
+	struct socket *sock = kp_take(3);
+	__u64 msg_sys = 0, ua = 0;
+	if (!want_send)
+		return 0;
+	struct socket *armed = send_take();
+	if (armed) {
+		bump_sends();
+		return handle_xfer(ctx, BPF_CORE_READ(armed, sk), ret, true, false);
+	}
+	if (!sock || !kp_take_aux(&msg_sys, &ua))
+		return 0;
+	struct used_address *used = (void *)ua;
+	struct msghdr *m = (void *)msg_sys;
+	__u32 name_len = BPF_CORE_READ(used, name_len);
+	if (name_len == ~0U || !same_address(&used->name, BPF_CORE_READ(m, msg_name),
+					     BPF_CORE_READ(m, msg_namelen), name_len))
+		return 0;
+	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+}
+
 /* The sendpage path (before Linux 6.5): see sendpage_enter(). */
 SEC("kprobe/kernel_sendpage")
 int BPF_KPROBE(st_sendpage_kprobe, struct socket *sock)

@@ -82,6 +82,28 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 			      "sock_sendpage", NULL, "4.1"},
     [SRC_FSENDPAGE_KRETPROBE] = {"kretprobe:sock_sendpage", "st_fsendpage_kretprobe", SRCK_KPROBE,
 				 "sock_sendpage", NULL, "4.1"},
+    [SRC_SECSEND_FEXIT] = {"fexit:security_socket_sendmsg", "st_secsend_fexit", SRCK_FENTRY,
+			   "security_socket_sendmsg", NULL, "5.5"},
+    [SRC_SOCK_SENDMSG_ARMED] = {"fexit:sock_sendmsg", "st_sock_sendmsg_armed", SRCK_FENTRY,
+				"sock_sendmsg", NULL, "5.5"},
+    [SRC_SENDTO_ARMED] = {"fexit:__sys_sendto", "st_sendto_armed", SRCK_FENTRY, "__sys_sendto",
+			  NULL, "5.5"},
+    [SRC_WRITE_ITER_ARMED] = {"fexit:sock_write_iter", "st_write_iter_armed", SRCK_FENTRY,
+			      "sock_write_iter", NULL, "5.5"},
+    [SRC_SYSMSG_ARMED] = {"fexit:____sys_sendmsg", "st_sysmsg_armed", SRCK_FENTRY,
+			  "____sys_sendmsg", NULL, "5.5"},
+    [SRC_SECSEND_KPROBE] = {"kprobe:security_socket_sendmsg", "st_secsend_kprobe", SRCK_KPROBE,
+			    "security_socket_sendmsg", NULL, "4.1"},
+    [SRC_SECSEND_KRETPROBE] = {"kretprobe:security_socket_sendmsg", "st_secsend_kretprobe",
+			       SRCK_KPROBE, "security_socket_sendmsg", NULL, "4.1"},
+    [SRC_SOCK_SENDMSG_ARMED_KP] = {"kretprobe:sock_sendmsg", "st_sock_sendmsg_armed_kp",
+				   SRCK_KPROBE, "sock_sendmsg", NULL, "4.1"},
+    [SRC_SENDTO_ARMED_KP] = {"kretprobe:__sys_sendto", "st_sendto_armed_kp", SRCK_KPROBE,
+			     "__sys_sendto", NULL, "4.1"},
+    [SRC_WRITE_ITER_ARMED_KP] = {"kretprobe:sock_write_iter", "st_write_iter_armed_kp", SRCK_KPROBE,
+				 "sock_write_iter", NULL, "4.1"},
+    [SRC_SYSMSG_ARMED_KP] = {"kretprobe:____sys_sendmsg", "st_sysmsg_armed_kp", SRCK_KPROBE,
+			     "____sys_sendmsg", NULL, "4.1"},
     [SRC_KCREATE_FEXIT] = {"fexit:__sock_create", "st_kcreate_fexit", SRCK_FENTRY, "__sock_create",
 			   NULL, "5.5"},
     [SRC_KRELEASE_FENTRY] = {"fentry:__sock_release", "st_krelease_fentry", SRCK_FENTRY,
@@ -120,24 +142,52 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 	(S(SRC_SENDPAGE_KPROBE) | S(SRC_SENDPAGE_KRETPROBE) | S(SRC_FSENDPAGE_KPROBE) |            \
 	 S(SRC_FSENDPAGE_KRETPROBE))
 #define L_SENDPAGE "; sendfile/splice and in-kernel sendpage users from the sendpage path"
+/*
+ * Where __sock_sendmsg() is in BTF but inlined into every caller (no symbol
+ * to attach to: Debian's 6.12), each send is found between its LSM check
+ * and its caller's return (send_arm() in src/bpf/funcs_state.bpf.h).
+ */
+#define SEND_ARMED_FEXIT                                                                           \
+	(S(SRC_SECSEND_FEXIT) | S(SRC_SOCK_SENDMSG_ARMED) | S(SRC_SENDTO_ARMED) |                  \
+	 S(SRC_WRITE_ITER_ARMED) | S(SRC_SYSMSG_ARMED))
+#define SEND_ARMED_KPROBE                                                                          \
+	(S(SRC_SECSEND_KPROBE) | S(SRC_SECSEND_KRETPROBE) | S(SRC_SOCK_SENDMSG_ARMED_KP) |         \
+	 S(SRC_SENDTO_ARMED_KP) | S(SRC_WRITE_ITER_ARMED_KP) | S(SRC_SYSMSG_ARMED_KP) |            \
+	 S(SRC_MMSG_KPROBE))
+#define L_ARMED                                                                                    \
+	"; sends are taken between security_socket_sendmsg() "                                     \
+	"and the return of sock_sendmsg/__sys_sendto/____sys_sendmsg/sock_write_iter, with the "   \
+	"socket read untyped (its cookie made at the LSM check)"
+/*
+ * Order: __sock_sendmsg() where it can be hooked (6.6+, and 6.1.y's
+ * backport); else the LSM-armed callers, right both where __sock_sendmsg()
+ * is inlined everywhere (6.12 builds, absent from BTF) and where sends
+ * still go through sock_sendmsg() (its return consumes the arming first);
+ * sock_sendmsg() alone only where the kernel has no socket LSM hook. Each
+ * with the sendpage path first, for kernels before 6.5.
+ */
+#define WITH_SENDPAGE(base, sp, x, backend, lim, l)                                                \
+	{(base) | (sp) | (x), backend, lim, l L_SENDPAGE},                                         \
+	{                                                                                          \
+		(base) | (x), backend, lim, l                                                      \
+	}
 #define CANDS_SEND(extra, lim)                                                                     \
 	{                                                                                          \
 		{S(SRC_SEND_TP) | (extra), ST_BACKEND_TRACEPOINT, lim},                            \
-		    {SEND_FEXIT | SENDPAGE_FEXIT | (extra), ST_BACKEND_FENTRY, lim,                \
-		     L_FUNCS L_SENDPAGE},                                                          \
-		    {SEND_FEXIT | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                       \
-		    {SEND_FEXIT_OLD | SENDPAGE_FEXIT | (extra), ST_BACKEND_FENTRY, lim,            \
-		     L_FUNCS L_SENDPAGE},                                                          \
-		    {SEND_FEXIT_OLD | (extra), ST_BACKEND_FENTRY, lim, L_FUNCS},                   \
-		    {SEND_KPROBE | SENDPAGE_KPROBE | (extra), ST_BACKEND_KPROBE, lim,              \
-		     L_KPROBES L_SENDPAGE},                                                        \
-		    {SEND_KPROBE | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES},                    \
-		    {SEND_KPROBE_OLD | SENDPAGE_KPROBE | (extra), ST_BACKEND_KPROBE, lim,          \
-		     L_KPROBES L_SENDPAGE},                                                        \
-		{                                                                                  \
-			SEND_KPROBE_OLD | (extra), ST_BACKEND_KPROBE, lim, L_KPROBES               \
-		}                                                                                  \
+		    WITH_SENDPAGE(SEND_FEXIT, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim,       \
+				  L_FUNCS),                                                        \
+		    WITH_SENDPAGE(SEND_ARMED_FEXIT, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim, \
+				  L_FUNCS L_ARMED),                                                \
+		    WITH_SENDPAGE(SEND_FEXIT_OLD, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim,   \
+				  L_FUNCS),                                                        \
+		    WITH_SENDPAGE(SEND_KPROBE, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE, lim,     \
+				  L_KPROBES),                                                      \
+		    WITH_SENDPAGE(SEND_ARMED_KPROBE, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE,    \
+				  lim, L_KPROBES L_ARMED),                                         \
+		    WITH_SENDPAGE(SEND_KPROBE_OLD, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE, lim, \
+				  L_KPROBES),                                                      \
 	}
+
 #define CANDS_RECV(extra, lim)                                                                     \
 	{                                                                                          \
 		{S(SRC_RECV_TP) | (extra), ST_BACKEND_TRACEPOINT, lim},                            \
@@ -680,7 +730,7 @@ int st_sources_available(uint64_t *mask, uint64_t need)
 		return err;
 
 	struct raw_btf btf = {};
-	bool btf_read = false, kp_has_new = false, kp_checked = false;
+	bool btf_read = false;
 	for (int i = 0; i < SRC__COUNT; i++) {
 		const struct st_source_def *d = &st_sources[i];
 		switch (d->kind) {
@@ -705,14 +755,10 @@ int st_sources_available(uint64_t *mask, uint64_t need)
 		case SRCK_KPROBE:
 			if (!(need >> i & 1))
 				break;
-			if (d->absent) {
-				if (!kp_checked) {
-					kp_has_new = kprobe_can_attach(d->absent, false);
-					kp_checked = true;
-				}
-				if (kp_has_new)
-					break;
-			}
+			/* the newer function in BTF, attachable or inlined: this one would miss
+			 * sends */
+			if (d->absent && (in_btf >> sock_sendmsg_idx & 1))
+				break;
 			if (kprobe_can_attach(d->target, strncmp(d->name, "kretprobe", 9) == 0))
 				*mask |= 1ull << i;
 			break;

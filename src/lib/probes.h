@@ -43,8 +43,20 @@ enum st_source {
 	SRC_SENDPAGE_KRETPROBE,	 /* kretprobe/kernel_sendpage */
 	SRC_FSENDPAGE_KPROBE,	 /* kprobe/sock_sendpage */
 	SRC_FSENDPAGE_KRETPROBE, /* kretprobe/sock_sendpage */
-	SRC_KCREATE_FEXIT,	 /* fexit/__sock_create: kernel-made sockets (requester 1) */
-	SRC_KRELEASE_FENTRY,	 /* fentry/__sock_release: their release */
+	/* where __sock_sendmsg() is inlined into every caller: see send_arm() */
+	SRC_SECSEND_FEXIT,	   /* fexit/security_socket_sendmsg: arms the send */
+	SRC_SOCK_SENDMSG_ARMED,	   /* fexit/sock_sendmsg */
+	SRC_SENDTO_ARMED,	   /* fexit/__sys_sendto */
+	SRC_WRITE_ITER_ARMED,	   /* fexit/sock_write_iter */
+	SRC_SYSMSG_ARMED,	   /* fexit/____sys_sendmsg */
+	SRC_SECSEND_KPROBE,	   /* kprobe/security_socket_sendmsg */
+	SRC_SECSEND_KRETPROBE,	   /* kretprobe/security_socket_sendmsg */
+	SRC_SOCK_SENDMSG_ARMED_KP, /* kretprobe/sock_sendmsg */
+	SRC_SENDTO_ARMED_KP,	   /* kretprobe/__sys_sendto */
+	SRC_WRITE_ITER_ARMED_KP,   /* kretprobe/sock_write_iter */
+	SRC_SYSMSG_ARMED_KP,	   /* kretprobe/____sys_sendmsg */
+	SRC_KCREATE_FEXIT,	   /* fexit/__sock_create: kernel-made sockets (requester 1) */
+	SRC_KRELEASE_FENTRY,	   /* fentry/__sock_release: their release */
 	SRC__COUNT,
 };
 
@@ -81,7 +93,7 @@ struct st_candidate {
 	const char *limits;
 	const char *backend_limits; /* what this mechanism adds to them, or NULL */
 };
-#define ST_MAX_CANDIDATES 10
+#define ST_MAX_CANDIDATES 14
 
 struct st_probe_def {
 	struct socktap_probe pub;
