@@ -26,6 +26,8 @@ int BPF_PROG(st_send_fexit, struct socket *sock, struct msghdr *msg, int ret)
 {
 	if (!want_send)
 		return 0;
+	/* this send, where __sock_sendmsg() is not inlined: its caller must not count it too */
+	send_take();
 	bump_sends();
 	return handle_xfer(ctx, sock->sk, ret, true, true);
 }
@@ -130,7 +132,8 @@ int BPF_PROG(st_sysmsg_armed, struct socket *sock, struct msghdr *msg_sys, unsig
 		bump_sends();
 		return handle_xfer(ctx, sock->sk, ret, true, true);
 	}
-	if (!used_address || used_address->name_len == ~0U ||
+	/* no send hook counted anything since ____sys_sendmsg() began (st_mmsg_fentry) */
+	if (!used_address || !mmsg_bypassed(used_address->name_len) ||
 	    !same_address(&used_address->name, msg_sys->msg_name, msg_sys->msg_namelen,
 			  used_address->name_len))
 		return 0;

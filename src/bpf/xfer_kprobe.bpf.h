@@ -17,6 +17,7 @@ int BPF_KRETPROBE(st_send_kretprobe, int ret)
 	struct socket *sock = kp_take(0);
 	if (!want_send || !sock)
 		return 0;
+	send_take(); /* see st_send_fexit */
 	bump_sends();
 	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
 }
@@ -167,8 +168,8 @@ int BPF_KRETPROBE(st_sysmsg_armed_kp, int ret)
 	struct used_address *used = (void *)ua;
 	struct msghdr *m = (void *)msg_sys;
 	__u32 name_len = BPF_CORE_READ(used, name_len);
-	if (name_len == ~0U || !same_address(&used->name, BPF_CORE_READ(m, msg_name),
-					     BPF_CORE_READ(m, msg_namelen), name_len))
+	if (!mmsg_bypassed(name_len) || !same_address(&used->name, BPF_CORE_READ(m, msg_name),
+						      BPF_CORE_READ(m, msg_namelen), name_len))
 		return 0;
 	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
 }

@@ -149,22 +149,27 @@ const struct st_source_def st_sources[SRC__COUNT] = {
  */
 #define SEND_ARMED_FEXIT                                                                           \
 	(S(SRC_SECSEND_FEXIT) | S(SRC_SOCK_SENDMSG_ARMED) | S(SRC_SENDTO_ARMED) |                  \
-	 S(SRC_WRITE_ITER_ARMED) | S(SRC_SYSMSG_ARMED))
+	 S(SRC_WRITE_ITER_ARMED) | S(SRC_SYSMSG_ARMED) | S(SRC_MMSG_FENTRY))
 #define SEND_ARMED_KPROBE                                                                          \
 	(S(SRC_SECSEND_KPROBE) | S(SRC_SECSEND_KRETPROBE) | S(SRC_SOCK_SENDMSG_ARMED_KP) |         \
 	 S(SRC_SENDTO_ARMED_KP) | S(SRC_WRITE_ITER_ARMED_KP) | S(SRC_SYSMSG_ARMED_KP) |            \
 	 S(SRC_MMSG_KPROBE))
+/* both: __sock_sendmsg() where a caller calls it, the armed callers where it is inlined */
+#define SEND_BOTH_FEXIT	 (S(SRC_SEND_FEXIT) | SEND_ARMED_FEXIT)
+#define SEND_BOTH_KPROBE (S(SRC_SEND_KPROBE) | S(SRC_SEND_KRETPROBE) | SEND_ARMED_KPROBE)
 #define L_ARMED                                                                                    \
 	"; sends are taken between security_socket_sendmsg() "                                     \
 	"and the return of sock_sendmsg/__sys_sendto/____sys_sendmsg/sock_write_iter, with the "   \
 	"socket read untyped (its cookie made at the LSM check)"
 /*
- * Order: __sock_sendmsg() where it can be hooked (6.6+, and 6.1.y's
- * backport); else the LSM-armed callers, right both where __sock_sendmsg()
- * is inlined everywhere (6.12 builds, absent from BTF) and where sends
- * still go through sock_sendmsg() (its return consumes the arming first);
- * sock_sendmsg() alone only where the kernel has no socket LSM hook. Each
- * with the sendpage path first, for kernels before 6.5.
+ * Order: __sock_sendmsg() (6.6+, and the 5.10.y/6.1.y backports) together
+ * with the LSM-armed callers, since a build may inline it into some
+ * callers and not others (Debian's 5.10 inlines it into sock_sendmsg): the
+ * first of them to return counts the send, once. Then the armed callers
+ * alone, right both where __sock_sendmsg() is inlined everywhere (6.12,
+ * absent from BTF) and where sends go through sock_sendmsg() (whose return
+ * consumes the arming first); then without the LSM hook. Each with the
+ * sendpage path first, for kernels before 6.5.
  */
 #define WITH_SENDPAGE(base, sp, x, backend, lim, l)                                                \
 	{(base) | (sp) | (x), backend, lim, l L_SENDPAGE},                                         \
@@ -174,16 +179,20 @@ const struct st_source_def st_sources[SRC__COUNT] = {
 #define CANDS_SEND(extra, lim)                                                                     \
 	{                                                                                          \
 		{S(SRC_SEND_TP) | (extra), ST_BACKEND_TRACEPOINT, lim},                            \
-		    WITH_SENDPAGE(SEND_FEXIT, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim,       \
-				  L_FUNCS),                                                        \
+		    WITH_SENDPAGE(SEND_BOTH_FEXIT, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim,  \
+				  L_FUNCS L_ARMED),                                                \
 		    WITH_SENDPAGE(SEND_ARMED_FEXIT, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim, \
 				  L_FUNCS L_ARMED),                                                \
+		    WITH_SENDPAGE(SEND_FEXIT, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim,       \
+				  L_FUNCS),                                                        \
 		    WITH_SENDPAGE(SEND_FEXIT_OLD, SENDPAGE_FEXIT, extra, ST_BACKEND_FENTRY, lim,   \
 				  L_FUNCS),                                                        \
-		    WITH_SENDPAGE(SEND_KPROBE, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE, lim,     \
-				  L_KPROBES),                                                      \
+		    WITH_SENDPAGE(SEND_BOTH_KPROBE, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE,     \
+				  lim, L_KPROBES L_ARMED),                                         \
 		    WITH_SENDPAGE(SEND_ARMED_KPROBE, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE,    \
 				  lim, L_KPROBES L_ARMED),                                         \
+		    WITH_SENDPAGE(SEND_KPROBE, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE, lim,     \
+				  L_KPROBES),                                                      \
 		    WITH_SENDPAGE(SEND_KPROBE_OLD, SENDPAGE_KPROBE, extra, ST_BACKEND_KPROBE, lim, \
 				  L_KPROBES),                                                      \
 	}

@@ -93,7 +93,7 @@ struct st_candidate {
 	const char *limits;
 	const char *backend_limits; /* what this mechanism adds to them, or NULL */
 };
-#define ST_MAX_CANDIDATES 14
+#define ST_MAX_CANDIDATES 18
 
 struct st_probe_def {
 	struct socktap_probe pub;

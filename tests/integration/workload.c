@@ -217,6 +217,38 @@ static void sockinfo(int fd, int state)
 	       type, protocol, state);
 }
 
+/*
+ * A unix socket's struct socket state as the kernel keeps it: the "St"
+ * column of /proc/net/unix (this network namespace's), found by inode.
+ * unix_socketpair() of older kernels (Debian's 5.10) leaves datagram pairs
+ * SS_UNCONNECTED where newer ones make them SS_CONNECTED, so the ground
+ * truth reads the state rather than assumes it.
+ */
+static int unix_state(int fd)
+{
+	struct stat sb;
+	char line[512];
+	int state = -1;
+	if (fstat(fd, &sb))
+		fail("fstat(%d): %s", fd, strerror(errno));
+	FILE *f = fopen("/proc/net/unix", "re");
+	if (!f)
+		fail("/proc/net/unix: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long ino = 0;
+		int st = 0;
+		/* Num RefCount Protocol Flags Type St Inode [Path] */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %x %lu", &st, &ino) == 2 &&
+		    ino == (unsigned long)sb.st_ino)
+			state = st;
+	}
+	fclose(f);
+	if (state < 0)
+		fail("socket fd %d (inode %lu) not in /proc/net/unix", fd,
+		     (unsigned long)sb.st_ino);
+	return state;
+}
+
 static int x_socket(int family, int type, int protocol)
 {
 	int r = (int)res(socket(family, type, protocol));
@@ -238,10 +270,8 @@ static int x_socketpair(int family, int type, int protocol, int sv[2])
 	       ",\"family\":%d,\"type\":%d,\"protocol\":%d,\"ret\":%d,\"fds\":[%d,%d]", family,
 	       type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol, r, sv[0], sv[1]);
 	if (r == 0) {
-		/* unix_socketpair() makes both ends SS_CONNECTED, whatever the type */
-		int state = family == AF_UNIX ? STATE_CONNECTED : STATE_UNCONNECTED;
-		sockinfo(sv[0], state);
-		sockinfo(sv[1], state);
+		sockinfo(sv[0], family == AF_UNIX ? unix_state(sv[0]) : STATE_UNCONNECTED);
+		sockinfo(sv[1], family == AF_UNIX ? unix_state(sv[1]) : STATE_UNCONNECTED);
 	}
 	return r;
 }
