@@ -19,6 +19,7 @@ struct kpstate {
 	__u32 sp_mark[2]; /* sends when each level began */
 	__u32 pad;
 	__u64 sp_sock[2]; /* kprobes: each level's socket */
+	__s32 path[4];	  /* kprobes: each hook's sock_*_iter path, seen at entry */
 	__u64 armed;	  /* a send the LSM let through, not counted yet (send_armed) */
 	__u64 sec_sock;	  /* kprobes: security_socket_sendmsg()'s socket, until it returns */
 };
@@ -39,6 +40,26 @@ static __always_inline void kp_save(void *sock, __u32 slot)
 	struct kpstate *k = kp_get(true);
 	if (k && slot < 4)
 		k->sock[slot] = (__u64)sock;
+}
+
+/*
+ * A kprobe's entry keeps its socket and the kernel stack's verdict for the
+ * kretprobe: at return the stack may no longer show sock_*_iter (kretprobe
+ * unwinding on Debian's 5.10 ends at the trampoline).
+ */
+static __always_inline void kp_save_path(void *ctx, void *sock, __u32 slot)
+{
+	struct kpstate *k = kp_get(true);
+	if (!k || slot >= 4)
+		return;
+	k->sock[slot] = (__u64)sock;
+	k->path[slot] = want_iter && feat_stack && write_iter_hi ? stack_path(ctx) : -1;
+}
+
+static __always_inline int kp_path(__u32 slot)
+{
+	struct kpstate *k = kp_get(false);
+	return k && slot < 4 ? k->path[slot] : -1;
 }
 
 static __always_inline void *kp_take(__u32 slot)

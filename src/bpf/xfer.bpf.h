@@ -51,7 +51,16 @@ static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool bt
 	return true;
 }
 
-static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send, bool btf)
+/*
+ * path: which of sock_write_iter/sock_read_iter the transfer came through,
+ * for io_uring READ/WRITE and other paths without a syscall to tell:
+ * ST_PATH_STACK to look at the kernel stack here, or what the caller knows
+ * already (a kretprobe's stack no longer shows it on some kernels: its
+ * kprobe looked at entry).
+ */
+#define ST_PATH_STACK (-2)
+static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret, bool is_send,
+					    bool btf, int path)
 {
 	struct xsock x = {};
 	/* ids from the BTF-typed task: plain loads rather than another helper call */
@@ -164,7 +173,7 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	}
 	if (origin != ST_ORIGIN_SYSCALL && want_iter && feat_stack && write_iter_hi) {
 		/* io_uring READ/WRITE and splice-like paths go through sock_*_iter */
-		int p = stack_path(ctx);
+		int p = path == ST_PATH_STACK ? stack_path(ctx) : path;
 		if (p == ST_OP_AIO_WRITE && is_send)
 			op = ST_OP_AIO_WRITE;
 		else if (p == ST_OP_AIO_READ && !is_send)
@@ -206,6 +215,11 @@ static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool
 	r->state = x.state;
 	rec_submit(r);
 	return 0;
+}
+
+static __always_inline int handle_xfer(void *ctx, struct sock *sk, int ret, bool is_send, bool btf)
+{
+	return handle_xfer_path(ctx, sk, ret, is_send, btf, ST_PATH_STACK);
 }
 
 #endif /* ST_XFER_BPF_H */

@@ -118,7 +118,13 @@ int BPF_PROG(st_sendto_armed, int fd, void *buff, size_t len, unsigned int flags
 SEC("fexit/sock_write_iter")
 int BPF_PROG(st_write_iter_armed, struct kiocb *iocb, struct iov_iter *from, long ret)
 {
-	return want_send ? armed_xfer(ctx, (int)ret) : 0;
+	struct socket *sock = want_send ? send_take() : 0;
+	if (!sock)
+		return 0;
+	bump_sends();
+	/* the write_iter path itself: no stack needed */
+	return handle_xfer_path(ctx, BPF_CORE_READ(sock, sk), (int)ret, true, false,
+				ST_OP_AIO_WRITE);
 }
 
 /* and sendmmsg's used_address shortcut, which passes no LSM hook */

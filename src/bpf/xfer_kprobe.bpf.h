@@ -7,7 +7,7 @@
 SEC("kprobe/__sock_sendmsg")
 int BPF_KPROBE(st_send_kprobe, struct socket *sock)
 {
-	kp_save(sock, 0);
+	kp_save_path(ctx, sock, 0);
 	return 0;
 }
 
@@ -19,13 +19,13 @@ int BPF_KRETPROBE(st_send_kretprobe, int ret)
 		return 0;
 	send_take(); /* see st_send_fexit */
 	bump_sends();
-	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+	return handle_xfer_path(ctx, BPF_CORE_READ(sock, sk), ret, true, false, kp_path(0));
 }
 
 SEC("kprobe/sock_sendmsg")
 int BPF_KPROBE(st_send_kprobe_old, struct socket *sock)
 {
-	kp_save(sock, 0);
+	kp_save_path(ctx, sock, 0);
 	return 0;
 }
 
@@ -36,13 +36,13 @@ int BPF_KRETPROBE(st_send_kretprobe_old, int ret)
 	if (!want_send || !sock)
 		return 0;
 	bump_sends();
-	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
+	return handle_xfer_path(ctx, BPF_CORE_READ(sock, sk), ret, true, false, kp_path(0));
 }
 
 SEC("kprobe/sock_recvmsg")
 int BPF_KPROBE(st_recv_kprobe, struct socket *sock)
 {
-	kp_save(sock, 1);
+	kp_save_path(ctx, sock, 1);
 	return 0;
 }
 
@@ -52,7 +52,7 @@ int BPF_KRETPROBE(st_recv_kretprobe, int ret)
 	struct socket *sock = kp_take(1);
 	if (!want_recv || !sock)
 		return 0;
-	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, false, false);
+	return handle_xfer_path(ctx, BPF_CORE_READ(sock, sk), ret, false, false, kp_path(1));
 }
 
 /* nosec is the sixth argument: BPF_KPROBE names five, x86-64 passes the sixth in r9 */
@@ -147,7 +147,13 @@ int BPF_KRETPROBE(st_sendto_armed_kp, int ret)
 SEC("kretprobe/sock_write_iter")
 int BPF_KRETPROBE(st_write_iter_armed_kp, long ret)
 {
-	return want_send ? armed_xfer_kp(ctx, (int)ret) : 0;
+	struct socket *sock = want_send ? send_take() : 0;
+	if (!sock)
+		return 0;
+	bump_sends();
+	/* the write_iter path itself: no stack needed */
+	return handle_xfer_path(ctx, BPF_CORE_READ(sock, sk), (int)ret, true, false,
+				ST_OP_AIO_WRITE);
 }
 
 /* ____sys_sendmsg: the armed send, or the used_address shortcut (st_mmsg_kprobe saved its args) */
