@@ -54,9 +54,14 @@ static __always_inline __s64 cap_rw(__u64 n)
  * Big buffers live in a per-CPU scratch map, not on the 512-byte BPF
  * stack: older verifiers (6.1) count the stacks of a whole call chain.
  */
+/*
+ * Frames searched for sock_*_iter: kprobe programs see the kprobe and
+ * ftrace frames first, so deeper than a tracepoint needs.
+ */
+#define ST_STACK_DEPTH 48
 struct scratch {
-	__u64 st[24];	    /* a kernel stack */
-	__u64 a[16], b[16]; /* two socket addresses */
+	__u64 st[ST_STACK_DEPTH]; /* a kernel stack */
+	__u64 a[16], b[16];	  /* two socket addresses */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,7 +85,7 @@ ST_CALLBACK stack_path_cb(__u64 i, void *data)
 {
 	struct stack_ctx *c = data;
 	struct scratch *sc = scratch_get();
-	if (!sc || i >= 24 || (long)i * 8 >= c->n)
+	if (!sc || i >= ST_STACK_DEPTH || (long)i * 8 >= c->n)
 		return 1;
 	__u64 a = sc->st[i];
 	if (a >= write_iter_lo && a < write_iter_hi)
@@ -103,7 +108,7 @@ static __always_inline int stack_path(void *ctx)
 	c.n = bpf_get_stack(ctx, sc->st, sizeof(sc->st), 0);
 	if (c.n <= 0)
 		return -1;
-	ST_LOOP(24, 24, stack_path_cb, &c);
+	ST_LOOP(ST_STACK_DEPTH, ST_STACK_DEPTH, stack_path_cb, &c);
 	return c.path;
 }
 

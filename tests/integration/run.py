@@ -595,7 +595,23 @@ def scenario_test(name, tmpdir):
         expected[tid] = keep
     # the kernel's own sockets (requester = 1, e.g. the private netns's control sockets): a
     # separate subtest judges them; here only what the workload did itself
-    problems += compare(expected, [e for e in events if e.get("requester") != 1], COMM, t0, t1)
+    mine = [e for e in events if e.get("requester") != 1]
+    found = compare(expected, mine, COMM, t0, t1)
+    if found and BACKEND[-1:] == ["kprobe"] and any(
+            r["op"] in ("uring_write", "uring_read") for r in records):
+        # declared: on some kernels (Debian's 5.10) a kprobe's kernel stack does not show
+        # sock_write_iter/sock_read_iter under io_uring, so READ/WRITE count as SEND/RECV
+        global REFUSE
+        saved, REFUSE = REFUSE, "stack"
+        try:
+            alt, _ = derive(records)
+        finally:
+            REFUSE = saved
+        if not compare(alt, mine, COMM, t0, t1):
+            DECLARED["kprobe backend: io_uring READ/WRITE counted as SEND/RECV (the kernel "
+                     "stack at the kprobe does not show sock_*_iter)"] += 1
+            found = []
+    problems += found
     return problems, None
 
 
