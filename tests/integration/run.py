@@ -571,7 +571,7 @@ def trace_scenario(name, fmt, tmpdir):
 
 
 def scenario_test(name, tmpdir):
-    global RUN_NULLS
+    global RUN_NULLS, REFUSE
     p, records, text, t0, t1, problems = trace_scenario(name, "json", tmpdir)
     RUN_NULLS = nulls_declared(p.stderr) if not REFUSE else {}
     events = parse_jsonl(text, "socktap JSON", problems)
@@ -601,7 +601,6 @@ def scenario_test(name, tmpdir):
             r["op"] in ("uring_write", "uring_read") for r in records):
         # declared: on some kernels (Debian's 5.10) a kprobe's kernel stack does not show
         # sock_write_iter/sock_read_iter under io_uring, so READ/WRITE count as SEND/RECV
-        global REFUSE
         saved, REFUSE = REFUSE, "stack"
         try:
             alt, _ = derive(records)
