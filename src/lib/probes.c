@@ -724,9 +724,16 @@ static bool kprobe_can_attach(const char *fn, bool ret)
 	return fd >= 0;
 }
 
+static int iterators_in_btf = -1;
+
+int st_btf_has_iterators(void)
+{
+	return iterators_in_btf;
+}
+
 int st_sources_available(uint64_t *mask, uint64_t need)
 {
-	const char *names[SRC__COUNT + 1];
+	const char *names[SRC__COUNT + 3];
 	uint64_t in_btf;
 	int sock_sendmsg_idx = SRC__COUNT;
 
@@ -734,9 +741,13 @@ int st_sources_available(uint64_t *mask, uint64_t need)
 	for (int i = 0; i < SRC__COUNT; i++)
 		names[i] = st_sources[i].target;
 	names[SRC__COUNT] = "__sock_sendmsg";
-	int err = st_btf_has_strings(names, SRC__COUNT + 1, &in_btf);
+	/* the socket iterators' targets, asked in the same pass (st_btf_has_iterators) */
+	names[SRC__COUNT + 1] = "bpf_iter_unix";
+	names[SRC__COUNT + 2] = "bpf_iter_netlink";
+	int err = st_btf_has_strings(names, SRC__COUNT + 3, &in_btf);
 	if (err)
 		return err;
+	iterators_in_btf = (in_btf >> (SRC__COUNT + 1)) & 3;
 
 	struct raw_btf btf = {};
 	bool btf_read = false;

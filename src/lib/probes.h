@@ -119,6 +119,8 @@ extern const struct st_fanout st_fanout_create, st_fanout_close;
 int st_sources_available(uint64_t *mask, uint64_t need);
 /* Which of names (at most 64) the kernel's BTF has as strings: bit i for names[i]. */
 int st_btf_has_strings(const char *const *names, int n, uint64_t *found);
+/* From the last st_sources_available(): bit 0 iter/unix, bit 1 iter/netlink in BTF; -1 unknown. */
+int st_btf_has_iterators(void);
 /* Sources the given probes' candidates may need tried (see st_sources_available). */
 uint64_t st_probes_need(uint64_t probe_mask, uint64_t tp_avail, enum st_backend backend);
 /* The candidate backing probe id, given the available sources; NULL if none. */

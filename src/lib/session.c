@@ -204,15 +204,14 @@ static int refusals(struct socktap *st, struct st_plan_in *in)
 /* Optional programs whose kernel side may be missing: known from BTF, before any load. */
 static void kernel_lacks(struct socktap *st, struct st_plan_in *in)
 {
-	static const char *const names[] = {"bpf_iter_unix", "bpf_iter_netlink"};
 	static const int feats[] = {ST_FEAT_ITER_UNIX, ST_FEAT_ITER_NETLINK};
-	uint64_t found = 0;
+	int found = st_btf_has_iterators();
 	struct st_plan would;
 	st_plan_make(in, &would);
 	if (!(would.features & (1u << ST_FEAT_ITER_UNIX | 1u << ST_FEAT_ITER_NETLINK)))
 		return;
-	if (st_btf_has_strings(names, 2, &found))
-		found = 0;
+	if (found < 0)
+		found = 3; /* not looked up: let the load say */
 	for (int i = 0; i < 2; i++) {
 		if (found >> i & 1 || in->refused_features >> feats[i] & 1)
 			continue;
