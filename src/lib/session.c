@@ -173,11 +173,18 @@ static int refusals(struct socktap *st, struct st_plan_in *in)
 		return 0;
 	if (st_refuse_parse(spec, &in->refused_features, &in->refused_sources, &st->denied_facts,
 			    &bad, &bad_len)) {
+		/* the words, from the tables they name */
+		char words[256];
+		size_t pos = 0;
+		for (int f = 0; f < ST_FEAT__COUNT && pos < sizeof(words); f++)
+			pos += (size_t)snprintf(words + pos, sizeof(words) - pos, "%s%s",
+						pos ? ", " : "", st_features[f].name);
+		for (int k = 0; k < ST_KF__COUNT && pos < sizeof(words); k++)
+			pos += (size_t)snprintf(words + pos, sizeof(words) - pos, ", %s",
+						st_kernel_facts[k]);
 		st_log(st, SOCKTAP_LOG_WARN,
-		       "SOCKTAP_REFUSE: unknown piece '%.*s' (a feature: fd_cookie, xfer_cookie, "
-		       "stack, st_sock_create, st_iter_unix, st_iter_netlink, selftest; a kernel "
-		       "fact: bpf_loop, task_btf, task_storage, task_regs; or a BPF program name)",
-		       (int)bad_len, bad);
+		       "SOCKTAP_REFUSE: unknown piece '%.*s' (%s, or a BPF program's name)",
+		       (int)bad_len, bad, words);
 		return -EINVAL;
 	}
 	/* say what the session loses, as for a real refusal: only pieces it would have used */
