@@ -169,6 +169,16 @@ static __always_inline void *send_take(void)
 	return s;
 }
 
+/* A caller of the inlined send returned: count the send it contains, if the LSM armed one. */
+static __always_inline int armed_xfer(void *ctx, int ret, int path)
+{
+	struct socket *sock = send_take();
+	if (!sock)
+		return 0;
+	bump_sends(); /* a sendpage level above sees the send counted */
+	return handle_xfer_path(ctx, BPF_CORE_READ(sock, sk), ret, true, false, path);
+}
+
 /* ____sys_sendmsg() returned without passing through a send hook? */
 static __always_inline bool mmsg_bypassed(__u32 name_len)
 {

@@ -93,26 +93,17 @@ int BPF_PROG(st_secsend_fexit, struct socket *sock, struct msghdr *msg, int size
 	return 0;
 }
 
-static __always_inline int armed_xfer(void *ctx, int ret)
-{
-	struct socket *sock = send_take();
-	if (!sock)
-		return 0;
-	bump_sends(); /* a sendpage level above sees the send counted */
-	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
-}
-
 SEC("fexit/sock_sendmsg")
 int BPF_PROG(st_sock_sendmsg_armed, struct socket *sock, struct msghdr *msg, int ret)
 {
-	return want_send ? armed_xfer(ctx, ret) : 0;
+	return want_send ? armed_xfer(ctx, ret, ST_PATH_STACK) : 0;
 }
 
 SEC("fexit/__sys_sendto")
 int BPF_PROG(st_sendto_armed, int fd, void *buff, size_t len, unsigned int flags, void *addr,
 	     int addr_len, int ret)
 {
-	return want_send ? armed_xfer(ctx, ret) : 0;
+	return want_send ? armed_xfer(ctx, ret, ST_PATH_STACK) : 0;
 }
 
 SEC("fexit/sock_write_iter")

@@ -123,25 +123,16 @@ int BPF_KRETPROBE(st_secsend_kretprobe, int ret)
 	return 0;
 }
 
-static __always_inline int armed_xfer_kp(void *ctx, int ret)
-{
-	struct socket *sock = send_take();
-	if (!sock)
-		return 0;
-	bump_sends(); /* a sendpage level above sees the send counted */
-	return handle_xfer(ctx, BPF_CORE_READ(sock, sk), ret, true, false);
-}
-
 SEC("kretprobe/sock_sendmsg")
 int BPF_KRETPROBE(st_sock_sendmsg_armed_kp, int ret)
 {
-	return want_send ? armed_xfer_kp(ctx, ret) : 0;
+	return want_send ? armed_xfer(ctx, ret, ST_PATH_STACK) : 0;
 }
 
 SEC("kretprobe/__sys_sendto")
 int BPF_KRETPROBE(st_sendto_armed_kp, int ret)
 {
-	return want_send ? armed_xfer_kp(ctx, ret) : 0;
+	return want_send ? armed_xfer(ctx, ret, ST_PATH_STACK) : 0;
 }
 
 SEC("kretprobe/sock_write_iter")
