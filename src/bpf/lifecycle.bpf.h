@@ -199,7 +199,8 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __u64 now, __s32 ret,
 					__u8 count, __s32 fd, __s32 fd2, __u64 c0, __u64 c1)
 {
-	if (!sock_selected(inf->a0, inf->a1, inf->a2))
+	/* a new socket has no address: no address or port filter selects it */
+	if (!sock_selected(inf->a0, inf->a1, inf->a2) || filter_port || filter_addr)
 		return;
 	struct st_rec *r =
 	    rec_begin(ST_REC_CREATE, fanout_create * (count ? count : 1), pid_tgid, now);

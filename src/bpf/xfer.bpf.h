@@ -83,25 +83,36 @@ static __always_inline __s64 xfer_syscall(struct task_struct *t, __u32 tflags, s
 	return -1;
 }
 
+/* What xfer_addrs() needs to know of the transfer, in one argument. */
+struct addr_query {
+	__u64 cookie; /* the socket's, 0 if not read */
+	__s64 nr;     /* the syscall, -1 if none */
+	__s64 idx;    /* sendmmsg's message, -1 if not known */
+	__s32 family, type;
+	bool is_send;
+};
+
 /*
  * The two ends of a transfer. Inet streams and connected datagram
  * sockets: the socket's. An unconnected datagram socket's other end is
  * the message's: the destination its send named (message idx of a
- * sendmmsg; -1 when unknown), the source of the datagram its receive
- * copied. Unix sockets: their paths travel in the record (rec_begin_sk).
+ * sendmmsg), the source of the datagram its receive took. Unix sockets:
+ * their paths travel in the record (rec_begin_sk). Not inlined: its
+ * buffers would otherwise add to the frame of programs whose deepest call
+ * chain is near the 512-byte stack limit already.
  */
-static __always_inline void xfer_addrs(struct sock *sk, __u64 cookie, __s32 family, __s32 type,
-				       bool is_send, __s64 nr, const struct uregs *regs, __s64 idx,
-				       struct st_addrs *a)
+static __noinline void xfer_addrs(struct sock *sk, const struct addr_query *q,
+				  const struct uregs *regs, struct st_addrs *a)
 {
-	if (family != ST_AF_INET && family != ST_AF_INET6)
+	if (q->family != ST_AF_INET && q->family != ST_AF_INET6)
 		return;
-	sk_addrs(sk, family, a);
-	if (type == ST_SOCK_STREAM)
+	sk_addrs(sk, q->family, a);
+	if (q->type == ST_SOCK_STREAM)
 		return;
 	struct st_addrs m = {};
-	bool named = is_send ? (nr != NR_sendmmsg || idx >= 0) && msg_dest(nr, regs, idx, &m)
-			     : take_dgram_src(cookie, &m);
+	bool named = q->is_send ? (q->nr != NR_sendmmsg || q->idx >= 0) &&
+				      msg_dest(q->nr, regs, q->idx, &m)
+				: take_dgram_src(q->cookie, &m);
 	if (named) {
 		__builtin_memcpy(a->raddr, m.raddr, 16);
 		a->rport = m.rport;
@@ -163,7 +174,12 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 						  &compat);
 				idx = mmsg_idx_next(t, nr);
 			}
-			xfer_addrs(sk, 0, x.skfamily, x.type, is_send, nr, &regs, idx, &a);
+			struct addr_query q = {.nr = nr,
+					       .idx = idx,
+					       .family = x.skfamily,
+					       .type = x.type,
+					       .is_send = is_send};
+			xfer_addrs(sk, &q, &regs, &a);
 			if (!addrs_selected(&a))
 				return 0;
 		}
@@ -277,7 +293,13 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 
 	struct st_addrs a = {};
 	if (want_addrs || filter_port || filter_addr) {
-		xfer_addrs(sk, x.cookie, family, type, is_send, nr, &regs, msg_idx, &a);
+		struct addr_query q = {.cookie = x.cookie,
+				       .nr = nr,
+				       .idx = msg_idx,
+				       .family = family,
+				       .type = type,
+				       .is_send = is_send};
+		xfer_addrs(sk, &q, &regs, &a);
 		if (!addrs_selected(&a))
 			return 0;
 	}

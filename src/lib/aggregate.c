@@ -171,6 +171,53 @@ static int add_conn(const void *key, const void *vals, void *ctx)
 	return 0;
 }
 
+static int cmp_conn_key(const void *pa, const void *pb)
+{
+	const struct socktap_conn_row *a = pa, *b = pb;
+	int c = (a->pid > b->pid) - (a->pid < b->pid);
+	if (!c)
+		c = (a->protocol > b->protocol) - (a->protocol < b->protocol);
+	if (!c)
+		c = (a->family > b->family) - (a->family < b->family);
+	if (!c)
+		c = strcmp(a->laddr, b->laddr);
+	if (!c)
+		c = (a->lport > b->lport) - (a->lport < b->lport);
+	if (!c)
+		c = strcmp(a->raddr, b->raddr);
+	if (!c)
+		c = (a->rport > b->rport) - (a->rport < b->rport);
+	return c;
+}
+
+/*
+ * The kernel tells unix sockets apart by inode (their paths are too long
+ * for a key): sockets with the same ends (unnamed pairs, a server's
+ * accepted sockets without client names) are one row here.
+ */
+static void merge_conns(struct socktap_snapshot *s)
+{
+	size_t n = 0;
+	if (s->nconns < 2)
+		return;
+	qsort(s->conns, s->nconns, sizeof(*s->conns), cmp_conn_key);
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct socktap_conn_row *r = &s->conns[i];
+		if (n && cmp_conn_key(&s->conns[n - 1], r) == 0) {
+			struct socktap_conn_row *m = &s->conns[n - 1];
+			m->sends += r->sends;
+			m->recvs += r->recvs;
+			m->send_bytes += r->send_bytes;
+			m->recv_bytes += r->recv_bytes;
+			m->send_errors += r->send_errors;
+			m->recv_errors += r->recv_errors;
+			continue;
+		}
+		s->conns[n++] = *r;
+	}
+	s->nconns = n;
+}
+
 static int add_cgroup(const void *key, const void *vals, void *ctx)
 {
 	const struct st_cgroup_key *k = key;
@@ -304,6 +351,7 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 			    add_conn, &c);
 		if (!err)
 			err = clear_table(c.ids_fd, sizeof(struct st_conn_key));
+		merge_conns(s);
 	}
 	if (!err && (st->aggregate & SOCKTAP_AGG_CGROUPS)) {
 		c.cap = 0;

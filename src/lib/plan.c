@@ -154,4 +154,9 @@ void st_plan_source_loss(const struct st_plan_in *in, int src, char *out, size_t
 					changed++ ? ", " : ", used by ", st_probes[p].pub.name,
 					b ? "" : " (untraced)");
 	}
+	/* which message of a sendmmsg is being sent: its destination */
+	if (src == SRC_SYS_ENTER && in->addrs && pos < len)
+		snprintf(out + pos, len - pos,
+			 "; and the destinations of sendmmsg messages on unconnected sockets "
+			 "(raddr null)");
 }
