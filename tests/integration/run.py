@@ -21,6 +21,7 @@ import csv
 import difflib
 import errno
 import fnmatch
+import ipaddress
 import itertools
 import json
 import os
@@ -28,19 +29,29 @@ import re
 import select
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 SCENARIOS = ["udp", "tcp", "unix", "mmsg", "dup", "fork", "exit", "exec", "close_range", "dup2",
-             "emfile", "socketpair_inet", "badfamily", "netlink", "threads", "iouring"]
+             "emfile", "socketpair_inet", "badfamily", "netlink", "threads", "iouring", "addrs"]
 FORMATS_SCENARIO = "udp"
+ADDRS_SCENARIO = "addrs"  # its records carry every send's, receive's and close's addresses
 
 # ---- the contract ----
 
 # Keys every event has; "fd" only when known.
-COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock")
+ADDR_KEYS = ("laddr", "lport", "raddr", "rport")
+TASK_KEYS = ("cgroup", "cgroup_id", "container", "nspid")
+COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock") + ADDR_KEYS + TASK_KEYS
+NULL_ADDRS = dict.fromkeys(ADDR_KEYS)
+# what socket.close.return says of the addresses: the socket is gone by then (see README)
+CLOSE_RETURN_ADDRS = "null"
+AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+RECV_PATHS = {"recvmsg", "aio_read", "readv"}
 # The tapset's values, in output order.
 VALUE_ORDER = ("name", "size", "success", "protocol", "family", "state", "flags", "type",
                "requester", "err")
@@ -115,7 +126,9 @@ DEGRADE = {
 # what a mechanism cannot show, declared (and counted) rather than tolerated silently
 DECLARED = collections.Counter()
 
-SILENT_OPS = {"bind", "listen", "connect", "accept", "getsockname", "ioctl", "fork", "sockinfo"}
+SILENT_OPS = {"bind", "listen", "connect", "accept", "getsockname", "ioctl", "fork", "sockinfo",
+              "self", "note"}
+NOTES = []  # the workload's "note" records: what a scenario left out, printed at the end
 STATE_UNCONNECTED = 1
 FLAGS = object()  # expected "flags": checked separately (a non-negative integer per operation)
 
@@ -145,10 +158,11 @@ class Sock:
 
 class Exp:
     """One expected event."""
-    __slots__ = ("probe", "fd", "values", "sock", "group", "rec")
+    __slots__ = ("probe", "fd", "values", "sock", "group", "rec", "addrs")
 
-    def __init__(self, probe, fd, values, sock, group, rec):
+    def __init__(self, probe, fd, values, sock, group, rec, addrs=None):
         self.probe, self.fd, self.sock, self.group, self.rec = probe, fd, sock, group, rec
+        self.addrs = addrs  # {laddr, lport, raddr, rport}, or None: not checked
         self.values = {"name": probe, **values}
         if set(self.values) != set(PROBE_VALUES[probe]):
             raise AssertionError(f"run.py bug: {probe} values {sorted(self.values)}")
@@ -164,9 +178,27 @@ def derive(records):
     cloexec = collections.defaultdict(set)  # pid -> close-on-exec socket fds
     expected = collections.defaultdict(list)
     groups = itertools.count()
+    # a scenario whose records carry addresses has every event's addresses checked
+    with_addrs = any("laddr" in r or any("laddr" in m for m in r.get("msgs", ()))
+                     for r in records)
 
-    def add(rec, probe, fd, sock, values, group):
-        expected[rec["tid"]].append(Exp(probe, fd, values, sock, group, rec))
+    def add(rec, probe, fd, sock, values, group, addrs=None):
+        if with_addrs and addrs is None:
+            raise AssertionError(f"run.py bug: no addresses for {probe} from {rec_str(rec)}")
+        expected[rec["tid"]].append(Exp(probe, fd, values, sock, group, rec, addrs))
+
+    def addrs_of(rec, src=None):
+        """The four address values a record (or one of its msgs) says, None if unchecked."""
+        if not with_addrs:
+            return None
+        src = rec if src is None else src
+        if any(k not in src for k in ADDR_KEYS):
+            raise DerivationError(f"{rec_str(rec)}: no addresses, though the scenario's "
+                                  f"records carry them")
+        return {k: src[k] for k in ADDR_KEYS}
+
+    def null_addrs():
+        return dict(NULL_ADDRS) if with_addrs else None
 
     def table(rec):
         return tables.setdefault(rec["pid"], {})
@@ -180,32 +212,47 @@ def derive(records):
     def holders(sock):
         return sum(1 for t in tables.values() for s in t.values() if s is sock)
 
-    def xfer(rec, path, fd, sock, req, ret, uring=False):
+    def xfer(rec, path, fd, sock, req, ret, uring=False, src=None):
         if uring and DEGRADE.get(REFUSE, {}).get("iter_as_msg") and path in ("aio_write",
                                                                                "aio_read"):
             DECLARED[f"--refuse {REFUSE}: io_uring READ/WRITE reported as SEND/RECV"] += 1
             path = "sendmsg" if path == "aio_write" else "recvmsg"
         g = next(groups)
+        addrs = addrs_of(rec, src)
         for probe, kind in FANOUT[path]:
+            a = addrs
+            # a receive's entry cannot know where an unconnected socket's datagram comes from
+            if (a is not None and kind == "req" and path in RECV_PATHS
+                    and not (src or rec).get("connected") and sock.family in (AF_INET, AF_INET6)):
+                a = {**a, "raddr": None, "rport": None}
             v = sock.vals(rec)
             if kind == "req":
                 v["size"] = None if uring else req  # io_uring: no visible entry
             else:
                 v["size"] = ret
                 v["success"] = 1 if ret >= 0 else 0
-            add(rec, probe, None if uring else fd, sock, v, g)
+            add(rec, probe, None if uring else fd, sock, v, g, a)
 
     def create(rec, fd, sock, ok, err):
         g = next(groups)
         v = {"protocol": rec["protocol"], "family": rec["family"], "type": rec["type"],
              "requester": 0}
-        add(rec, "socket.create", fd, sock, v, g)
-        add(rec, "socket.create.return", fd, sock, {**v, "success": ok, "err": err}, g)
+        # nothing is bound yet
+        add(rec, "socket.create", fd, sock, v, g, null_addrs())
+        add(rec, "socket.create.return", fd, sock, {**v, "success": ok, "err": err}, g,
+            null_addrs())
 
-    def close(rec, fd, vals, sock):
+    def close(rec, fd, vals, sock, addrs=None):
         g = next(groups)
-        add(rec, "socket.close", fd, sock, vals, g)
-        add(rec, "socket.close.return", fd, sock, {}, g)
+        if with_addrs and addrs is None:
+            raise DerivationError(f"{rec_str(rec)}: releases a socket whose addresses no "
+                                  f"record gives (addrs scenarios close every socket with "
+                                  f"close())")
+        add(rec, "socket.close", fd, sock, vals, g, addrs)
+        ret_addrs = None
+        if addrs is not None:
+            ret_addrs = dict(NULL_ADDRS) if CLOSE_RETURN_ADDRS == "null" else dict(addrs)
+        add(rec, "socket.close.return", fd, sock, {}, g, ret_addrs)
 
     def dropped(rec, how):
         """A socket the kernel created, then released before it had an fd."""
@@ -251,7 +298,7 @@ def derive(records):
                 # created by __sys_socket(), released for want of an fd
                 s, vals = dropped(rec, "socket() dropped at EMFILE")
                 create(rec, None, s, 1, 0)
-                close(rec, None, vals, s)
+                close(rec, None, vals, s, null_addrs())
             else:
                 create(rec, None, None, 0, ret)  # nothing was created
         elif op == "socketpair":
@@ -268,8 +315,8 @@ def derive(records):
                 s2, _ = dropped(rec, "socketpair() sock2, EOPNOTSUPP")
                 create(rec, None, s1, 1, 0)
                 create(rec, None, s2, 1, 0)
-                close(rec, None, vals, s2)
-                close(rec, None, vals, s1)
+                close(rec, None, vals, s2, null_addrs())
+                close(rec, None, vals, s1, null_addrs())
             else:
                 raise DerivationError(f"{rec_str(rec)}: no rule for this socketpair failure")
         elif op == "sockinfo":
@@ -285,7 +332,7 @@ def derive(records):
         elif op in MMSG_PATH:
             s = sock_at(rec, fd)
             for m in rec["msgs"]:
-                xfer(rec, MMSG_PATH[op], fd, s, m["req"], m["ret"])
+                xfer(rec, MMSG_PATH[op], fd, s, m["req"], m["ret"], src=m if with_addrs else None)
         elif op in URING_PATH:
             xfer(rec, URING_PATH[op], fd, sock_at(rec, fd), None, rec["ret"], uring=True)
         elif op == "close":
@@ -297,7 +344,7 @@ def derive(records):
             if rec["releases"] != (holders(s) == 0):
                 raise DerivationError(f"{rec_str(rec)}: {s!r} has {holders(s)} other fds")
             if rec["releases"]:
-                close(rec, fd, s.vals(rec), s)
+                close(rec, fd, s.vals(rec), s, addrs_of(rec))
         elif op == "dup":
             if rec["ret"] >= 0:
                 t[rec["ret"]] = sock_at(rec, fd)
@@ -322,6 +369,8 @@ def derive(records):
             cloexec[rec["pid"]] = set(cloexec[rec["ppid"]])
         elif op == "skip":
             skip = rec["reason"]
+        elif op == "note":
+            NOTES.append(f"{rec['text']} (pid {rec['pid']})")
         elif op in SILENT_OPS:
             pass
         else:
@@ -331,21 +380,25 @@ def derive(records):
 
 # ---- comparison ----
 
-def render_exp(e):
+def render_exp(e, addrs=True):
     parts = [e.probe, "fd=" + ("-" if e.fd is None else str(e.fd))]
     for k in VALUE_ORDER[1:]:
         if k in e.values:
             parts.append("flags=*" if k == "flags" else f"{k}={json.dumps(e.values[k])}")
+    if addrs and e.addrs is not None:
+        parts += [f"{k}={json.dumps(e.addrs[k])}" for k in ADDR_KEYS]
     return " ".join(parts)
 
 
-def render_act(ev):
+def render_act(ev, addrs=False):
     parts = [str(ev.get("probe")), "fd=" + (json.dumps(ev["fd"]) if "fd" in ev else "-")]
     if ev.get("name") != ev.get("probe"):
         parts.append(f"name={json.dumps(ev.get('name', '<absent>'))}")
     for k in VALUE_ORDER[1:]:
         if k in ev:
             parts.append("flags=*" if k == "flags" else f"{k}={json.dumps(ev[k])}")
+    if addrs:
+        parts += [f"{k}={json.dumps(ev[k]) if k in ev else '<absent>'}" for k in ADDR_KEYS]
     return " ".join(parts)
 
 
@@ -353,9 +406,66 @@ def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def compare(expected, events, comm, t0, t1, limit=12):
-    """Per-thread exact comparison; returns a list of problem lines."""
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+_LIFECYCLE_CREATE = {"socket.create", "socket.create.return"}
+
+
+def inet_text(family, v):
+    """Is v an address of family in its normal text form (inet_ntop's)?"""
+    f = socket.AF_INET if family == AF_INET else socket.AF_INET6
+    try:
+        return socket.inet_ntop(f, socket.inet_pton(f, v)) == v
+    except (OSError, ValueError):
+        return False
+
+
+def new_key_faults(ev):
+    """Faults of an event's address and task keys: types, and what the family allows. Returned
+    as kinds (no values), so that one report covers every event with the same fault."""
+    out = []
+    for k in ("laddr", "raddr"):
+        if k in ev and not (ev[k] is None or (isinstance(ev[k], str) and ev[k])):
+            out.append(f"{k} is neither a non-empty string nor null")
+    for k in ("lport", "rport"):
+        if k in ev and not (ev[k] is None or (is_int(ev[k]) and 0 <= ev[k] <= 65535)):
+            out.append(f"{k} is neither a port number nor null")
+    if "cgroup" in ev and not (ev["cgroup"] is None or (isinstance(ev["cgroup"], str)
+                                                        and ev["cgroup"].startswith("/"))):
+        out.append("cgroup is neither a path starting with / nor null")
+    if "cgroup_id" in ev and not (is_int(ev["cgroup_id"]) and ev["cgroup_id"] > 0):
+        out.append("cgroup_id is not a positive integer")
+    if "container" in ev and not (ev["container"] is None or
+                                  (isinstance(ev["container"], str)
+                                   and HEX64_RE.match(ev["container"]))):
+        out.append("container is neither 64 hex digits nor null")
+    if "nspid" in ev and not (ev["nspid"] is None or (is_int(ev["nspid"]) and ev["nspid"] > 0)):
+        out.append("nspid is neither a positive integer nor null")
+    if out or any(k not in ev for k in ADDR_KEYS):
+        return out
+    fam, probe = ev.get("family"), ev.get("probe")
+    vals = [ev[k] for k in ADDR_KEYS]
+    if probe in _LIFECYCLE_CREATE and vals != [None] * 4:
+        out.append(f"{probe} with addresses (nothing is bound yet)")
+    elif fam == AF_UNIX and (ev["lport"], ev["rport"]) != (None, None):
+        out.append("a unix socket's event with a port")
+    elif fam in (AF_INET, AF_INET6):
+        for a, pt in (("laddr", "lport"), ("raddr", "rport")):
+            if (ev[a] is None) != (ev[pt] is None):
+                out.append(f"INET {a} and {pt}: one null, the other not")
+            elif ev[a] is not None and not inet_text(fam, ev[a]):
+                out.append(f"{a} is not an {'IPv4' if fam == AF_INET else 'IPv6'} address in "
+                           f"normal text form")
+    elif is_int(fam) and fam not in (AF_UNIX, AF_INET, AF_INET6) and vals != [None] * 4:
+        out.append(f"family {fam} with addresses (only INET, INET6 and unix have them)")
+    return out
+
+
+def compare(expected, events, comm, t0, t1, limit=12, ident=None):
+    """Per-thread exact comparison; returns a list of problem lines. ident(pid): the cgroup,
+    cgroup_id, container and nspid that pid's events must carry (default: TASK_IDENT)."""
     problems = []
+    ident = ident or default_ident
+    with_addrs = any(e.addrs is not None for exps in expected.values() for e in exps)
     by_tid = collections.defaultdict(list)
     for ev in events:
         by_tid[ev.get("tid")].append(ev)
@@ -380,6 +490,8 @@ def compare(expected, events, comm, t0, t1, limit=12):
             if k in ev and not (is_int(ev[k]) and ev[k] > (0 if k == "sock" else -1)):
                 faults.setdefault(f"{k} is {json.dumps(ev[k])}, not a non-negative integer",
                                   []).append((i, ev))
+        for fault in new_key_faults(ev):
+            faults.setdefault(fault, []).append((i, ev))
     for fault, evs in faults.items():
         problem(f"{fault} on {len(evs)} events; first (event {evs[0][0] + 1}): "
                 f"{json.dumps(evs[0][1])}")
@@ -387,8 +499,23 @@ def compare(expected, events, comm, t0, t1, limit=12):
     matched = []
     for tid in sorted(set(expected) | set(by_tid), key=lambda x: (x is None, x or 0)):
         exp, act = expected.get(tid, []), by_tid.get(tid, [])
-        el, al = [render_exp(e) for e in exp], [render_act(a) for a in act]
-        if el != al:
+        el, al = [render_exp(e) for e in exp], [render_act(a, with_addrs) for a in act]
+        if el != al and with_addrs and [render_exp(e, False) for e in exp] == \
+                [render_act(a) for a in act]:
+            # the same events: only addresses differ; list them
+            bad = [(e, a) for e, a in zip(exp, act)
+                   if [a.get(k, "<absent>") for k in ADDR_KEYS] != [e.addrs[k] for k in ADDR_KEYS]]
+            msg = [f"tid {tid}: the events match, but the addresses of {len(bad)} of {len(exp)} "
+                   f"differ; the first:"]
+            for e, a in bad[:8]:
+                msg.append(f"    {render_exp(e, False)}")
+                msg.append("      expected " + " ".join(f"{k}={json.dumps(e.addrs[k])}"
+                                                      for k in ADDR_KEYS))
+                msg.append("      socktap  " + " ".join(
+                    f"{k}={json.dumps(a[k]) if k in a else '<absent>'}" for k in ADDR_KEYS))
+                msg.append(f"      from {rec_str(e.rec)}")
+            problem("\n".join(msg))
+        elif el != al:
             diff = list(difflib.unified_diff(el, al, f"expected (tid {tid})",
                                              f"socktap (tid {tid})", n=3, lineterm=""))
             first = next(i for i in range(max(len(el), len(al)) + 1)
@@ -429,6 +556,12 @@ def compare(expected, events, comm, t0, t1, limit=12):
                     f"{e.rec['pid']}/{e.rec['uid']}: {where}")
         if a.get("comm") != comm:
             problem(f"comm {a.get('comm')!r}, expected {comm!r}: {where}")
+        want = ident(e.rec["pid"])
+        got = {k: a.get(k, "<absent>") for k in TASK_KEYS}
+        if got != want:
+            diffs = ", ".join(f"{k} {json.dumps(got[k])} (expected {json.dumps(want[k])})"
+                              for k in TASK_KEYS if got[k] != want[k])
+            problem(f"{diffs}: {where}")
         if "flags" in e.values:
             f = a.get("flags")
             if not (is_int(f) and f >= 0):
@@ -467,6 +600,83 @@ def compare(expected, events, comm, t0, t1, limit=12):
             problem(f"sock {sk} on an event of {e.sock!r}, but it is also "
                     f"{sock_of_cookie[sk]!r}'s: {where}")
     return problems
+
+
+# ---- cgroups and pid namespaces ----
+
+def cgroup2_mount():
+    """(mount point, root within the hierarchy) of the first cgroup2 mount, or None."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        parts = line.split()
+        if "-" not in parts:
+            continue
+        sep = parts.index("-")
+        if sep + 1 < len(parts) and parts[sep + 1] == "cgroup2":
+            unesc = lambda x: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), x)
+            return unesc(parts[4]), unesc(parts[3])
+    return None
+
+
+def cgroup_of(pid="self"):
+    """A process's cgroup v2 path (the "0::" line of /proc/PID/cgroup), or None."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return line[3:].rstrip("\n")
+    except OSError:
+        pass
+    return None
+
+
+CONTAINER_RES = (re.compile(r"^(?:docker|cri-containerd|crio|libpod)-([0-9a-f]{64})\.scope$"),
+                 re.compile(r"^([0-9a-f]{64})$"))
+
+
+def container_of(path):
+    """The container id a cgroup path names by docker/containerd/CRI-O/podman conventions."""
+    for comp in reversed((path or "").split("/")):
+        for r in CONTAINER_RES:
+            m = r.match(comp)
+            if m:
+                return m.group(1)
+    return None
+
+
+def task_ident(path, nspid=None):
+    """The four task keys an event of a process in cgroup path (relative to the cgroup2 mount)
+    must carry."""
+    mnt = cgroup2_mount()
+    cg_id = None
+    if mnt and path is not None:
+        try:
+            cg_id = os.stat(mnt[0] + (path if path != "/" else "")).st_ino
+        except OSError:
+            pass
+    return {"cgroup": path, "cgroup_id": cg_id, "container": container_of(path), "nspid": nspid}
+
+
+def self_cgroup():
+    """This process's cgroup relative to the cgroup2 mount (the workload inherits it)."""
+    mnt, path = cgroup2_mount(), cgroup_of()
+    if not mnt or path is None:
+        return None
+    root = mnt[1].rstrip("/")
+    if root and path.startswith(root):
+        path = path[len(root):] or "/"
+    return path
+
+
+TASK_IDENT = None  # set in main: what this process's children carry
+
+
+def default_ident(pid):
+    return TASK_IDENT
 
 
 # ---- running socktap ----
@@ -989,6 +1199,8 @@ def main():
             return 1
     # the kernel names a task after the file it executed, 15 bytes at most
     COMM = os.path.basename(os.path.realpath(WORKLOAD))[:15]
+    global TASK_IDENT
+    TASK_IDENT = task_ident(self_cgroup())
 
     tests = [(s, lambda d, s=s: scenario_test(s, d)) for s in SCENARIOS]
     if REFUSE:
@@ -1025,6 +1237,8 @@ def main():
         sys.stdout.flush()
     for reason, n in DECLARED.items():
         print(f"# declared: {reason}: {n} events")
+    for note in dict.fromkeys(NOTES):
+        print(f"# workload note: {note}")
     print(f"# {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
