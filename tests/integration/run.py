@@ -546,7 +546,8 @@ def compare(expected, events, comm, t0, t1, limit=12, ident=None):
                         f"(from {rec_str(exp[i].rec)})")
             last = ts
 
-    # identity: pid/uid/comm; flags per operation; sock per socket
+    # identity: pid/uid/comm and the task keys; flags per operation; sock per socket
+    task_faults = collections.OrderedDict()
     group_flags = {}
     cookie_of, sock_of_cookie = {}, {}
     for e, a in matched:
@@ -561,7 +562,7 @@ def compare(expected, events, comm, t0, t1, limit=12, ident=None):
         if got != want:
             diffs = ", ".join(f"{k} {json.dumps(got[k])} (expected {json.dumps(want[k])})"
                               for k in TASK_KEYS if got[k] != want[k])
-            problem(f"{diffs}: {where}")
+            task_faults.setdefault(diffs, []).append(where)
         if "flags" in e.values:
             f = a.get("flags")
             if not (is_int(f) and f >= 0):
@@ -599,6 +600,8 @@ def compare(expected, events, comm, t0, t1, limit=12, ident=None):
         elif sock_of_cookie.setdefault(sk, e.sock) is not e.sock:
             problem(f"sock {sk} on an event of {e.sock!r}, but it is also "
                     f"{sock_of_cookie[sk]!r}'s: {where}")
+    for diffs, wheres in task_faults.items():
+        problem(f"{diffs} on {len(wheres)} events; the first: {wheres[0]}")
     return problems
 
 
@@ -926,8 +929,10 @@ def kernel_sockets_test(tmpdir):
     return problems, None
 
 
+CSV_NEW = list(ADDR_KEYS + TASK_KEYS)  # appended after the tapset's columns; empty = null
 CSV_HEADER = ["probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock", "fd", "name", "size",
-              "success", "protocol", "family", "state", "flags", "type", "requester", "err"]
+              "success", "protocol", "family", "state", "flags", "type", "requester",
+              "err"] + CSV_NEW
 TEXT_RE = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} .*\[(\d+)/(\d+)\] (socket\.\S+)")
 
 
@@ -983,6 +988,103 @@ def formats_test(name, tmpdir):
                             f"{sum(map(len, want.values()))} expected)")
     if len(set(counts.values())) > 1:
         problems.append(f"event counts differ between formats: {counts}")
+    return problems
+
+
+def text_end(addr, port):
+    """One end as text shows it: 127.0.0.1:80, [::1]:443, a unix path without a port."""
+    if addr is None:
+        return None
+    if port is None:
+        return addr
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def csv_value(key, v):
+    if v == "":
+        return None
+    if key in ("lport", "rport", "cgroup_id", "nspid"):
+        try:
+            return int(v)
+        except ValueError:
+            return v
+    return v
+
+
+def formats_addrs_test(tmpdir):
+    """CSV's new columns and text's addresses and cgroup, for the addrs scenario: each run
+    against its own ground truth (ports are the kernel's choice, different every run)."""
+    problems = []
+    for fmt in ("csv", "text"):
+        p, records, text, _, _, probs = trace_scenario(ADDRS_SCENARIO, fmt, tmpdir)
+        problems += [f"{fmt}: {x}" for x in probs]
+        try:
+            expected, skip = derive(records)
+        except DerivationError as e:
+            problems.append(f"{fmt}: ground truth: {e}")
+            continue
+        lines = text.splitlines()
+        run_problems = []
+        check_run(p, len(lines) - (1 if fmt == "csv" else 0), run_problems)
+        problems += [f"{fmt}: {x}" for x in run_problems]
+        got = collections.defaultdict(list)  # tid -> [(probe, {key: value}, line)]
+        if fmt == "csv":
+            rows = list(csv.reader(lines))
+            if not rows or rows[0] != CSV_HEADER:
+                problems.append(f"csv: header is {rows[0] if rows else None}, expected "
+                                f"{','.join(CSV_HEADER)}")
+                continue
+            col = {k: CSV_HEADER.index(k) for k in CSV_HEADER}
+            for i, row in enumerate(rows[1:], 2):
+                if len(row) != len(CSV_HEADER):
+                    problems.append(f"csv: row {i} has {len(row)} fields: {row}")
+                    break
+                if row[col["requester"]] == "1":
+                    continue
+                vals = {k: csv_value(k, row[col[k]]) for k in CSV_NEW}
+                got[int(row[col["tid"]])].append((row[0], vals, ",".join(row)))
+        else:
+            for i, line in enumerate(lines):
+                m = TEXT_RE.match(line)
+                if not m:
+                    problems.append(f"text: line {i + 1} not understood: {line!r}")
+                    break
+                if " requester=1" not in line:
+                    got[int(m.group(2))].append((m.group(3), None, line))
+        bad, checked = [], 0
+        for tid in sorted(set(expected) | set(got)):
+            exp, act = expected.get(tid, []), got.get(tid, [])
+            if [e.probe for e in exp] != [a[0] for a in act]:
+                problems.append(f"{fmt}: tid {tid}: probe names differ from the expected ones "
+                                f"({len(act)} events, {len(exp)} expected)")
+                continue
+            for e, (probe, vals, line) in zip(exp, act):
+                want_task = TASK_IDENT
+                if fmt == "csv":
+                    want = {**e.addrs, **want_task}
+                    if vals != want:
+                        bad.append(f"{render_exp(e, False)}\n      expected "
+                                   + " ".join(f"{k}={json.dumps(want[k])}" for k in CSV_NEW)
+                                   + f"\n      csv row  {line}")
+                    checked += 1
+                    continue
+                le = text_end(e.addrs["laddr"], e.addrs["lport"])
+                re_ = text_end(e.addrs["raddr"], e.addrs["rport"])
+                # how text shows a null end is socktap's choice: only known ends are checked
+                frag = (f" {le} -> {re_}" if le and re_ else f" {le} -> " if le
+                        else f"-> {re_}" if re_ else None)
+                needs = [x for x in (frag, f" cgroup={want_task['cgroup']}"
+                                     if want_task["cgroup"] is not None else None) if x]
+                missing = [x for x in needs if x not in line]
+                if missing:
+                    bad.append(f"{render_exp(e, False)}\n      expected {missing!r} in\n"
+                               f"      {line}")
+                checked += 1
+        if bad:
+            problems.append(f"{fmt}: {len(bad)} of {checked} events lack the expected values; "
+                            f"the first:\n    " + "\n    ".join(bad[:6]))
+        elif not checked:
+            problems.append(f"{fmt}: no events checked")
     return problems
 
 
@@ -1208,6 +1310,8 @@ def main():
     if not REFUSE:
         tests.append((f"formats: csv and text match json ({FORMATS_SCENARIO})",
                       lambda d: (formats_test(FORMATS_SCENARIO, d), None)))
+        tests.append((f"formats: csv columns and text addresses ({ADDRS_SCENARIO})",
+                      lambda d: (formats_addrs_test(d), None)))
         tests.append(("cross-check: curl under strace", lambda d: (curl_test(d), None)))
         tests.append(("sendfile and splice: bytes against the workload's counts",
                       lambda d: (sendfile_test(d), None)))
