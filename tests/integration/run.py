@@ -828,6 +828,307 @@ def scenario_test(name, tmpdir):
     return problems, None
 
 
+# ---- cgroups: the task keys and --cgroup ----
+
+def move_out_and_remove(dirs, dest):
+    """Move every process of dirs (deepest first) to dest, then rmdir them; bounded."""
+    left = []
+    for d in dirs:
+        for _ in range(50):
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    pids = f.read().split()
+            except FileNotFoundError:
+                break
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    with open(os.path.join(dest, "cgroup.procs"), "w") as f:
+                        f.write(pid)
+                except OSError:
+                    pass  # gone meanwhile
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            left.append(d)
+    return left
+
+
+def workload_records(text, what, problems):
+    recs = parse_jsonl(text, what, problems)
+    pids = {r["pid"] for r in recs}
+    return recs, pids
+
+
+def cgroup_test(tmpdir):
+    """Events of a process in <mount>/socktap-it-PID/system.slice/docker-<hex>.scope carry that
+    cgroup (relative to the cgroup2 mount), its id (the directory's inode) and the container
+    id; --cgroup keeps the events of that cgroup and those below it only."""
+    mnt = cgroup2_mount()
+    if not mnt:
+        return [], "no cgroup2 mount in /proc/self/mountinfo"
+    mount = mnt[0]
+    own = self_cgroup()
+    home = mount + (own if own and own != "/" else "")
+    hexid = os.urandom(32).hex()
+    base_rel = f"/socktap-it-{os.getpid()}"
+    leaf_rel = f"{base_rel}/system.slice/docker-{hexid}.scope"
+    other_rel = f"{base_rel}/other"
+    base, leaf, other = mount + base_rel, mount + leaf_rel, mount + other_rel
+    dirs = [leaf, os.path.dirname(leaf), other, base]
+    problems = []
+    try:
+        try:
+            os.makedirs(leaf)
+            os.makedirs(other)
+        except OSError as e:
+            return [], f"cannot make cgroups under {mount}: {e}"
+        want_in = task_ident(leaf_rel)
+        if want_in["cgroup_id"] != os.stat(leaf).st_ino or want_in["container"] != hexid:
+            return [f"run.py bug: {want_in}"], None
+        procs = shlex.quote(os.path.join(leaf, "cgroup.procs"))
+        wl = shlex.quote(WORKLOAD)
+        inside = f"echo $$ > {procs}; exec {wl}"
+
+        # 1: one copy in the cgroup, under -c: exact events, each with the cgroup's keys
+        out = os.path.join(tmpdir, "cg-c.json")
+        p, t0, t1 = run_trace("json", f"sh -c {shlex.quote(inside + ' udp')}", out)
+        text = read_text(out)
+        events = parse_jsonl(text, "socktap JSON", problems)
+        check_run(p, len(text.splitlines()), problems)
+        records, pids = workload_records(p.stdout, "workload ground truth", problems)
+        try:
+            expected, _ = derive(records)
+        except DerivationError as e:
+            return problems + [f"ground truth: {e}"], None
+        mine = [e for e in events if e.get("requester") != 1]
+        problems += [f"in the cgroup: {x}" for x in
+                     compare(expected, mine, COMM, t0, t1, ident=lambda pid: want_in)]
+        kern = [e for e in events if e.get("requester") == 1 and
+                {k: e.get(k) for k in TASK_KEYS} != want_in]
+        if kern:
+            problems.append(f"in the cgroup: {len(kern)} kernel-made socket events (the "
+                            f"workload's task) without the cgroup's keys: {json.dumps(kern[0])}")
+
+        # 2: --cgroup (relative, then absolute) under -c with a second copy outside it
+        script = os.path.join(tmpdir, "two.sh")
+        gt_in, gt_out = os.path.join(tmpdir, "in.jsonl"), os.path.join(tmpdir, "out.jsonl")
+        with open(script, "w") as f:
+            f.write(f"{wl} udp > {shlex.quote(gt_out)} &\n"
+                    f"sh -c {shlex.quote(inside + ' udp')} > {shlex.quote(gt_in)}\n"
+                    f"wait $!\n")
+        for spec in (base_rel, base):
+            tag = f"--cgroup {spec}"
+            out = os.path.join(tmpdir, "cg-filter.json")
+            t0 = time.time_ns()
+            p = subprocess.run([SOCKTAP, "trace", *BACKEND, "--cgroup", spec, "-F", "json",
+                                "-o", out, "-c", f"sh {shlex.quote(script)}"],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                               text=True, errors="replace", env=socktap_env())
+            t1 = time.time_ns()
+            problems += [f"{tag}: {x}" for x in one_cgroup_run(p, out, gt_in, gt_out, t0, t1,
+                                                                 want_in)]
+        # a sibling cgroup: nothing of either copy
+        out = os.path.join(tmpdir, "cg-other.json")
+        p = subprocess.run([SOCKTAP, "trace", *BACKEND, "--cgroup", other_rel, "-F", "json",
+                            "-o", out, "-c", f"sh {shlex.quote(script)}"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                           text=True, errors="replace", env=socktap_env())
+        text = read_text(out)
+        run_problems = []
+        check_run(p, len(text.splitlines()), run_problems)
+        problems += [f"--cgroup {other_rel}: {x}" for x in run_problems]
+        if text.strip():
+            problems.append(f"--cgroup {other_rel} (a sibling of the workload's): "
+                            f"{len(text.splitlines())} events, expected none; first: "
+                            f"{text.splitlines()[0][:300]}")
+
+        # 3: the whole system (no -c), stopped by SIGINT: both copies run, one is reported
+        problems += [f"--cgroup {base_rel}, whole system: {x}"
+                     for x in system_cgroup_run(tmpdir, base_rel, inside, want_in)]
+    finally:
+        left = move_out_and_remove(dirs, home)
+        if left:
+            problems.append(f"could not remove the cgroups {left}")
+    return problems, None
+
+
+def one_cgroup_run(p, out, gt_in, gt_out, t0, t1, want_in):
+    problems = []
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    rin, pin = workload_records(read_text(gt_in), "ground truth (inside)", problems)
+    rout, pout = workload_records(read_text(gt_out), "ground truth (outside)", problems)
+    if not rin or not rout:
+        return problems + [f"a copy printed no ground truth (inside {len(rin)}, outside "
+                           f"{len(rout)} records); stderr: {p.stderr.strip()[-500:]}"]
+    leaked = [e for e in events if e.get("pid") in pout]
+    if leaked:
+        problems.append(f"{len(leaked)} events of the copy outside the cgroup (pid "
+                        f"{sorted(pout)}); first: {json.dumps(leaked[0])}")
+    strangers = [e for e in events if e.get("pid") not in pin | pout]
+    if strangers:
+        problems.append(f"{len(strangers)} events of other processes; first: "
+                        f"{json.dumps(strangers[0])}")
+    try:
+        expected, _ = derive(rin)
+    except DerivationError as e:
+        return problems + [f"ground truth: {e}"]
+    mine = [e for e in events if e.get("pid") in pin and e.get("requester") != 1]
+    problems += compare(expected, mine, COMM, t0, t1, ident=lambda pid: want_in)
+    return problems
+
+
+def system_cgroup_run(tmpdir, base_rel, inside, want_in):
+    """socktap trace --cgroup without -c: a probe run in the cgroup shows it is attached (the
+    output is flushed every poll), then both copies run; SIGINT ends it."""
+    problems = []
+    out = os.path.join(tmpdir, "cg-sys.json")
+    wl = shlex.quote(WORKLOAD)
+    st = subprocess.Popen([SOCKTAP, "trace", *BACKEND, "--cgroup", base_rel, "-F", "json", "-o",
+                           out], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, errors="replace",
+                          env=socktap_env())
+    t0 = time.time_ns()
+    probe_pids = set()
+    try:
+        ready = False
+        for _ in range(40):  # up to ~20 s
+            if st.poll() is not None:
+                break
+            r = subprocess.run(["sh", "-c", inside + " badfamily"], capture_output=True,
+                               text=True, timeout=30)
+            probe_pids |= {x["pid"] for x in parse_jsonl(r.stdout, "probe", problems)}
+            time.sleep(0.5)
+            if any(e.get("pid") in probe_pids for e in parse_jsonl(read_text(out), "", [])):
+                ready = True
+                break
+        if not ready:
+            st.send_signal(signal.SIGINT)
+            _, err = st.communicate(timeout=30)
+            return problems + [f"socktap ended, or showed none of the probe runs in the "
+                               f"cgroup within 20 s; stderr: {err.strip()[-500:]}"]
+        a = subprocess.Popen([WORKLOAD, "udp"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        b = subprocess.run(["sh", "-c", inside + " udp"], capture_output=True, text=True,
+                           timeout=60)
+        a_out, _ = a.communicate(timeout=60)
+        rin, pin = workload_records(b.stdout, "ground truth (inside)", problems)
+        rout, pout = workload_records(a_out, "ground truth (outside)", problems)
+        try:
+            expected, _ = derive(rin)
+        except DerivationError as e:
+            expected = {}
+            problems.append(f"ground truth: {e}")
+        want_n = sum(len(v) for v in expected.values())
+        for _ in range(100):  # the inside copy's events reach the file within ~10 s
+            n = sum(1 for e in parse_jsonl(read_text(out), "", [])
+                    if e.get("pid") in pin and e.get("requester") != 1)
+            if n >= want_n:
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        if st.poll() is None:
+            st.send_signal(signal.SIGINT)
+        try:
+            _, err = st.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            st.kill()
+            _, err = st.communicate()
+    t1 = time.time_ns()
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    if st.returncode != 0:
+        problems.append(f"socktap exited {st.returncode} after SIGINT: {err.strip()[-500:]}")
+    m = SUMMARY_RE.search(err)
+    if not m or "0 events lost" not in err:
+        problems.append(f"no '0 events lost' summary: {err.strip()[-500:]}")
+    if not rin or not rout:
+        return problems + ["a copy printed no ground truth"]
+    leaked = [e for e in events if e.get("pid") in pout]
+    if leaked:
+        problems.append(f"{len(leaked)} events of the copy outside the cgroup; first: "
+                        f"{json.dumps(leaked[0])}")
+    strangers = [e for e in events if e.get("pid") not in pin | probe_pids]
+    if strangers:
+        problems.append(f"{len(strangers)} events of processes not in the cgroup; first: "
+                        f"{json.dumps(strangers[0])}")
+    wrong = [e for e in events if {k: e.get(k) for k in TASK_KEYS} != want_in]
+    if wrong:
+        problems.append(f"{len(wrong)} events without the cgroup's keys {want_in}; first: "
+                        f"{json.dumps(wrong[0])}")
+    mine = [e for e in events if e.get("pid") in pin and e.get("requester") != 1]
+    problems += compare(expected, mine, COMM, t0, t1, ident=lambda pid: want_in)
+    return problems
+
+
+# ---- pid namespaces: nspid ----
+
+def nspid_test(tmpdir):
+    """`unshare --pid --fork WORKLOAD udp`: its events carry nspid = the pid it printed (1),
+    pid its pid in socktap's namespace; a copy in socktap's namespace, run first by the same
+    command, has nspid null."""
+    if not shutil.which("unshare"):
+        return [], "no unshare(1)"
+    problems = []
+    out = os.path.join(tmpdir, "nspid.json")
+    gt_host = os.path.join(tmpdir, "host.jsonl")
+    wl = shlex.quote(WORKLOAD)
+    cmd = f"sh -c {shlex.quote(f'{wl} udp > {shlex.quote(gt_host)} && exec unshare --pid --fork {wl} udp')}"
+    p, t0, t1 = run_trace("json", cmd, out)
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    rns = parse_jsonl(p.stdout, "ground truth (pid namespace)", problems)
+    rhost = parse_jsonl(read_text(gt_host), "ground truth (socktap's namespace)", problems)
+    me = next((r for r in rns if r["op"] == "self"), None)
+    if not me or len(me["nspid"]) < 2:
+        return problems + [f"the workload is not in a pid namespace of its own: {me}"], None
+    host_pid, ns_pid = me["nspid"][0], me["nspid"][-1]
+    if me["pid"] != ns_pid or host_pid == ns_pid:
+        return problems + [f"NSpid {me['nspid']} but the workload printed pid {me['pid']}"], None
+    # the records speak of ns pids; socktap reports pid/tid in its own namespace
+    if any(r["pid"] != ns_pid or r["tid"] != ns_pid for r in rns):
+        return problems + ["the udp scenario grew a thread or a child: the mapping of its "
+                           "pids fails"], None
+    rns = [{**r, "pid": host_pid, "tid": host_pid} for r in rns]
+    try:
+        exp_ns, _ = derive(rns)
+        exp_host, _ = derive(rhost)
+    except DerivationError as e:
+        return problems + [f"ground truth: {e}"], None
+    host_pids = {r["pid"] for r in rhost}
+    ns_ident = {**TASK_IDENT, "nspid": ns_pid}
+    ev_ns = [e for e in events if e.get("pid") == host_pid]
+    ev_host = [e for e in events if e.get("pid") in host_pids]
+    problems += [f"in the pid namespace: {x}" for x in compare(
+        exp_ns, [e for e in ev_ns if e.get("requester") != 1], COMM, t0, t1,
+        ident=lambda pid: ns_ident)]
+    problems += [f"in socktap's namespace: {x}" for x in compare(
+        exp_host, [e for e in ev_host if e.get("requester") != 1], COMM, t0, t1)]
+    bad = [e for e in ev_ns if e.get("nspid") != ns_pid or e.get("pid") == e.get("nspid")]
+    if bad:
+        problems.append(f"{len(bad)} events of pid {host_pid} (the workload, pid {ns_pid} in its "
+                        f"namespace) with another nspid; first: {json.dumps(bad[0])}")
+    bad = [e for e in ev_host if e.get("nspid") is not None]
+    if bad:
+        problems.append(f"{len(bad)} events of a process in socktap's own pid namespace with an "
+                        f"nspid; first: {json.dumps(bad[0])}")
+    others = [e for e in events if e.get("pid") not in host_pids | {host_pid}]
+    if others:
+        problems.append(f"{len(others)} events of other processes; first: "
+                        f"{json.dumps(others[0])}")
+    return problems, None
+
+
 BULK_PROBES = ("socket.send", "socket.sendmsg", "socket.sendmsg.return", "socket.receive")
 
 
@@ -1316,6 +1617,9 @@ def main():
         tests.append(("sendfile and splice: bytes against the workload's counts",
                       lambda d: (sendfile_test(d), None)))
         tests.append(("kernel-made sockets (requester = 1)", kernel_sockets_test))
+        tests.append(("cgroup: the task keys in a docker-style cgroup, and --cgroup",
+                      cgroup_test))
+        tests.append(("nspid: a workload in a pid namespace of its own", nspid_test))
     if args.k:
         tests = [(n, f) for n, f in tests if args.k in n or fnmatch.fnmatch(n, args.k)]
     print(f"1..{len(tests)}")
