@@ -1334,12 +1334,20 @@ static struct sockaddr_in6 in6(const char *ip)
 	return a;
 }
 
-/* An AF_INET socket of type on ip, port of the kernel's choosing; *a: its address. */
-static int bound4(int type, const char *ip, struct sockaddr_in *a)
+/*
+ * Fixed ports of scenario addrs, for run.py's --port filters: the private
+ * network namespace has them free. The other ports are the kernel's choice.
+ */
+#define ADDRS_TCP_PORT 5555 /* the IPv4 listener on 127.0.0.3 */
+#define ADDRS_UDP_PORT 5556 /* the UDP socket on 127.0.0.3 */
+
+/* An AF_INET socket of type on ip:port (0: the kernel's choice); *a: its address. */
+static int bound4(int type, const char *ip, int port, struct sockaddr_in *a)
 {
 	socklen_t len = sizeof(*a);
 	int fd = (int)need(x_socket(AF_INET, type, 0), "socket");
 	*a = in4(ip);
+	a->sin_port = htons((uint16_t)port);
 	need(x_bind(fd, a, sizeof(*a)), "bind");
 	need(x_getsockname(fd, a, &len), "getsockname");
 	return fd;
@@ -1367,9 +1375,9 @@ static struct sockaddr_storage stor(const void *a, size_t len)
 static void addrs_tcp4(void)
 {
 	struct sockaddr_in la, ca;
-	int l = bound4(SOCK_STREAM, "127.0.0.3", &la);
+	int l = bound4(SOCK_STREAM, "127.0.0.3", ADDRS_TCP_PORT, &la);
 	need(x_listen(l, 4), "listen");
-	int c = bound4(SOCK_STREAM, "127.0.0.2", &ca);
+	int c = bound4(SOCK_STREAM, "127.0.0.2", 0, &ca);
 	need(x_connect(c, &la, sizeof(la), STATE_CONNECTED), "connect");
 	int s = (int)need(x_accept(l), "accept");
 
@@ -1434,9 +1442,9 @@ static void addrs_udp(bool v6)
 {
 	struct sockaddr_in a1, a2, a3;
 	char buf[2048];
-	int u1 = bound4(SOCK_DGRAM, "127.0.0.1", &a1);
-	int u2 = bound4(SOCK_DGRAM, "127.0.0.2", &a2);
-	int u3 = bound4(SOCK_DGRAM, "127.0.0.3", &a3);
+	int u1 = bound4(SOCK_DGRAM, "127.0.0.1", 0, &a1);
+	int u2 = bound4(SOCK_DGRAM, "127.0.0.2", 0, &a2);
+	int u3 = bound4(SOCK_DGRAM, "127.0.0.3", ADDRS_UDP_PORT, &a3);
 
 	need(x_sendto(u1, payload, 101, 0, &a2, sizeof(a2)), "sendto");
 	need(x_sendto(u1, payload, 102, 0, &a3, sizeof(a3)), "sendto");
