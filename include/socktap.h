@@ -146,6 +146,21 @@ struct socktap_event {
 	uint64_t flags;	   /* struct socket's flags */
 	int32_t requester; /* create: 1 kernel, 0 user */
 	int32_t err;	   /* create.return: 0 or -errno */
+	/*
+	 * Who and where. Addresses in their text form ("127.0.0.1", "::1",
+	 * "::ffff:127.0.0.1"); for unix sockets the bound paths, an abstract
+	 * name as "@name" (every NUL byte of it as '@', as /proc/net/unix
+	 * shows them); "" when null. An unconnected datagram socket's remote
+	 * end is the message's: the destination its send named, the source
+	 * of the datagram its receive took. A port is null (-1) when its
+	 * address is, and always for unix. All null with socktap_opts.no_addrs.
+	 */
+	char laddr[112], raddr[112];
+	int32_t lport, rport;
+	uint64_t cgroup_id;    /* the task's cgroup v2 id (its directory's inode); 0: unknown */
+	const char *cgroup;    /* its path below the cgroup2 mount ("/" the root); NULL: unknown */
+	const char *container; /* the 64-hex container id the path names; NULL: none */
+	uint32_t nspid;	       /* the pid in the process's own pid namespace; 0: socktap's */
 };
 
 enum socktap_format {
@@ -233,6 +248,21 @@ struct socktap_opts {
 	 * "kprobe" forces one (syscall hooks serve them all).
 	 */
 	const char *backend;
+	/*
+	 * Who and where (all filtered in the kernel, like the rest): addresses
+	 * "ADDR" or "ADDR/PREFIX", IPv4 or IPv6, either end of the socket (or
+	 * message) matching; ports, either end; cgroups by path (below the
+	 * cgroup2 mount, or absolute under it): the task is in one or below.
+	 * At most 256 addresses and 8 cgroups.
+	 */
+	const char *const *addrs;
+	size_t addr_cnt;
+	const int *ports;
+	size_t port_cnt;
+	const char *const *cgroups;
+	size_t cgroup_cnt;
+	/* Leave addresses out of events (they cost a little per event): all null. */
+	bool no_addrs;
 	size_t : 0;
 };
 
@@ -242,6 +272,8 @@ enum socktap_agg {
 	SOCKTAP_AGG_HIST_SIZE = 1u << 2, /* log2 histogram of send/receive sizes */
 	SOCKTAP_AGG_HIST_LATENCY = 1u << 3,	/* log2 histogram of entry-to-return ns */
 	SOCKTAP_AGG_HIST_BY_PROTOCOL = 1u << 4, /* histograms per protocol, not per process */
+	SOCKTAP_AGG_CONNECTIONS = 1u << 5,	/* per (pid, protocol, both ends): socktap_conn_row */
+	SOCKTAP_AGG_CGROUPS = 1u << 6,		/* per cgroup: socktap_cgroup_row */
 };
 #define SOCKTAP_OPTS(NAME, ...)                                                                    \
 	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}
@@ -324,6 +356,31 @@ struct socktap_proc_row {
 	uint64_t send_errors, recv_errors;
 };
 
+/*
+ * One connection: a process's traffic between two ends, on one protocol.
+ * Unconnected datagram sockets: one row per destination (send) and
+ * source (receive). Addresses and ports as in struct socktap_event.
+ */
+struct socktap_conn_row {
+	uint32_t pid, uid;
+	char comm[16];
+	int32_t protocol, family;
+	char laddr[112], raddr[112];
+	int32_t lport, rport;
+	uint64_t sends, recvs;
+	uint64_t send_bytes, recv_bytes;
+	uint64_t send_errors, recv_errors;
+};
+
+struct socktap_cgroup_row {
+	uint64_t cgroup_id;
+	const char *cgroup;    /* NULL: no longer exists */
+	const char *container; /* NULL: none */
+	uint64_t sends, recvs;
+	uint64_t send_bytes, recv_bytes;
+	uint64_t send_errors, recv_errors;
+};
+
 struct socktap_dev_row {
 	char name[16];
 	uint32_t ifindex;
@@ -360,6 +417,10 @@ struct socktap_snapshot {
 	struct socktap_dev_row *devs;
 	size_t nhists;
 	struct socktap_hist *hists;
+	size_t nconns;
+	struct socktap_conn_row *conns;
+	size_t ncgroups;
+	struct socktap_cgroup_row *cgroups; /* strings live as long as the session */
 	/* updates that found the kernel's table full (bounded), not counted above */
 	uint64_t dropped;
 };

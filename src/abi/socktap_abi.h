@@ -59,6 +59,20 @@ enum st_close_why {
 #define ST_RF_SIZE_REQ	0x02 /* size_req is known */
 #define ST_RF_SOCK_VALS 0x04 /* family/type/state/flags/protocol are known */
 #define ST_RF_COMPAT	0x08 /* 32-bit syscall: arguments not decoded */
+#define ST_RF_UNIX	0x10 /* the record is a struct st_rec_unix: paths follow */
+
+/*
+ * A socket's two ends as the kernel holds them (inet), or as one message
+ * named them (unconnected datagram sockets). family 0: that end is null.
+ * IPv4 in the first 4 bytes of addr, network order; ports in host order.
+ */
+struct st_addrs {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport, rport;
+	__u8 lfamily, rfamily;
+	__u8 pad[2];
+};
 
 struct st_rec {
 	__u8 kind;   /* enum st_rec_kind */
@@ -85,6 +99,27 @@ struct st_rec {
 	__s32 protocol; /* sk->sk_protocol; CREATE: as requested */
 	__s32 state;	/* struct socket's state */
 	char comm[16];
+	__u64 cgroup_id;      /* the task's cgroup v2 id; 0 if not known */
+	__u32 nspid;	      /* tgid in the task's own pid namespace; 0: socktap's */
+	__u32 pad;
+	struct st_addrs addrs; /* all zero when not wanted */
+};
+
+/*
+ * A unix socket's record (ST_RF_UNIX): its bound path and its peer's, as
+ * many bytes of sun_path as the kernel keeps (abstract names start with a
+ * NUL byte); len 0: unnamed.
+ */
+#define ST_UNIX_PATH 108
+struct st_unix_names {
+	__u16 llen, rlen;
+	char lpath[ST_UNIX_PATH];
+	char rpath[ST_UNIX_PATH];
+};
+struct st_rec_unix {
+	struct st_rec rec;
+	struct st_unix_names names;
+	__u8 pad[4];
 };
 
 /* Per-CPU counters (map "counters"). */
@@ -104,6 +139,8 @@ enum st_counter {
 #define ST_AGG_HIST_SIZE     0x04
 #define ST_AGG_HIST_LATENCY  0x08
 #define ST_AGG_HIST_BY_PROTO 0x10
+#define ST_AGG_CONNS	     0x20
+#define ST_AGG_CGROUPS	     0x40
 
 struct st_agg_key {
 	__u32 tgid;
@@ -126,6 +163,29 @@ struct st_agg_id {
 	__u32 uid;
 	__u32 pad;
 	char comm[16];
+};
+
+/* the same counters per connection: unix sockets are told apart by their inode */
+struct st_conn_key {
+	__u32 tgid;
+	__u16 protocol;
+	__u16 family;
+	__u32 ino; /* unix: the socket's inode (its paths are in st_conn_id); else 0 */
+	__u32 pad;
+	struct st_addrs addrs;
+};
+
+/* shared: a connection row's first operation's comm and uid, and its unix paths */
+struct st_conn_id {
+	__u32 uid;
+	__u32 pad;
+	char comm[16];
+	struct st_unix_names names;
+	__u8 pad2[4];
+};
+
+struct st_cgroup_key {
+	__u64 cgroup_id;
 };
 
 struct st_dev_key {

@@ -26,6 +26,35 @@ struct {
 	__type(value, struct st_agg_id);
 } ids0 SEC(".maps"), ids1 SEC(".maps");
 
+/* top --by connection: per (process, protocol, both ends) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_conn_key);
+	__type(value, struct st_agg_val);
+} conns0 SEC(".maps"), conns1 SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_conn_key);
+	__type(value, struct st_conn_id);
+} conn_ids0 SEC(".maps"), conn_ids1 SEC(".maps");
+/* a connection id is too big for the stack next to a transfer's state */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_conn_id);
+} conn_scratch SEC(".maps");
+
+/* top --by cgroup */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct st_cgroup_key);
+	__type(value, struct st_agg_val);
+} cgroups0 SEC(".maps"), cgroups1 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
@@ -104,9 +133,70 @@ static __always_inline void hist_add(__u32 key, __u8 kind, bool is_send, __u64 v
 		*c += 1;
 }
 
-static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __s32 family,
-					   __s32 protocol, int ret, bool is_send, __u64 now)
+static __always_inline void count_xfer(struct st_agg_val *v, int ret, bool is_send)
 {
+	if (ret < 0) {
+		if (is_send)
+			v->send_errors++;
+		else
+			v->recv_errors++;
+	} else if (is_send) {
+		v->sends++;
+		v->send_bytes += ret;
+	} else {
+		v->recvs++;
+		v->recv_bytes += ret;
+	}
+}
+
+/* A connection row; its comm, uid and unix paths come from its first operation. */
+static __always_inline void count_conn(struct task_struct *t, __u32 tgid, struct sock *sk,
+				       struct socket *sock, __s32 family, __s32 protocol,
+				       const struct st_addrs *a, int ret, bool is_send)
+{
+	struct st_conn_key k = {.tgid = tgid, .protocol = (__u16)protocol, .family = (__u16)family};
+	if (family == ST_AF_UNIX)
+		k.ino = sock ? socket_ino(sock) : 0;
+	else
+		k.addrs = *a;
+	struct st_agg_val zero = {}, *v;
+	v = agg_slot ? agg_entry(&conns1, &k, &zero) : agg_entry(&conns0, &k, &zero);
+	if (!v)
+		return;
+	if (!v->comm[0]) {
+		__u32 z = 0;
+		struct st_conn_id *id = bpf_map_lookup_elem(&conn_scratch, &z);
+		if (!id)
+			return;
+		id->uid = task_uid(t);
+		task_comm(t, id->comm);
+		id->names.llen = id->names.rlen = 0;
+		if (family == ST_AF_UNIX)
+			unix_paths(sk, &id->names);
+		__builtin_memcpy(v->comm, id->comm, sizeof(v->comm));
+		v->uid = id->uid;
+		if (agg_slot)
+			bpf_map_update_elem(&conn_ids1, &k, id, BPF_NOEXIST);
+		else
+			bpf_map_update_elem(&conn_ids0, &k, id, BPF_NOEXIST);
+	}
+	count_xfer(v, ret, is_send);
+}
+
+static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, struct sock *sk,
+					   struct socket *sock, __s32 family, __s32 protocol,
+					   const struct st_addrs *a, int ret, bool is_send,
+					   __u64 now)
+{
+	if (aggregate & ST_AGG_CONNS)
+		count_conn(t, tgid, sk, sock, family, protocol, a, ret, is_send);
+	if (aggregate & ST_AGG_CGROUPS) {
+		struct st_cgroup_key k = {.cgroup_id = task_cgroup_id()};
+		struct st_agg_val zero = {}, *v;
+		v = agg_slot ? agg_entry(&cgroups1, &k, &zero) : agg_entry(&cgroups0, &k, &zero);
+		if (v)
+			count_xfer(v, ret, is_send);
+	}
 	if (aggregate & ST_AGG_PROCS) {
 		struct st_agg_key k = {
 		    .tgid = tgid, .protocol = (__u16)protocol, .family = (__u16)family};
@@ -129,18 +219,7 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, __
 			else
 				bpf_map_update_elem(&ids0, &k, &id, BPF_NOEXIST);
 		}
-		if (ret < 0) {
-			if (is_send)
-				v->send_errors++;
-			else
-				v->recv_errors++;
-		} else if (is_send) {
-			v->sends++;
-			v->send_bytes += ret;
-		} else {
-			v->recvs++;
-			v->recv_bytes += ret;
-		}
+		count_xfer(v, ret, is_send);
 	}
 	if (ret < 0)
 		return;

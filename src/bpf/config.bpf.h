@@ -24,6 +24,13 @@ const volatile __u64 proto_bits[5] = {}; /* bit p: protocol p (< 320) selected *
 const volatile __u8 fanout_xfer[ST_OP__COUNT] = {};
 const volatile __u8 fanout_create = 0; /* per socket created */
 const volatile __u8 fanout_close = 0;
+/* who and where: addresses, the cgroup, the pid in the task's namespace */
+const volatile bool want_addrs = false;
+/* the filters on them: ports (either end), addresses (addr_filter), cgroups (cgroup_filter) */
+const volatile bool filter_port = false;
+const volatile bool filter_addr = false;
+const volatile __u32 filter_cgroups = 0;	/* how many cgroup_filter slots are set */
+const volatile __u64 port_bits[1024] = {}; /* bit p: port p selected */
 /* SOCKTAP top: ST_AGG_* flags; 0 = one record per event */
 const volatile __u32 aggregate = 0;
 /* ring: records waiting beyond this many bytes wake the reader at once */
@@ -50,6 +57,10 @@ const volatile bool feat_task_btf = true;
 const volatile bool feat_task_storage = true;
 const volatile bool feat_task_regs = true;
 const volatile __u64 thread_size = 16384;
+/* bpf_get_current_cgroup_id() (Linux 4.18): the task's cgroup */
+const volatile bool feat_cgroup = true;
+/* the destination a sendto/sendmsg/sendmmsg names, read from user memory */
+const volatile bool feat_msg_addr = true;
 /* a step every verifier refuses: tests the fallback loop on a real refusal */
 const volatile bool feat_selftest = false;
 

@@ -3,6 +3,30 @@
 #ifndef ST_FDSCAN_BPF_H
 #define ST_FDSCAN_BPF_H
 
+/* A released unix socket's names: read now, or kept from the syscall's entry (sockvals.names). */
+static __always_inline void unix_names_of(const struct sockvals *v, struct st_unix_names *n)
+{
+	if (v->names == NAMES_LIVE) {
+		unix_paths((struct sock *)v->sk, n);
+		return;
+	}
+	if (v->names == NAMES_CLOSE) {
+		struct inflight *inf = task_state(&inflight, cur_task(), false);
+		if (inf) {
+			__builtin_memcpy(n, &inf->close_names, sizeof(*n));
+			return;
+		}
+	} else {
+		struct exec_pending *p = task_state(&exec_pending, cur_task(), false);
+		__u32 i = v->names - NAMES_EXEC;
+		if (p && i < EXEC_PENDING_MAX) {
+			__builtin_memcpy(n, &p->names[i], sizeof(*n));
+			return;
+		}
+	}
+	n->llen = n->rlen = 0;
+}
+
 /* A global function: verified once per program, not at each of its call sites. */
 ST_GLOBAL_PTR int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u64 ts)
 {
@@ -10,11 +34,25 @@ ST_GLOBAL_PTR int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u6
 		return 0;
 	if (!sock_selected(v->family, v->type, v->protocol))
 		return 0;
-	struct st_rec *r = rec_begin(ST_REC_CLOSE, fanout_close, bpf_get_current_pid_tgid(), ts);
-	if (!r)
+	if (!addrs_selected(&v->addrs))
 		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct st_rec *r;
+	if (want_addrs && v->family == ST_AF_UNIX && v->sk) {
+		struct st_rec_unix *u = rec_begin_unix(ST_REC_CLOSE, fanout_close, pid_tgid, ts);
+		if (!u)
+			return 0;
+		unix_names_of(v, &u->names);
+		r = &u->rec;
+	} else {
+		r = rec_begin(ST_REC_CLOSE, fanout_close, pid_tgid, ts);
+		if (!r)
+			return 0;
+	}
 	r->op = why;
-	r->rflags = v->known | ST_RF_ENTRY;
+	r->rflags |= v->known | ST_RF_ENTRY;
+	if (want_addrs)
+		r->addrs = v->addrs;
 	r->fd = v->fd;
 	r->ts_enter = ts_enter;
 	rec_sockvals(r, v);
@@ -89,6 +127,9 @@ __noinline int scan_one(__u64 fd, __u64 file, __u32 pass, __u32 mode, __u64 ts)
 			return 0;
 		__u32 i = p->n;
 		if (i < EXEC_PENDING_MAX) {
+			v.names = NAMES_EXEC + i;
+			if (want_addrs && v.family == ST_AF_UNIX)
+				unix_paths((struct sock *)v.sk, &p->names[i]);
 			p->s[i] = v;
 			p->n = i + 1;
 		} else {

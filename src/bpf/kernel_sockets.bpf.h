@@ -77,6 +77,9 @@ int BPF_PROG(st_krelease_fentry, struct socket *sock, struct inode *inode)
 	v.sflags = sock->flags;
 	v.protocol = sk ? sk_protocol_btf(sk) : -1;
 	v.cookie = !sk ? 0 : feat_xfer_cookie ? bpf_get_socket_cookie(sk) : sk_cookie_peek(sk);
+	v.sk = (__u64)sk;
+	if (sk && (want_addrs || filter_port || filter_addr))
+		sk_addrs(sk, v.family, &v.addrs);
 	__u64 now = bpf_ktime_get_ns();
 	emit_close(&v, ST_CLOSE_KERNEL, now, now);
 	return 0;

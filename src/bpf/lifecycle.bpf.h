@@ -63,6 +63,9 @@ static __always_inline void enter_close(struct task_struct *t, __s64 fd, __u64 n
 	inf->has_close = 1;
 	read_sockvals(sock, &inf->close);
 	inf->close.fd = fd;
+	inf->close.names = NAMES_CLOSE;
+	if (want_addrs && inf->close.family == ST_AF_UNIX)
+		unix_paths((struct sock *)inf->close.sk, &inf->close_names);
 	sockvals_cookie(&inf->close, fd);
 }
 
@@ -135,6 +138,9 @@ static __always_inline enum enter_job enter_job_of(long id)
 	case NR_recvmmsg:
 	case NR_sendfile:
 	case NR_splice:
+		/* sendmmsg: which message is being sent tells its destination */
+		if (id == NR_sendmmsg && (want_addrs || (aggregate & ST_AGG_CONNS)))
+			return JOB_XFER;
 		return want_entry ? JOB_XFER : JOB_NONE;
 	case NR_socket:
 	case NR_socketpair:

@@ -50,7 +50,21 @@ struct sockvals {
 	__u32 known; /* ST_RF_SOCK_VALS */
 	__u32 ino;   /* the socket's inode: lets user space make a missing cookie */
 	__u32 pad;
+	/*
+	 * The struct sock, as a number, while it is alive: a record made at
+	 * once reads a unix socket's names from it. Records made later (at
+	 * sys_exit of close(2) and execve, when the socket may be gone: close
+	 * releases synchronously since Linux 6.15) carry names read at entry:
+	 * names says where they are kept.
+	 */
+	__u64 sk;
+	struct st_addrs addrs; /* inet: read with the other values */
+	__u32 names;	       /* NAMES_LIVE, NAMES_CLOSE, or NAMES_EXEC + i */
+	__u32 pad2;
 };
+#define NAMES_LIVE  0
+#define NAMES_CLOSE 1
+#define NAMES_EXEC  2
 
 /* The syscall a task is in, between sys_enter and sys_exit. */
 struct inflight {
@@ -61,6 +75,7 @@ struct inflight {
 	__u32 has_close;
 	__u64 a3;
 	struct sockvals close; /* close(2): the socket it releases */
+	struct st_unix_names close_names;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -75,6 +90,7 @@ struct exec_pending {
 	__u32 n;
 	__u32 pad;
 	struct sockvals s[EXEC_PENDING_MAX];
+	struct st_unix_names names[EXEC_PENDING_MAX];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);

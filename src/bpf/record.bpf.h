@@ -60,6 +60,10 @@ static __always_inline void rec_submit(struct st_rec *r)
 static __always_inline void rec_fill_task(struct st_rec *r, __u64 pid_tgid, __u64 ts)
 {
 	struct task_struct *t = cur_task();
+	r->cgroup_id = task_cgroup_id();
+	r->nspid = task_nspid(t);
+	r->pad = 0;
+	__builtin_memset(&r->addrs, 0, sizeof(r->addrs));
 	r->pid = pid_tgid >> 32;
 	r->tid = (__u32)pid_tgid;
 	r->uid = task_uid(t);
@@ -73,11 +77,8 @@ static __always_inline void rec_fill_task(struct st_rec *r, __u64 pid_tgid, __u6
  * set to "unknown" (fds -1, no cookie, no socket values), so that callers
  * set only what their event knows. 0 when the ring is full (counted lost).
  */
-static __always_inline struct st_rec *rec_begin(__u8 kind, __u32 fanout, __u64 pid_tgid, __u64 ts)
+static __always_inline void rec_init(struct st_rec *r, __u8 kind, __u64 pid_tgid, __u64 ts)
 {
-	struct st_rec *r = rec_reserve(fanout);
-	if (!r)
-		return 0;
 	rec_fill_task(r, pid_tgid, ts);
 	r->kind = kind;
 	r->op = 0;
@@ -97,7 +98,45 @@ static __always_inline struct st_rec *rec_begin(__u8 kind, __u32 fanout, __u64 p
 	r->type = -1;
 	r->protocol = -1;
 	r->state = -1;
+}
+
+static __always_inline struct st_rec *rec_begin(__u8 kind, __u32 fanout, __u64 pid_tgid, __u64 ts)
+{
+	struct st_rec *r = rec_reserve(fanout);
+	if (r)
+		rec_init(r, kind, pid_tgid, ts);
 	return r;
+}
+
+/*
+ * rec_begin for an event on a unix socket, when addresses are wanted: a
+ * struct st_rec_unix (ST_RF_UNIX), whose names the caller fills in.
+ * Callers add their rflags to the ones set here.
+ */
+static __always_inline struct st_rec_unix *rec_begin_unix(__u8 kind, __u32 fanout,
+							  __u64 pid_tgid, __u64 ts)
+{
+	struct st_rec_unix *u = bpf_ringbuf_reserve(&events, sizeof(*u), 0);
+	if (!u) {
+		count_lost(fanout);
+		return 0;
+	}
+	rec_init(&u->rec, kind, pid_tgid, ts);
+	u->rec.rflags = ST_RF_UNIX;
+	return u;
+}
+
+/* rec_begin for an event on socket sk, alive now: a unix socket's record carries its names. */
+static __always_inline struct st_rec *rec_begin_sk(__u8 kind, __u32 fanout, __u64 pid_tgid,
+						   __u64 ts, struct sock *sk, __s32 family)
+{
+	if (!want_addrs || !sk || family != ST_AF_UNIX)
+		return rec_begin(kind, fanout, pid_tgid, ts);
+	struct st_rec_unix *u = rec_begin_unix(kind, fanout, pid_tgid, ts);
+	if (!u)
+		return 0;
+	unix_paths(sk, &u->names);
+	return &u->rec;
 }
 
 /* A socket's values, as struct socket and its sock hold them. */

@@ -63,6 +63,10 @@ static __always_inline void read_sockvals(struct socket *sock, struct sockvals *
 	v->cookie = sk ? sk_cookie_peek(sk) : 0;
 	v->ino = socket_ino(sock);
 	v->known = ST_RF_SOCK_VALS;
+	v->sk = (__u64)sk;
+	__builtin_memset(&v->addrs, 0, sizeof(v->addrs));
+	if (sk && (want_addrs || filter_port || filter_addr))
+		sk_addrs(sk, v->family, &v->addrs);
 }
 
 /*

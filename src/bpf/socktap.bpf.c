@@ -20,6 +20,7 @@
  *   kernel_sockets.bpf.h	cgroup/sock_create (cookies at birth), fentry on
  *			__sock_create/__sock_release (the kernel's own sockets)
  *   sockid_iter.bpf.h	iter/unix, iter/netlink: socket ids made for user space
+ *   addr.bpf.h		tp_btf/skb_copy_datagram_iovec: received datagrams' sources
  *   devices.bpf.h	tp_btf/net_dev_xmit, netif_receive_skb (top -d)
  *   fork.bpf.h		tp_btf/sched_process_fork (a command's descendants)
  *
@@ -39,8 +40,9 @@ char LICENSE[] SEC("license") = "GPL";
 #include "config.bpf.h"
 #include "maps.bpf.h"
 #include "task.bpf.h"
-#include "record.bpf.h"
 #include "filter.bpf.h"
+#include "addr.bpf.h"
+#include "record.bpf.h"
 #include "sockid.bpf.h"
 #include "sockid_iter.bpf.h"
 #include "sysargs.bpf.h"

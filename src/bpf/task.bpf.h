@@ -51,7 +51,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, char[1024]);
+	__type(value, char[8192]); /* >= every per-task value (exec_pending is the largest) */
 } zeroes SEC(".maps");
 
 static __always_inline void *task_state(void *map, struct task_struct *t, bool create)
@@ -72,7 +72,7 @@ static __always_inline void *task_state(void *map, struct task_struct *t, bool c
 /* The saved user registers of the current task's syscall: what socktap reads of them. */
 struct uregs {
 	long ax, orig_ax;
-	unsigned long di, si, dx;
+	unsigned long di, si, dx, r8, r9;
 };
 
 static __always_inline bool task_uregs(struct task_struct *t, struct uregs *u)
@@ -87,6 +87,8 @@ static __always_inline bool task_uregs(struct task_struct *t, struct uregs *u)
 		u->di = r->di;
 		u->si = r->si;
 		u->dx = r->dx;
+		u->r8 = r->r8;
+		u->r9 = r->r9;
 		return true;
 	}
 	/*
@@ -104,6 +106,8 @@ static __always_inline bool task_uregs(struct task_struct *t, struct uregs *u)
 	u->di = BPF_CORE_READ(r, di);
 	u->si = BPF_CORE_READ(r, si);
 	u->dx = BPF_CORE_READ(r, dx);
+	u->r8 = BPF_CORE_READ(r, r8);
+	u->r9 = BPF_CORE_READ(r, r9);
 	return true;
 }
 

@@ -13,19 +13,26 @@ struct xsock {
 	__s32 family, type, protocol, state, skfamily;
 	__u64 flags, cookie;
 	struct file *file;
+	struct socket *sock;
 };
 
-static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool btf, bool full)
+/*
+ * full: every value a record carries; else only what counting needs (the
+ * type only when something looks at it).
+ */
+static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool btf, bool full,
+				       bool need_type)
 {
 	if (btf) {
 		x->skfamily = sk->__sk_common.skc_family;
 		x->protocol = sk_protocol_btf(sk);
-		if (!full && !filter_type)
+		if (!full && !need_type)
 			return true;
 		struct socket *sock = sk->sk_socket;
 		if (!sock)
 			return false;
 		x->type = sock->type;
+		x->sock = sock;
 		if (!full)
 			return true;
 		x->family = sock->ops->family;
@@ -41,6 +48,7 @@ static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool bt
 	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
 	if (!sock)
 		return false;
+	x->sock = sock;
 	x->type = BPF_CORE_READ(sock, type);
 	x->family = BPF_CORE_READ(sock, ops, family);
 	x->state = BPF_CORE_READ(sock, state);
@@ -49,6 +57,67 @@ static __always_inline bool xsock_read(struct sock *sk, struct xsock *x, bool bt
 	/* no BTF pointer, no helper: the cookie only if something made it already */
 	x->cookie = sk_cookie_peek(sk);
 	return true;
+}
+
+/*
+ * The syscall the current task is in: its number (-1 when none: a kernel
+ * thread, io_uring, task work after a syscall) and its saved registers.
+ */
+static __always_inline __s64 xfer_syscall(struct task_struct *t, __u32 tflags, struct uregs *regs,
+					  bool *have_regs, bool *compat)
+{
+	if (tflags & (ST_PF_IO_WORKER | ST_PF_KTHREAD))
+		return -1;
+	*have_regs = task_uregs(t, regs);
+	if (task_in_compat_syscall(t)) {
+		*compat = true;
+		return -1;
+	}
+	/*
+	 * Inside a syscall the entry code keeps -ENOSYS in ax; after it (task
+	 * work, e.g. io_uring retries) ax holds the result and orig_ax a
+	 * syscall that is over.
+	 */
+	if (*have_regs && regs->ax == -ENOSYS)
+		return regs->orig_ax;
+	return -1;
+}
+
+/*
+ * The two ends of a transfer. Inet streams and connected datagram
+ * sockets: the socket's. An unconnected datagram socket's other end is
+ * the message's: the destination its send named (message idx of a
+ * sendmmsg; -1 when unknown), the source of the datagram its receive
+ * copied. Unix sockets: their paths travel in the record (rec_begin_sk).
+ */
+static __always_inline void xfer_addrs(struct sock *sk, __u64 cookie, __s32 family, __s32 type,
+				       bool is_send, __s64 nr, const struct uregs *regs, __s64 idx,
+				       struct st_addrs *a)
+{
+	if (family != ST_AF_INET && family != ST_AF_INET6)
+		return;
+	sk_addrs(sk, family, a);
+	if (type == ST_SOCK_STREAM)
+		return;
+	struct st_addrs m = {};
+	bool named = is_send ? (nr != NR_sendmmsg || idx >= 0) && msg_dest(nr, regs, idx, &m)
+			     : take_dgram_src(cookie, &m);
+	if (named) {
+		__builtin_memcpy(a->raddr, m.raddr, 16);
+		a->rport = m.rport;
+		a->rfamily = m.rfamily;
+	}
+}
+
+/* The current message's index in an mmsg call, for counting (nothing else advances it). */
+static __always_inline __s64 mmsg_idx_next(struct task_struct *t, __s64 nr)
+{
+	if (nr != NR_sendmmsg)
+		return -1;
+	struct inflight *inf = task_state(&inflight, t, false);
+	if (!inf || inf->nr != (__u32)nr + 1)
+		return -1;
+	return inf->idx++;
 }
 
 /*
@@ -80,15 +149,30 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 		 * sock the family whose ops it installs), no clock unless a
 		 * latency histogram wants it, no socket type unless filtered on.
 		 */
-		if (!xsock_read(sk, &x, btf, false) ||
+		bool need_addrs = (aggregate & ST_AGG_CONNS) || filter_port || filter_addr;
+		if (!xsock_read(sk, &x, btf, false, filter_type || need_addrs) ||
 		    !sock_selected(x.skfamily, x.type, x.protocol))
 			return 0;
+		struct st_addrs a = {};
+		if (need_addrs) {
+			struct uregs regs = {};
+			bool have_regs = false, compat = false;
+			__s64 nr = -1, idx = -1;
+			if (is_send && x.type != ST_SOCK_STREAM) {
+				nr = xfer_syscall(t, TASK_GET(t, flags, flags), &regs, &have_regs,
+						  &compat);
+				idx = mmsg_idx_next(t, nr);
+			}
+			xfer_addrs(sk, 0, x.skfamily, x.type, is_send, nr, &regs, idx, &a);
+			if (!addrs_selected(&a))
+				return 0;
+		}
 		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
-		aggregate_xfer(t, tgid, x.skfamily, x.protocol, ret, is_send, at);
+		aggregate_xfer(t, tgid, sk, x.sock, x.skfamily, x.protocol, &a, ret, is_send, at);
 		return 0;
 	}
 
-	if (!xsock_read(sk, &x, btf, true))
+	if (!xsock_read(sk, &x, btf, true, true))
 		return 0;
 	__s32 family = x.family, type = x.type, protocol = x.protocol;
 	if (!sock_selected(family, type, protocol))
@@ -106,21 +190,13 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 	struct uregs regs = {};
 	bool have_regs = false;
 
-	if (tflags & ST_PF_IO_WORKER) {
+	bool compat = false;
+	if (tflags & ST_PF_IO_WORKER)
 		origin = ST_ORIGIN_IO_URING;
-	} else if (!(tflags & ST_PF_KTHREAD)) {
-		have_regs = task_uregs(t, &regs);
-		if (task_in_compat_syscall(t)) {
-			rflags |= ST_RF_COMPAT;
-		} else if (have_regs && regs.ax == -ENOSYS) {
-			/*
-			 * Inside a syscall the entry code keeps -ENOSYS in ax; after
-			 * it (task work, e.g. io_uring retries) ax holds the result
-			 * and orig_ax a syscall that is over.
-			 */
-			nr = regs.orig_ax;
-		}
-	}
+	else
+		nr = xfer_syscall(t, tflags, &regs, &have_regs, &compat);
+	if (compat)
+		rflags |= ST_RF_COMPAT;
 
 	/* Which syscall reached the protocol, and is it this socket's fd? */
 	__s32 want_op = -1;
@@ -180,29 +256,41 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 			op = ST_OP_AIO_READ;
 	}
 
-	if (origin == ST_ORIGIN_SYSCALL && want_entry) {
+	__s64 msg_idx = -1; /* an mmsg call's current message */
+	if (origin == ST_ORIGIN_SYSCALL && (want_entry || want_addrs)) {
 		struct inflight *inf = task_state(&inflight, t, false);
-		__u32 idx = 0;
 		if (inf && inf->nr == (__u32)nr + 1) {
 			ts_enter = inf->ts;
-			idx = inf->idx;
+			msg_idx = inf->idx;
 			rflags |= ST_RF_ENTRY;
 			/* the next message of a sendmmsg/recvmmsg starts now */
 			inf->ts = now;
-			inf->idx = idx + 1;
+			inf->idx = msg_idx + 1;
 		}
-		size_req = requested_size(nr, regs.si, regs.dx, (rflags & ST_RF_ENTRY) ? idx : ~0U);
-		if (size_req >= 0)
-			rflags |= ST_RF_SIZE_REQ;
+		if (want_entry) {
+			size_req = requested_size(nr, regs.si, regs.dx,
+						  msg_idx >= 0 ? (__u32)msg_idx : ~0U);
+			if (size_req >= 0)
+				rflags |= ST_RF_SIZE_REQ;
+		}
 	}
 
-	struct st_rec *r =
-	    rec_begin(ST_REC_XFER, fanout_xfer[op < ST_OP__COUNT ? op : 0], pid_tgid, now);
+	struct st_addrs a = {};
+	if (want_addrs || filter_port || filter_addr) {
+		xfer_addrs(sk, x.cookie, family, type, is_send, nr, &regs, msg_idx, &a);
+		if (!addrs_selected(&a))
+			return 0;
+	}
+
+	struct st_rec *r = rec_begin_sk(ST_REC_XFER, fanout_xfer[op < ST_OP__COUNT ? op : 0],
+					pid_tgid, now, sk, family);
 	if (!r)
 		return 0;
 	r->op = op;
 	r->origin = origin;
-	r->rflags = rflags;
+	r->rflags |= rflags;
+	if (want_addrs)
+		r->addrs = a;
 	r->fd = fd;
 	r->ts_enter = ts_enter;
 	r->cookie = x.cookie;

@@ -32,10 +32,10 @@ struct str_list {
 int int_list_add(struct int_list *l, int v);
 int str_list_add(struct str_list *l, const char *s);
 
-/* The filters shared by trace, top and socktop: -p -n -u -f -P -t. */
+/* The filters shared by trace, top and socktop: -p -n -u -f -P -t, --addr --port --cgroup. */
 struct filters {
-	struct int_list pids, uids, families, protocols, types;
-	struct str_list comms;
+	struct int_list pids, uids, families, protocols, types, ports;
+	struct str_list comms, addrs, cgroups;
 	const char *backend; /* --backend: NULL = auto */
 	bool quiet;	     /* no message on a bad value: the caller words its own (socktop) */
 };
@@ -45,10 +45,13 @@ struct filters {
  * printing an error about arg (unless quiet).
  */
 int filters_parse(struct filters *f, int opt, const char *arg);
-/* The option the filters share besides the letters: --backend (opt 'B'). */
+/* The options the filters share besides the letters: --backend (opt 'B'), --addr, --port, --cgroup. */
+enum { OPT_ADDR = 0x100, OPT_PORT, OPT_CGROUP };
 #define FILTER_LONGOPTS                                                                            \
+	{"backend", required_argument, NULL, 'B'}, {"addr", required_argument, NULL, OPT_ADDR},   \
+	    {"port", required_argument, NULL, OPT_PORT},                                           \
 	{                                                                                          \
-		"backend", required_argument, NULL, 'B'                                            \
+		"cgroup", required_argument, NULL, OPT_CGROUP                                      \
 	}
 void filters_apply(const struct filters *f, struct socktap_opts *o);
 void filters_free(struct filters *f);

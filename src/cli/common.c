@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cgroup.h"
 #include "cli.h"
 #include "names.h"
 #include "util.h"
+#include "who.h"
 
 const char *prog_name = "socktap";
 bool json_errors;
@@ -219,6 +221,42 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 				f->quiet, &n))
 			return -1;
 		return int_list_add(&f->types, n) ? -1 : 1;
+	case OPT_ADDR: {
+		uint8_t a[16];
+		unsigned int plen;
+		if (!st_prefix_parse(arg, a, &plen)) {
+			cli_error("--addr: bad address '%s' (an IPv4 or IPv6 address, optionally "
+				  "/PREFIX)",
+				  arg);
+			return -1;
+		}
+		return str_list_add(&f->addrs, arg) ? -1 : 1;
+	}
+	case OPT_PORT:
+		if (!parse_long(arg, 0, 65535, &v)) {
+			cli_error("--port: bad port '%s' (0 to 65535)", arg);
+			return -1;
+		}
+		return int_list_add(&f->ports, (int)v) ? -1 : 1;
+	case OPT_CGROUP: {
+		/* checked now, so that a bad path fails before anything starts */
+		struct st_cgroups *cg;
+		uint64_t id;
+		int fd = -1, err = st_cgroups_open(NULL, &cg);
+		if (err) {
+			cli_error("--cgroup: '%s': no cgroup2 file system is mounted", arg);
+			return -1;
+		}
+		err = st_cgroups_lookup(cg, arg, &fd, &id);
+		if (err)
+			cli_error("--cgroup: no cgroup '%s' under %s", arg, st_cgroups_mount(cg));
+		else
+			close(fd);
+		st_cgroups_free(cg);
+		if (err)
+			return -1;
+		return str_list_add(&f->cgroups, arg) ? -1 : 1;
+	}
 	}
 	return 0;
 }
@@ -231,6 +269,9 @@ void filters_free(struct filters *f)
 	free(f->protocols.v);
 	free(f->types.v);
 	free(f->comms.v);
+	free(f->ports.v);
+	free(f->addrs.v);
+	free(f->cgroups.v);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -249,6 +290,12 @@ void filters_apply(const struct filters *f, struct socktap_opts *o)
 	o->backend = f->backend;
 	o->types = f->types.v;
 	o->type_cnt = f->types.n;
+	o->addrs = f->addrs.v;
+	o->addr_cnt = f->addrs.n;
+	o->ports = f->ports.v;
+	o->port_cnt = f->ports.n;
+	o->cgroups = f->cgroups.v;
+	o->cgroup_cnt = f->cgroups.n;
 }
 
 int probes_check(char *const *pats, int n)

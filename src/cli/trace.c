@@ -19,7 +19,7 @@ struct out_ctx {
 	FILE *f;
 	enum socktap_format fmt;
 	int err; /* errno of a failed write */
-	char line[4096];
+	char line[16384]; /* a cgroup path may take 4096 bytes, escaped up to 6 each */
 };
 
 static int on_event(const struct socktap_event *ev, void *data)
@@ -45,10 +45,13 @@ static void trace_usage(FILE *f)
 		   "  -x, --target PID    trace process PID until it exits\n"
 		   "Filters (repeatable; in the kernel):\n"
 		   "  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
+		   "  --addr ADDR[/PREFIX]  either end (IPv4 or IPv6)   --port PORT  either end\n"
+		   "  --cgroup PATH       tasks in that cgroup (v2) or below\n"
 		   "Output:\n"
 		   "  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
 		   "  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
 		   "  -d, --duration SEC  stop after SEC seconds\n"
+		   "      --no-addrs      leave addresses out (laddr, lport, raddr, rport: null)\n"
 		   "      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 MiB)\n"
 		   "      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
 }
@@ -63,6 +66,7 @@ int cmd_trace(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"ringbuf-size", required_argument, NULL, 'R'},
+	    {"no-addrs", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -74,6 +78,7 @@ int cmd_trace(int argc, char **argv)
 	int fmt = SOCKTAP_FORMAT_TEXT;
 	struct str_list pats = {};
 	int c, rc = 1;
+	bool no_addrs = false;
 
 	optind = 1;
 	opterr = 0;
@@ -129,6 +134,9 @@ int cmd_trace(int argc, char **argv)
 			}
 			rbsize = v;
 			break;
+		case 'N':
+			no_addrs = true;
+			break;
 		case 'h':
 			trace_usage(stdout);
 			return 0;
@@ -175,7 +183,7 @@ int cmd_trace(int argc, char **argv)
 	cli_install_signals();
 
 	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
-		     .print = lib_print);
+		     .print = lib_print, .no_addrs = no_addrs);
 	filters_apply(&flt, &opts);
 	if (have_words)
 		opts.command = we.we_wordv;

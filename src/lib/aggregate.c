@@ -11,12 +11,15 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "session.h"
+#include "who.h"
 
 _Static_assert(SOCKTAP_AGG_PROCESSES == ST_AGG_PROCS && SOCKTAP_AGG_DEVICES == ST_AGG_DEVICES &&
 		   SOCKTAP_AGG_HIST_SIZE == ST_AGG_HIST_SIZE &&
 		   SOCKTAP_AGG_HIST_LATENCY == ST_AGG_HIST_LATENCY &&
-		   SOCKTAP_AGG_HIST_BY_PROTOCOL == ST_AGG_HIST_BY_PROTO,
+		   SOCKTAP_AGG_HIST_BY_PROTOCOL == ST_AGG_HIST_BY_PROTO &&
+		   SOCKTAP_AGG_CONNECTIONS == ST_AGG_CONNS && SOCKTAP_AGG_CGROUPS == ST_AGG_CGROUPS,
 	       "socktap.h and socktap_abi.h disagree on aggregation flags");
 
 /*
@@ -69,7 +72,20 @@ struct collect {
 	struct socktap_snapshot *snap;
 	int ncpus;
 	size_t cap;
+	struct socktap *st;
+	int ids_fd; /* connections: the generation's names and unix paths */
 };
+
+/* The six counters, summed over the CPUs. */
+#define SUM_COUNTS(r, v, ncpus)                                                                    \
+	for (int i_ = 0; i_ < (ncpus); i_++) {                                                     \
+		(r)->sends += (v)[i_].sends;                                                       \
+		(r)->recvs += (v)[i_].recvs;                                                       \
+		(r)->send_bytes += (v)[i_].send_bytes;                                             \
+		(r)->recv_bytes += (v)[i_].recv_bytes;                                             \
+		(r)->send_errors += (v)[i_].send_errors;                                           \
+		(r)->recv_errors += (v)[i_].recv_errors;                                           \
+	}
 
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
@@ -97,20 +113,92 @@ static int add_proc(const void *key, const void *vals, void *ctx)
 	r->pid = k->tgid;
 	r->protocol = k->protocol;
 	r->family = k->family;
+	SUM_COUNTS(r, v, c->ncpus);
 	for (int i = 0; i < c->ncpus; i++) {
 		const struct st_agg_val *p = &v[i];
-		r->sends += p->sends;
-		r->recvs += p->recvs;
-		r->send_bytes += p->send_bytes;
-		r->recv_bytes += p->recv_bytes;
-		r->send_errors += p->send_errors;
-		r->recv_errors += p->recv_errors;
 		if (!r->comm[0] && p->comm[0]) {
 			memcpy(r->comm, p->comm, sizeof(r->comm));
 			r->comm[sizeof(r->comm) - 1] = '\0';
 			r->uid = p->uid;
 		}
 	}
+	return 0;
+}
+
+static int add_conn(const void *key, const void *vals, void *ctx)
+{
+	const struct st_conn_key *k = key;
+	const struct st_agg_val *v = vals;
+	struct collect *c = ctx;
+	struct socktap_snapshot *s = c->snap;
+	if (grow((void **)&s->conns, &c->cap, s->nconns, sizeof(*s->conns)))
+		return -ENOMEM;
+	struct socktap_conn_row *r = &s->conns[s->nconns++];
+	memset(r, 0, sizeof(*r));
+	r->pid = k->tgid;
+	r->protocol = k->protocol;
+	r->family = k->family;
+	r->lport = r->rport = -1;
+	SUM_COUNTS(r, v, c->ncpus);
+	struct st_conn_id id;
+	bool named = bpf_map_lookup_elem(c->ids_fd, k, &id) == 0;
+	if (named) {
+		memcpy(r->comm, id.comm, sizeof(r->comm));
+		r->uid = id.uid;
+	} else {
+		for (int i = 0; i < c->ncpus && !r->comm[0]; i++) {
+			memcpy(r->comm, v[i].comm, sizeof(r->comm));
+			r->uid = v[i].uid;
+		}
+	}
+	r->comm[sizeof(r->comm) - 1] = '\0';
+	if (k->ino) {
+		if (named) {
+			st_unix_text(id.names.lpath, id.names.llen, r->laddr, sizeof(r->laddr));
+			st_unix_text(id.names.rpath, id.names.rlen, r->raddr, sizeof(r->raddr));
+		}
+		return 0;
+	}
+	const struct st_addrs *a = &k->addrs;
+	if (a->lfamily) {
+		st_inet_text(a->lfamily, a->laddr, r->laddr, sizeof(r->laddr));
+		r->lport = a->lport;
+	}
+	if (a->rfamily) {
+		st_inet_text(a->rfamily, a->raddr, r->raddr, sizeof(r->raddr));
+		r->rport = a->rport;
+	}
+	return 0;
+}
+
+static int add_cgroup(const void *key, const void *vals, void *ctx)
+{
+	const struct st_cgroup_key *k = key;
+	const struct st_agg_val *v = vals;
+	struct collect *c = ctx;
+	struct socktap_snapshot *s = c->snap;
+	if (grow((void **)&s->cgroups, &c->cap, s->ncgroups, sizeof(*s->cgroups)))
+		return -ENOMEM;
+	struct socktap_cgroup_row *r = &s->cgroups[s->ncgroups++];
+	memset(r, 0, sizeof(*r));
+	r->cgroup_id = k->cgroup_id;
+	if (c->st->cgroups && k->cgroup_id) {
+		r->cgroup = st_cgroups_path(c->st->cgroups, k->cgroup_id);
+		r->container = r->cgroup ? st_cgroups_container(c->st->cgroups, k->cgroup_id) : NULL;
+	}
+	SUM_COUNTS(r, v, c->ncpus);
+	return 0;
+}
+
+/* Delete every key of a (shared) table. */
+static int clear_table(int fd, size_t ksize)
+{
+	char key[64];
+	if (ksize > sizeof(key))
+		return -EINVAL;
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
 	return 0;
 }
 
@@ -193,7 +281,7 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 	struct timespec grace = {0, GENERATION_GRACE_NS};
 	nanosleep(&grace, NULL);
 
-	struct collect c = {.snap = s, .ncpus = st->ncpus};
+	struct collect c = {.snap = s, .ncpus = st->ncpus, .st = st};
 	int err =
 	    drain(bpf_map__fd(old ? skel->maps.procs1 : skel->maps.procs0),
 		  sizeof(struct st_agg_key), sizeof(struct st_agg_val), st->ncpus, add_proc, &c);
@@ -207,6 +295,21 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 		c.cap = 0;
 		err = drain(bpf_map__fd(old ? skel->maps.hists1 : skel->maps.hists0),
 			    sizeof(struct st_hist_key), sizeof(uint64_t), st->ncpus, add_hist, &c);
+	}
+	if (!err && (st->aggregate & SOCKTAP_AGG_CONNECTIONS)) {
+		c.cap = 0;
+		c.ids_fd = bpf_map__fd(old ? skel->maps.conn_ids1 : skel->maps.conn_ids0);
+		err = drain(bpf_map__fd(old ? skel->maps.conns1 : skel->maps.conns0),
+			    sizeof(struct st_conn_key), sizeof(struct st_agg_val), st->ncpus,
+			    add_conn, &c);
+		if (!err)
+			err = clear_table(c.ids_fd, sizeof(struct st_conn_key));
+	}
+	if (!err && (st->aggregate & SOCKTAP_AGG_CGROUPS)) {
+		c.cap = 0;
+		err = drain(bpf_map__fd(old ? skel->maps.cgroups1 : skel->maps.cgroups0),
+			    sizeof(struct st_cgroup_key), sizeof(struct st_agg_val), st->ncpus,
+			    add_cgroup, &c);
 	}
 	/* each row's name: its first operation's, from the shared table */
 	int ids_fd = bpf_map__fd(old ? skel->maps.ids1 : skel->maps.ids0);
@@ -223,10 +326,8 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 		}
 	}
 	/* clear the generation's names, including rows whose counts were all dropped */
-	struct st_agg_key ik;
-	while (!err && bpf_map_get_next_key(ids_fd, NULL, &ik) == 0)
-		if (bpf_map_delete_elem(ids_fd, &ik) && errno != ENOENT)
-			err = -errno;
+	if (!err)
+		err = clear_table(ids_fd, sizeof(struct st_agg_key));
 	if (err) {
 		socktap_snapshot_free(s);
 		return err;
@@ -256,5 +357,7 @@ void socktap_snapshot_free(struct socktap_snapshot *snap)
 	free(snap->procs);
 	free(snap->devs);
 	free(snap->hists);
+	free(snap->conns);
+	free(snap->cgroups);
 	free(snap);
 }

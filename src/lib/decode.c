@@ -8,7 +8,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "session.h"
+#include "who.h"
 
 int st_run_id_iter(struct socktap *st, int k)
 {
@@ -103,7 +105,29 @@ static void event_base(const struct socktap *st, const struct st_rec *r, struct 
 	ev->type = r->type;
 	ev->flags = r->sflags;
 	ev->requester = r->origin;
-	(void)st;
+	ev->lport = ev->rport = -1;
+	ev->cgroup_id = r->cgroup_id;
+	ev->nspid = r->nspid;
+	if (r->cgroup_id && st->cgroups) {
+		ev->cgroup = st_cgroups_path(st->cgroups, r->cgroup_id);
+		ev->container = ev->cgroup ? st_cgroups_container(st->cgroups, r->cgroup_id) : NULL;
+	}
+	if (r->rflags & ST_RF_UNIX) {
+		/* st_on_record checked the size */
+		const struct st_rec_unix *u = (const struct st_rec_unix *)r;
+		st_unix_text(u->names.lpath, u->names.llen, ev->laddr, sizeof(ev->laddr));
+		st_unix_text(u->names.rpath, u->names.rlen, ev->raddr, sizeof(ev->raddr));
+		return;
+	}
+	const struct st_addrs *a = &r->addrs;
+	if (a->lfamily) {
+		st_inet_text(a->lfamily, a->laddr, ev->laddr, sizeof(ev->laddr));
+		ev->lport = a->lport;
+	}
+	if (a->rfamily) {
+		st_inet_text(a->rfamily, a->raddr, ev->raddr, sizeof(ev->raddr));
+		ev->rport = a->rport;
+	}
 }
 
 static uint64_t realtime(const struct socktap *st, uint64_t mono)
@@ -117,13 +141,15 @@ static int on_xfer(struct socktap *st, const struct st_rec *r)
 	struct socktap_event ev;
 	if (!f)
 		return 0;
+	/* one record's events differ only in these: the rest is made once */
+	event_base(st, r, &ev);
 	for (int i = 0; i < f->n; i++) {
 		enum socktap_probe_id id = f->probe[i];
-		event_base(st, r, &ev);
 		ev.known = st_probes[id].pub.values;
 		if (f->at_entry[i]) {
 			ev.ts = realtime(st, r->ts_enter);
 			ev.size = r->size_req;
+			ev.success = 0;
 			if (!(r->rflags & ST_RF_SIZE_REQ))
 				ev.known &= ~SOCKTAP_V_SIZE;
 		} else {
@@ -190,7 +216,7 @@ int st_on_record(void *ctx, void *data, size_t size)
 	struct socktap *st = ctx;
 	const struct st_rec *r = data;
 	int ret = 0;
-	if (size < sizeof(*r))
+	if (size < sizeof(*r) || ((r->rflags & ST_RF_UNIX) && size < sizeof(struct st_rec_unix)))
 		return 0; /* never stop the ring for a record we cannot read */
 	switch (r->kind) {
 	case ST_REC_XFER:

@@ -260,6 +260,44 @@ static unsigned int probe_values(const struct socktap_event *ev)
 	return p ? p->values : 0;
 }
 
+/* a string, or null when empty (or NULL) */
+static void put_json_opt(struct out *o, const char *str, size_t max)
+{
+	if (str && *str)
+		put_json_str(o, str, max);
+	else
+		put_lit(o, "null");
+}
+
+static void put_json_num_opt(struct out *o, int64_t v, bool known)
+{
+	if (known)
+		put_i64(o, v);
+	else
+		put_lit(o, "null");
+}
+
+/* who and where: the same keys on every event, null where not known */
+static void format_json_who(const struct socktap_event *ev, struct out *o)
+{
+	put_lit(o, ",\"laddr\":");
+	put_json_opt(o, ev->laddr, sizeof(ev->laddr));
+	put_lit(o, ",\"lport\":");
+	put_json_num_opt(o, ev->lport, ev->laddr[0] && ev->lport >= 0);
+	put_lit(o, ",\"raddr\":");
+	put_json_opt(o, ev->raddr, sizeof(ev->raddr));
+	put_lit(o, ",\"rport\":");
+	put_json_num_opt(o, ev->rport, ev->raddr[0] && ev->rport >= 0);
+	put_lit(o, ",\"cgroup\":");
+	put_json_opt(o, ev->cgroup, 4096);
+	put_lit(o, ",\"cgroup_id\":");
+	put_json_num_opt(o, (int64_t)ev->cgroup_id, ev->cgroup_id != 0);
+	put_lit(o, ",\"container\":");
+	put_json_opt(o, ev->container, 65);
+	put_lit(o, ",\"nspid\":");
+	put_json_num_opt(o, ev->nspid, ev->nspid != 0);
+}
+
 static void format_json(const struct socktap_event *ev, struct out *o)
 {
 	unsigned int values = probe_values(ev);
@@ -304,11 +342,13 @@ static void format_json(const struct socktap_event *ev, struct out *o)
 			put_i64(o, value_of(ev, bit));
 		}
 	}
+	format_json_who(ev, o);
 	put_lit(o, "}\n");
 }
 
 static const char csv_header[] = "probe,ts,pid,tid,uid,comm,cpu,sock,fd,name,size,success,protocol,"
-				 "family,state,flags,type,requester,err\n";
+				 "family,state,flags,type,requester,err,laddr,lport,raddr,rport,"
+				 "cgroup,cgroup_id,container,nspid\n";
 
 const char *socktap_csv_header(void)
 {
@@ -350,7 +390,48 @@ static void format_csv(const struct socktap_event *ev, struct out *o)
 		else
 			put_i64(o, value_of(ev, bit));
 	}
+	put_c(o, ',');
+	put_csv_str(o, ev->laddr, sizeof(ev->laddr));
+	put_c(o, ',');
+	if (ev->laddr[0] && ev->lport >= 0)
+		put_i64(o, ev->lport);
+	put_c(o, ',');
+	put_csv_str(o, ev->raddr, sizeof(ev->raddr));
+	put_c(o, ',');
+	if (ev->raddr[0] && ev->rport >= 0)
+		put_i64(o, ev->rport);
+	put_c(o, ',');
+	if (ev->cgroup)
+		put_csv_str(o, ev->cgroup, 4096);
+	put_c(o, ',');
+	if (ev->cgroup_id)
+		put_u64(o, ev->cgroup_id);
+	put_c(o, ',');
+	if (ev->container)
+		put_csv_str(o, ev->container, 65);
+	put_c(o, ',');
+	if (ev->nspid)
+		put_u64(o, ev->nspid);
 	put_c(o, '\n');
+}
+
+/* One end as text: "127.0.0.1:80", "[::1]:443", a unix path, "*" when null. */
+static void put_text_end(struct out *o, const char *addr, int32_t port)
+{
+	if (!addr[0]) {
+		put_c(o, '*');
+		return;
+	}
+	bool v6 = port >= 0 && strchr(addr, ':');
+	if (v6)
+		put_c(o, '[');
+	put_text_str(o, addr, 112);
+	if (v6)
+		put_c(o, ']');
+	if (port >= 0) {
+		put_c(o, ':');
+		put_i64(o, port);
+	}
 }
 
 static void format_text(const struct socktap_event *ev, struct out *o)
@@ -409,6 +490,20 @@ static void format_text(const struct socktap_event *ev, struct out *o)
 		default:
 			put_i64(o, value_of(ev, bit));
 		}
+	}
+	if (ev->laddr[0] || ev->raddr[0]) {
+		put_c(o, ' ');
+		put_text_end(o, ev->laddr, ev->lport);
+		put_lit(o, " -> ");
+		put_text_end(o, ev->raddr, ev->rport);
+	}
+	if (ev->cgroup) {
+		put_lit(o, " cgroup=");
+		put_text_str(o, ev->cgroup, 4096);
+	}
+	if (ev->nspid) {
+		put_lit(o, " nspid=");
+		put_u64(o, ev->nspid);
 	}
 	put_c(o, '\n');
 }

@@ -92,6 +92,10 @@ static volatile bool *feature_flag(struct socktap_bpf *s, enum st_feature f)
 		return (volatile bool *)&s->rodata->feat_stack;
 	case ST_FEAT_SELFTEST:
 		return (volatile bool *)&s->rodata->feat_selftest;
+	case ST_FEAT_CGROUP:
+		return (volatile bool *)&s->rodata->feat_cgroup;
+	case ST_FEAT_MSG_ADDR:
+		return (volatile bool *)&s->rodata->feat_msg_addr;
 	default:
 		return NULL; /* a whole program: autoload decides */
 	}
@@ -237,6 +241,12 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	s->rodata->fanout_close = fanout_count(&st_fanout_close, m);
 	s->rodata->wakeup_bytes = rb_size / 4;
 	s->rodata->aggregate = st->aggregate; /* SOCKTAP_AGG_* == ST_AGG_* */
+	s->rodata->want_addrs = st->want_addrs;
+	s->rodata->filter_port = st->filter_port;
+	if (st->filter_port)
+		memcpy((void *)s->rodata->port_bits, st->port_bits, sizeof(st->port_bits));
+	s->rodata->filter_addr = st->nprefixes > 0;
+	s->rodata->filter_cgroups = st->ncgroup_fds;
 	for (int f = 0; f < ST_FEAT__COUNT; f++) {
 		volatile bool *flag = feature_flag(s, f);
 		if (flag)
@@ -247,7 +257,7 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	 * Tables a session does not use shrink to one entry: preallocating
 	 * 10240-entry per-CPU tables costs tens of ms of start-up and memory.
 	 */
-	struct bpf_map *unused[8];
+	struct bpf_map *unused[16];
 	int nunused = 0;
 	if (!(st->aggregate & SOCKTAP_AGG_PROCESSES)) {
 		unused[nunused++] = s->maps.procs0;
@@ -263,6 +273,16 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 		unused[nunused++] = s->maps.hists0;
 		unused[nunused++] = s->maps.hists1;
 	}
+	if (!(st->aggregate & SOCKTAP_AGG_CONNECTIONS)) {
+		unused[nunused++] = s->maps.conns0;
+		unused[nunused++] = s->maps.conns1;
+		unused[nunused++] = s->maps.conn_ids0;
+		unused[nunused++] = s->maps.conn_ids1;
+	}
+	if (!(st->aggregate & SOCKTAP_AGG_CGROUPS)) {
+		unused[nunused++] = s->maps.cgroups0;
+		unused[nunused++] = s->maps.cgroups1;
+	}
 	for (int i = 0; i < nunused; i++)
 		bpf_map__set_max_entries(unused[i], 1);
 	/* every program off, then the plan's on */
@@ -276,11 +296,16 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 			return -ENOENT; /* the table and the object disagree: a build error */
 		bpf_program__set_autoload(sp, true);
 	}
-	for (int f = 0; f < ST_FEAT__COUNT; f++)
-		if (st_features[f].program)
-			bpf_program__set_autoload(
-			    bpf_object__find_program_by_name(s->obj, st_features[f].progs),
-			    plan->features >> f & 1);
+	for (int f = 0; f < ST_FEAT__COUNT; f++) {
+		if (!st_features[f].program)
+			continue;
+		/* a piece may be several programs: progs is a word list */
+		char names[128];
+		snprintf(names, sizeof(names), "%s", st_features[f].progs);
+		for (char *save, *w = strtok_r(names, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			bpf_program__set_autoload(bpf_object__find_program_by_name(s->obj, w),
+						  plan->features >> f & 1);
+	}
 	return 0;
 }
 

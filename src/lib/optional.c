@@ -36,6 +36,32 @@ const struct st_feature_def st_features[ST_FEAT__COUNT] = {
 			      "socket ids of netlink sockets that moved no data, where the fd "
 			      "step cannot make them",
 			      "st_iter_netlink", NULL, true},
+    /* every program that makes a record or counts: the helper is in rec_init() */
+    [ST_FEAT_CGROUP] = {"cgroup", "the task's cgroup (cgroup, cgroup_id and container: null)",
+			"st_send st_recv st_send_fexit st_send_fexit_old st_recv_fexit "
+			"st_recv_nosec_fexit st_mmsg_fexit st_secsend_fexit "
+			"st_sock_sendmsg_armed st_sendto_armed st_write_iter_armed "
+			"st_sysmsg_armed st_sendpage_fexit st_fsendpage_fexit st_send_kretprobe "
+			"st_send_kretprobe_old st_recv_kretprobe st_recv_nosec_kretprobe "
+			"st_mmsg_kretprobe st_secsend_kretprobe st_sock_sendmsg_armed_kp "
+			"st_sendto_armed_kp st_write_iter_armed_kp st_sysmsg_armed_kp "
+			"st_sendpage_kretprobe st_fsendpage_kretprobe st_sys_exit st_exit "
+			"st_kcreate_fexit st_krelease_fentry",
+			"bpf_get_current_cgroup_id"},
+    [ST_FEAT_MSG_ADDR] = {"msg_addr",
+			  "destinations that datagram sends name (raddr of an unconnected "
+			  "socket's send: null)",
+			  "st_send st_send_fexit st_send_fexit_old st_mmsg_fexit st_secsend_fexit "
+			"st_sock_sendmsg_armed st_sendto_armed st_write_iter_armed "
+			"st_sysmsg_armed st_sendpage_fexit st_fsendpage_fexit st_send_kretprobe "
+			"st_send_kretprobe_old st_mmsg_kretprobe st_secsend_kretprobe "
+			"st_sock_sendmsg_armed_kp st_sendto_armed_kp st_write_iter_armed_kp "
+			"st_sysmsg_armed_kp st_sendpage_kretprobe st_fsendpage_kretprobe",
+			  "bpf_probe_read_user"},
+    [ST_FEAT_DGRAM_SRC] = {"dgram_src",
+			   "sources of received datagrams (raddr of an unconnected socket's "
+			   "receive: null)",
+			   "st_recvmsg4 st_recvmsg6 st_dgram_src", NULL, true},
     [ST_FEAT_SELFTEST] = {"selftest", "nothing (a test of the refusal path)",
 			  "st_send st_send_fexit st_send_fexit_old st_mmsg_fexit st_send_kretprobe "
 			  "st_send_kretprobe_old st_mmsg_kretprobe",

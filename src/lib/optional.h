@@ -19,6 +19,9 @@ enum st_feature {
 	ST_FEAT_COOKIE_MAKER, /* the program st_sock_create: inet cookies at birth */
 	ST_FEAT_ITER_UNIX,    /* the program st_iter_unix: unix socket ids for user space */
 	ST_FEAT_ITER_NETLINK, /* the program st_iter_netlink: netlink socket ids likewise */
+	ST_FEAT_CGROUP,	      /* feat_cgroup: the task's cgroup id */
+	ST_FEAT_MSG_ADDR,     /* feat_msg_addr: a datagram send's destination, from user memory */
+	ST_FEAT_DGRAM_SRC,    /* programs st_recvmsg4/6, st_dgram_src: a received datagram's source */
 	ST_FEAT_SELFTEST,     /* feat_selftest: a step every verifier refuses (tests only) */
 	ST_FEAT__COUNT,
 };
@@ -28,7 +31,7 @@ struct st_feature_def {
 	const char *lost;  /* what a session lacks without it: the warning's subject */
 	const char *progs; /* the programs whose code holds the step, space-separated */
 	const char *hint;  /* a word of a verifier log that points at this step, or NULL */
-	bool program;	   /* the piece is a whole program (its only program), not a step */
+	bool program;	   /* the piece is whole programs (progs), not a step */
 };
 extern const struct st_feature_def st_features[ST_FEAT__COUNT];
 

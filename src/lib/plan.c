@@ -87,6 +87,9 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 		if (need & ~avail)
 			return fail(out, -1, first_missing(need, avail));
 		out->sources |= need;
+		/* which message of a sendmmsg is sent (its destination), where the hook exists */
+		if (in->addrs)
+			out->sources |= avail & 1ull << SRC_SYS_ENTER;
 	} else {
 		for (int p = 0; p < SOCKTAP_PROBE__COUNT; p++) {
 			if (!(in->probes >> p & 1))
@@ -123,6 +126,15 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 		need |= 1u << ST_FEAT_STACK;
 	if (in->selftest && ((m & st_probes_send()) || counting))
 		need |= 1u << ST_FEAT_SELFTEST;
+	if (!in->aggregate || (in->aggregate & SOCKTAP_AGG_CGROUPS))
+		need |= 1u << ST_FEAT_CGROUP;
+	if (in->addrs && ((m & st_probes_send()) || counting)) {
+		need |= 1u << ST_FEAT_MSG_ADDR;
+		if (!in->aggregate)
+			out->sources |= avail & 1ull << SRC_SYS_ENTER;
+	}
+	if (in->addrs && ((m & st_probes_recv()) || counting))
+		need |= 1u << ST_FEAT_DGRAM_SRC;
 	out->features = need & ~in->refused_features;
 }
 

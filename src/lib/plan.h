@@ -23,6 +23,7 @@ struct st_plan_in {
 	uint64_t refused_sources; /* programs the kernel refused */
 	uint32_t refused_features;
 	bool follow;   /* follow the targets' descendants */
+	bool addrs;    /* addresses wanted: in records, per connection, or filtered on */
 	bool selftest; /* SOCKTAP_TEST_REFUSAL: include the step no verifier takes */
 };
 

@@ -18,7 +18,9 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "session.h"
+#include "who.h"
 
 void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
 {
@@ -123,6 +125,90 @@ static int resolve_probes(struct socktap *st, const struct socktap_opts *o)
 	return 0;
 }
 
+/*
+ * Who and where: the address, port and cgroup filters, checked here (one
+ * message naming the bad value), and the cgroup names' cache.
+ */
+static int who_opts(struct socktap *st, const struct socktap_opts *o)
+{
+	const char *const *addrs = OPT(o, addrs, NULL);
+	const int *ports = OPT(o, ports, NULL);
+	const char *const *cgroups = OPT(o, cgroups, NULL);
+	size_t naddrs = OPT(o, addr_cnt, 0), nports = OPT(o, port_cnt, 0);
+	size_t ncgroups = OPT(o, cgroup_cnt, 0);
+
+	st->want_addrs = !st->aggregate && !OPT(o, no_addrs, false);
+	if (naddrs > sizeof(st->prefixes) / sizeof(st->prefixes[0])) {
+		st_log(st, SOCKTAP_LOG_WARN, "too many addresses to filter on (%zu, at most %zu)",
+		       naddrs, sizeof(st->prefixes) / sizeof(st->prefixes[0]));
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < naddrs; i++) {
+		struct st_prefix *p = &st->prefixes[st->nprefixes++];
+		if (!addrs[i] || !st_prefix_parse(addrs[i], p->addr, &p->len)) {
+			st_log(st, SOCKTAP_LOG_WARN,
+			       "bad address '%s': expected an IPv4 or IPv6 address, optionally "
+			       "/PREFIX",
+			       addrs[i] ? addrs[i] : "(null)");
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < nports; i++) {
+		if (ports[i] < 0 || ports[i] > 65535) {
+			st_log(st, SOCKTAP_LOG_WARN, "bad port %d: must be 0 to 65535", ports[i]);
+			return -EINVAL;
+		}
+		st->port_bits[ports[i] / 64] |= 1ull << (ports[i] % 64);
+		st->filter_port = true;
+	}
+	/* without a cgroup2 mount, events carry the id alone */
+	if (st_cgroups_open(NULL, &st->cgroups) < 0)
+		st->cgroups = NULL;
+	if (ncgroups > sizeof(st->cgroup_fds) / sizeof(st->cgroup_fds[0])) {
+		st_log(st, SOCKTAP_LOG_WARN, "too many cgroups to filter on (%zu, at most %zu)",
+		       ncgroups, sizeof(st->cgroup_fds) / sizeof(st->cgroup_fds[0]));
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ncgroups; i++) {
+		uint64_t id;
+		int fd = -1, err = -ENOENT;
+		if (cgroups[i] && st->cgroups)
+			err = st_cgroups_lookup(st->cgroups, cgroups[i], &fd, &id);
+		if (err) {
+			st_log(st, SOCKTAP_LOG_WARN, "no cgroup '%s'%s%s%s",
+			       cgroups[i] ? cgroups[i] : "(null)",
+			       st->cgroups ? " under " : ": no cgroup2 mount",
+			       st->cgroups ? st_cgroups_mount(st->cgroups) : "",
+			       err == -ENOENT || !st->cgroups ? "" : " (not a cgroup directory)");
+			return -EINVAL;
+		}
+		st->cgroup_fds[st->ncgroup_fds++] = fd;
+	}
+	return 0;
+}
+
+static int fill_who_maps(struct socktap *st)
+{
+	struct socktap_bpf *s = st->skel;
+	uint8_t one = 1;
+	for (unsigned int i = 0; i < st->nprefixes; i++) {
+		struct {
+			uint32_t prefixlen;
+			uint8_t addr[16];
+		} k = {st->prefixes[i].len, {0}};
+		memcpy(k.addr, st->prefixes[i].addr, 16);
+		if (bpf_map__update_elem(s->maps.addr_filter, &k, sizeof(k), &one, 1, BPF_ANY))
+			return -errno;
+	}
+	for (unsigned int i = 0; i < st->ncgroup_fds; i++) {
+		uint32_t fd = (uint32_t)st->cgroup_fds[i];
+		if (bpf_map__update_elem(s->maps.cgroup_filter, &i, sizeof(i), &fd, sizeof(fd),
+					 BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static int fill_maps(struct socktap *st, const struct socktap_opts *o)
 {
 	struct socktap_bpf *s = st->skel;
@@ -161,7 +247,7 @@ static int fill_maps(struct socktap *st, const struct socktap_opts *o)
 		if (bpf_map__update_elem(s->maps.comms, k, sizeof(k), &one, 1, BPF_ANY))
 			return -errno;
 	}
-	return 0;
+	return fill_who_maps(st);
 }
 
 /* SOCKTAP_REFUSE: pieces to treat as refused, so tests can walk every degraded path. */
@@ -249,11 +335,14 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 
 	st->aggregate = OPT(o, aggregate, 0);
 	if (st->aggregate & ~(SOCKTAP_AGG_PROCESSES | SOCKTAP_AGG_DEVICES | SOCKTAP_AGG_HIST_SIZE |
-			      SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_HIST_BY_PROTOCOL)) {
+			      SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_HIST_BY_PROTOCOL |
+			      SOCKTAP_AGG_CONNECTIONS | SOCKTAP_AGG_CGROUPS)) {
 		err = -EINVAL;
 		goto fail;
 	}
 	err = st->aggregate ? 0 : resolve_probes(st, o);
+	if (!err)
+		err = who_opts(st, o);
 	if (err)
 		goto fail;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -308,6 +397,8 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	    .avail = avail,
 	    .follow = (OPT(o, target_cnt, 0) > 0 && OPT(o, follow_children, false)) || command,
 	    .selftest = getenv("SOCKTAP_TEST_REFUSAL") != NULL,
+	    .addrs = st->want_addrs || (st->aggregate & SOCKTAP_AGG_CONNECTIONS) ||
+		     st->filter_port || st->nprefixes,
 	};
 	err = refusals(st, &in);
 	if (err)
@@ -360,39 +451,21 @@ int socktap_degraded_get(const struct socktap *st, unsigned int i, struct sockta
 }
 
 /* The cgroup2 hierarchy's root, where a cgroup program sees every process. */
-static int cgroup2_root(char *path, size_t len)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char dev[256], dir[PATH_MAX], type[64];
-	int found = -ENOENT;
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (strcmp(type, "cgroup2") == 0) {
-			snprintf(path, len, "%s", dir);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* Best effort: without it, sockets that never move data may lack a cookie. */
 static void attach_cookie_maker(struct socktap *st)
 {
-	char path[PATH_MAX];
-	if (cgroup2_root(path, sizeof(path))) {
+	if (!st->cgroups) {
 		st_log(st, SOCKTAP_LOG_INFO,
 		       "no cgroup2 mount: new inet sockets get no early cookie");
 		return;
 	}
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(st_cgroups_mount(st->cgroups), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	st->cookie_link = bpf_program__attach_cgroup(st->skel->progs.st_sock_create, fd);
 	if (!st->cookie_link)
-		st_log(st, SOCKTAP_LOG_INFO, "cgroup/sock_create on %s: %s", path, strerror(errno));
+		st_log(st, SOCKTAP_LOG_INFO, "cgroup/sock_create on %s: %s",
+		       st_cgroups_mount(st->cgroups), strerror(errno));
 	close(fd);
 }
 
@@ -424,6 +497,37 @@ static void attach_id_iters(struct socktap *st)
 	}
 }
 
+/*
+ * Received datagrams' sources: the tracepoint, and the cgroup hooks at the
+ * cgroup2 root (every task is below it). Without them, an unconnected
+ * socket's receives have no raddr.
+ */
+static void attach_dgram_src(struct socktap *st)
+{
+	const struct st_feature_def *f = &st_features[ST_FEAT_DGRAM_SRC];
+	if (!(st->features >> ST_FEAT_DGRAM_SRC & 1) || st->dgram_links[0])
+		return;
+	int fd = st->cgroups ? open(st_cgroups_mount(st->cgroups), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			     : -1;
+	const char *why = "no cgroup2 mount";
+	if (fd >= 0) {
+		st->dgram_links[0] = bpf_program__attach(st->skel->progs.st_dgram_src);
+		st->dgram_links[1] = bpf_program__attach_cgroup(st->skel->progs.st_recvmsg4, fd);
+		st->dgram_links[2] = bpf_program__attach_cgroup(st->skel->progs.st_recvmsg6, fd);
+		why = strerror(errno);
+		close(fd);
+	}
+	if (!st->dgram_links[0] || !st->dgram_links[1] || !st->dgram_links[2]) {
+		char reason[128];
+		snprintf(reason, sizeof(reason), "attaching it failed: %s", why);
+		st_add_loss(st, f->name, f->lost, reason);
+		for (int i = 0; i < 3; i++) {
+			bpf_link__destroy(st->dgram_links[i]);
+			st->dgram_links[i] = NULL;
+		}
+	}
+}
+
 int socktap_start(struct socktap *st)
 {
 	if (!st)
@@ -442,6 +546,7 @@ int socktap_start(struct socktap *st)
 	if (st->want_cookies && !st->cookie_link)
 		attach_cookie_maker(st);
 	attach_id_iters(st);
+	attach_dgram_src(st);
 	if (st->ksym_started) {
 		pthread_join(st->ksym_thread, NULL);
 		st->ksym_started = false;
@@ -586,9 +691,14 @@ void socktap_close(struct socktap *st)
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_link__destroy(st->links[i]);
 	bpf_link__destroy(st->cookie_link);
+	for (int i = 0; i < 3; i++)
+		bpf_link__destroy(st->dgram_links[i]);
 	bpf_link__destroy(st->iter_links[0]);
 	bpf_link__destroy(st->iter_links[1]);
 	ring_buffer__free(st->rb);
 	socktap_bpf__destroy(st->skel);
+	for (unsigned int i = 0; i < st->ncgroup_fds; i++)
+		close(st->cgroup_fds[i]);
+	st_cgroups_free(st->cgroups);
 	free(st);
 }

@@ -16,6 +16,7 @@ struct socktap {
 	struct bpf_link *links[SRC__COUNT];
 	struct bpf_link *cookie_link; /* cgroup/sock_create: cookies for new inet sockets */
 	bool want_cookies;
+	struct bpf_link *dgram_links[3]; /* st_dgram_src, st_recvmsg4/6: datagrams' sources */
 	uint64_t probe_mask;
 	uint64_t sources;
 	uint32_t features; /* optional steps kept (enum st_feature) */
@@ -58,6 +59,18 @@ struct socktap {
 	bool ksym_started;
 	uint64_t wi_lo, wi_hi, ri_lo, ri_hi;
 	struct st_command cmd;
+	/* who and where */
+	struct st_cgroups *cgroups; /* cgroup id -> path; NULL without a cgroup2 mount */
+	bool want_addrs;	    /* addresses in records (not socktap_opts.no_addrs) */
+	bool filter_port;
+	uint64_t port_bits[1024]; /* --port: bit p for port p */
+	struct st_prefix {
+		uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+		unsigned int len;
+	} prefixes[256];
+	unsigned int nprefixes;
+	int cgroup_fds[8]; /* --cgroup: their directories, for the kernel's cgroup array */
+	unsigned int ncgroup_fds;
 	/* aggregation */
 	unsigned int aggregate;
 	uint64_t agg_since;   /* CLOCK_MONOTONIC ns of the last snapshot */

@@ -62,7 +62,9 @@ static void run(void)
 			     "{\"probe\":\"socket.send\",\"ts\":1700000000123456789,\"pid\":42,"
 			     "\"tid\":43,\"uid\":1000,\"comm\":\"curl\",\"cpu\":1,\"sock\":77,"
 			     "\"fd\":5,\"name\":\"socket.send\",\"size\":64,\"success\":1,"
-			     "\"protocol\":6,\"family\":2,\"state\":3,\"flags\":4,\"type\":1}\n",
+			     "\"protocol\":6,\"family\":2,\"state\":3,\"flags\":4,\"type\":1,"
+			     "\"laddr\":null,\"lport\":null,\"raddr\":null,\"rport\":null,\"cgroup\":null,"
+			     "\"cgroup_id\":null,\"container\":null,\"nspid\":null}\n",
 			     "send line");
 	}
 
@@ -77,7 +79,9 @@ static void run(void)
 		    "{\"probe\":\"socket.create.return\",\"ts\":1700000000123456789,"
 		    "\"pid\":42,\"tid\":43,\"uid\":1000,\"comm\":\"curl\",\"cpu\":1,"
 		    "\"sock\":77,\"name\":\"socket.create.return\",\"success\":0,"
-		    "\"protocol\":6,\"family\":2,\"type\":1,\"requester\":0,\"err\":-97}\n",
+		    "\"protocol\":6,\"family\":2,\"type\":1,\"requester\":0,\"err\":-97,"
+		    "\"laddr\":null,\"lport\":null,\"raddr\":null,\"rport\":null,\"cgroup\":null,"
+		    "\"cgroup_id\":null,\"container\":null,\"nspid\":null}\n",
 		    "create.return line");
 	}
 
@@ -148,20 +152,64 @@ static void run(void)
 	{
 		ASSERT_STREQ(socktap_csv_header(),
 			     "probe,ts,pid,tid,uid,comm,cpu,sock,fd,name,size,success,protocol,"
-			     "family,state,flags,type,requester,err\n",
+			     "family,state,flags,type,requester,err,laddr,lport,raddr,rport,cgroup,"
+			     "cgroup_id,container,nspid\n",
 			     "header");
 		struct socktap_event ev = sample(SOCKTAP_PROBE_SEND);
 		strcpy(ev.comm, "a,\"b\"");
 		ASSERT_STREQ(fmt(&ev, SOCKTAP_FORMAT_CSV),
 			     "socket.send,1700000000123456789,42,43,1000,\"a,\"\"b\"\"\",1,77,5,"
-			     "socket.send,64,1,6,2,3,4,1,,\n",
+			     "socket.send,64,1,6,2,3,4,1,,,,,,,,,,\n",
 			     "row");
 		ev = sample(SOCKTAP_PROBE_CLOSE_RETURN);
 		ev.fd = -1;
 		ASSERT_STREQ(fmt(&ev, SOCKTAP_FORMAT_CSV),
 			     "socket.close.return,1700000000123456789,42,43,1000,curl,1,77,,"
-			     "socket.close.return,,,,,,,,,\n",
+			     "socket.close.return,,,,,,,,,,,,,,,,,\n",
 			     "sparse row has every column");
+	}
+
+	SUBTEST("who and where: addresses, ports, cgroup, container, nspid in each format")
+	{
+		struct socktap_event ev = sample(SOCKTAP_PROBE_SEND);
+		strcpy(ev.laddr, "::1");
+		ev.lport = 40000;
+		strcpy(ev.raddr, "::ffff:127.0.0.2");
+		ev.rport = 443;
+		ev.cgroup_id = 1234;
+		ev.cgroup = "/system.slice/a,b \"c\".service";
+		ev.container = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+		ev.nspid = 7;
+		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_JSON),
+				   "\"type\":1,\"laddr\":\"::1\",\"lport\":40000,"
+				   "\"raddr\":\"::ffff:127.0.0.2\",\"rport\":443,"
+				   "\"cgroup\":\"/system.slice/a,b \\\"c\\\".service\","
+				   "\"cgroup_id\":1234,\"container\":\"0123456789abcdef0123456789abcdef"
+				   "0123456789abcdef0123456789abcdef\",\"nspid\":7}\n") != NULL,
+			    fmt(&ev, SOCKTAP_FORMAT_JSON));
+		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_CSV),
+				   ",1,,,::1,40000,::ffff:127.0.0.2,443,\"/system.slice/a,b \"\"c\"\""
+				   ".service\",1234,0123456789abcdef0123456789abcdef0123456789abcdef"
+				   "0123456789abcdef,7\n") != NULL,
+			    fmt(&ev, SOCKTAP_FORMAT_CSV));
+		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_TEXT),
+				   " [::1]:40000 -> [::ffff:127.0.0.2]:443 cgroup=/system.slice/a,b "
+				   "\"c\".service nspid=7\n") != NULL,
+			    fmt(&ev, SOCKTAP_FORMAT_TEXT));
+		/* unix: paths without ports; one end null */
+		ev = sample(SOCKTAP_PROBE_RECEIVE);
+		strcpy(ev.laddr, "@abs@name");
+		ev.lport = ev.rport = -1;
+		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_JSON),
+				   "\"laddr\":\"@abs@name\",\"lport\":null,\"raddr\":null,"
+				   "\"rport\":null,") != NULL,
+			    fmt(&ev, SOCKTAP_FORMAT_JSON));
+		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_TEXT), " @abs@name -> *\n") != NULL,
+			    fmt(&ev, SOCKTAP_FORMAT_TEXT));
+		strcpy(ev.laddr, "127.0.0.1");
+		ev.lport = 80;
+		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_TEXT), " 127.0.0.1:80 -> *\n") != NULL,
+			    fmt(&ev, SOCKTAP_FORMAT_TEXT));
 	}
 
 	SUBTEST("text: names decoded, control bytes escaped")

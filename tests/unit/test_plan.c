@@ -42,8 +42,44 @@ static void run(void)
 		ASSERT_EQ(p.features,
 			  1u << ST_FEAT_FD_COOKIE | 1u << ST_FEAT_XFER_COOKIE |
 			      1u << ST_FEAT_STACK | 1u << ST_FEAT_COOKIE_MAKER |
-			      1u << ST_FEAT_ITER_UNIX | 1u << ST_FEAT_ITER_NETLINK,
+			      1u << ST_FEAT_ITER_UNIX | 1u << ST_FEAT_ITER_NETLINK |
+			      1u << ST_FEAT_CGROUP,
 			  "steps");
+	}
+
+	SUBTEST("plan: addresses add the message and datagram-source pieces, and the entry hook")
+	{
+		struct st_plan_in in = {
+		    .probes = PR(SEND) | PR(RECEIVE), .probes_explicit = true, .avail = tp, .addrs = true};
+		struct st_plan p;
+		st_plan_make(&in, &p);
+		ASSERT_EQ(p.sources, S(SRC_SEND_TP) | S(SRC_RECV_TP) | S(SRC_SYS_ENTER),
+			  "sendmmsg's message index needs sys_enter");
+		ASSERT_EQ(p.features,
+			  1u << ST_FEAT_XFER_COOKIE | 1u << ST_FEAT_CGROUP | 1u << ST_FEAT_MSG_ADDR |
+			      1u << ST_FEAT_DGRAM_SRC,
+			  "steps");
+		in.avail = tp & ~S(SRC_SYS_ENTER);
+		st_plan_make(&in, &p);
+		ASSERT_EQ(p.err, 0, "without sys_enter: no error");
+		ASSERT_EQ(p.sources, S(SRC_SEND_TP) | S(SRC_RECV_TP), "and no entry hook");
+	}
+
+	SUBTEST("plan: top by connection counts per message, by cgroup needs the cgroup id")
+	{
+		struct st_plan_in in = {
+		    .aggregate = SOCKTAP_AGG_CONNECTIONS, .avail = tp, .addrs = true};
+		struct st_plan p;
+		st_plan_make(&in, &p);
+		ASSERT_EQ(p.err, 0, "no error");
+		ASSERT_EQ(p.sources, S(SRC_SEND_TP) | S(SRC_RECV_TP) | S(SRC_SYS_ENTER), "sources");
+		ASSERT_EQ(p.features & (1u << ST_FEAT_MSG_ADDR | 1u << ST_FEAT_DGRAM_SRC),
+			  1u << ST_FEAT_MSG_ADDR | 1u << ST_FEAT_DGRAM_SRC, "message addresses");
+		ASSERT_EQ(p.features & 1u << ST_FEAT_CGROUP, 0, "no cgroup id by connection");
+		in = (struct st_plan_in){.aggregate = SOCKTAP_AGG_CGROUPS, .avail = tp};
+		st_plan_make(&in, &p);
+		ASSERT_EQ(p.sources, S(SRC_SEND_TP) | S(SRC_RECV_TP), "by cgroup: no entry hook");
+		ASSERT_EQ(p.features & 1u << ST_FEAT_CGROUP, 1u << ST_FEAT_CGROUP, "the cgroup id");
 	}
 
 	SUBTEST("plan: socket.send alone needs one program and no syscall hook")
@@ -52,7 +88,8 @@ static void run(void)
 		struct st_plan p;
 		st_plan_make(&in, &p);
 		ASSERT_EQ(p.sources, S(SRC_SEND_TP), "sources");
-		ASSERT_EQ(p.features, 1u << ST_FEAT_XFER_COOKIE, "only the transfer's cookie step");
+		ASSERT_EQ(p.features, 1u << ST_FEAT_XFER_COOKIE | 1u << ST_FEAT_CGROUP,
+			  "only the transfer's cookie and cgroup steps");
 	}
 
 	SUBTEST("plan: a refused step is left out, nothing else changes")
@@ -238,7 +275,7 @@ static void run(void)
 				known = strcmp(st_sources[i].prog, name) == 0;
 			for (int f = 0; f < ST_FEAT__COUNT && !known; f++)
 				known = st_features[f].program &&
-					strcmp(st_features[f].progs, name) == 0;
+					st_word_in(st_features[f].progs, name);
 			ASSERT_TRUE(known, name);
 		}
 		/* the legacy build is opened as this skeleton: the same maps, in the same sizes */
