@@ -48,10 +48,10 @@ ADDR_KEYS = ("laddr", "lport", "raddr", "rport")
 TASK_KEYS = ("cgroup", "cgroup_id", "container", "nspid")
 COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock") + ADDR_KEYS + TASK_KEYS
 NULL_ADDRS = dict.fromkeys(ADDR_KEYS)
-# what socket.close.return says of the addresses: the socket is gone by then (see README)
-CLOSE_RETURN_ADDRS = "null"
+# what socket.close.return says of the addresses: the contract names socket.close only;
+# close.return is the same operation's end and carries the same (see README)
+CLOSE_RETURN_ADDRS = "same"
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
-RECV_PATHS = {"recvmsg", "aio_read", "readv"}
 # The tapset's values, in output order.
 VALUE_ORDER = ("name", "size", "success", "protocol", "family", "state", "flags", "type",
                "requester", "err")
@@ -220,11 +220,8 @@ def derive(records):
         g = next(groups)
         addrs = addrs_of(rec, src)
         for probe, kind in FANOUT[path]:
+            # every event of one message carries the message's ends, its entry's too
             a = addrs
-            # a receive's entry cannot know where an unconnected socket's datagram comes from
-            if (a is not None and kind == "req" and path in RECV_PATHS
-                    and not (src or rec).get("connected") and sock.family in (AF_INET, AF_INET6)):
-                a = {**a, "raddr": None, "rport": None}
             v = sock.vals(rec)
             if kind == "req":
                 v["size"] = None if uring else req  # io_uring: no visible entry

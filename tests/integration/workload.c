@@ -62,8 +62,7 @@
  *               address never counts); abstract names as "@name" with every
  *               NUL byte of the name shown as '@'; unnamed: null; ports null.
  *               Other families: all four null.
- *   connected   getpeername() succeeded before the call (a receive's entry
- *               cannot know the source of an unconnected socket's datagram)
+ *   connected   getpeername() succeeded before the call
  *
  * Each scenario starts in a private network namespace with lo up, so its
  * addresses (127.0.0.1:0, abstract unix names) are its own.
