@@ -233,7 +233,7 @@ static void draw(struct top *t)
 static void resort(struct top *t)
 {
 	if (t->shown)
-		top_sort_procs(t->shown->procs, t->shown->nprocs, t->view.sort);
+		top_sort_rows(t->shown, &t->view);
 }
 
 /* One key of the live view; false to quit. */
@@ -410,8 +410,16 @@ int top_run(struct top_config *cfg)
 
 	/* the live view counts devices always, so that 'd' shows them at once */
 	t.count_devs = cfg->view.devices || t.live;
-	unsigned int agg = SOCKTAP_AGG_PROCESSES | cfg->hist |
+	/* per-process histograms take their names from the process rows */
+	static const unsigned int by_agg[] = {
+	    [TOP_BY_PROCESS] = SOCKTAP_AGG_PROCESSES,
+	    [TOP_BY_CONNECTION] = SOCKTAP_AGG_CONNECTIONS,
+	    [TOP_BY_CGROUP] = SOCKTAP_AGG_CGROUPS,
+	};
+	unsigned int agg = by_agg[cfg->view.by] | cfg->hist |
 			   (cfg->view.hist_by_protocol ? SOCKTAP_AGG_HIST_BY_PROTOCOL : 0);
+	if (cfg->hist && !cfg->view.hist_by_protocol)
+		agg |= SOCKTAP_AGG_PROCESSES;
 	SOCKTAP_OPTS(opts, .aggregate = agg | (t.count_devs ? SOCKTAP_AGG_DEVICES : 0),
 		     .print = lib_print);
 	filters_apply(&cfg->flt, &opts);
@@ -496,7 +504,11 @@ static void top_usage(FILE *f)
 		"  -x, --target PID    count process PID until it exits\n"
 		"Filters (repeatable; in the kernel):\n"
 		"  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
+		"  --addr ADDR[/PREFIX]  either end (IPv4 or IPv6)   --port PORT  either end\n"
+		"  --cgroup PATH       tasks in that cgroup (v2) or below\n"
 		"Display:\n"
+		"  -b, --by ROWS       process (default), connection (pid, protocol, both\n"
+		"                      ends; unconnected UDP per peer) or cgroup\n"
 		"  -i, --interval SEC  seconds between updates (default 5; fractions allowed)\n"
 		"  -N, --rows NUM      processes and devices shown (default 10; 0: all)\n"
 		"  -C, --count NUM     exit after NUM updates\n"
@@ -512,6 +524,7 @@ static void top_usage(FILE *f)
 }
 
 enum { OPT_HIST = 0x100, OPT_HIST_BY };
+_Static_assert((int)OPT_HIST_BY < (int)OPT_ADDR, "option codes collide");
 
 int cmd_top(int argc, char **argv)
 {
@@ -524,6 +537,7 @@ int cmd_top(int argc, char **argv)
 	    {"count", required_argument, NULL, 'C'},
 	    {"sort", required_argument, NULL, 's'},
 	    {"devices", no_argument, NULL, 'd'},
+	    {"by", required_argument, NULL, 'b'},
 	    {"hist", required_argument, NULL, OPT_HIST},
 	    {"hist-by", required_argument, NULL, OPT_HIST_BY},
 	    {"format", required_argument, NULL, 'F'},
@@ -541,7 +555,7 @@ int cmd_top(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:x:i:N:C:s:dF:o:p:n:u:f:P:t:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:x:i:N:C:s:db:F:o:p:n:u:f:P:t:h", longopts, NULL)) !=
 	       -1) {
 		int f = filters_parse(&cfg.flt, c, optarg);
 		if (f < 0)
@@ -597,6 +611,16 @@ int cmd_top(int argc, char **argv)
 		case 'd':
 			cfg.view.devices = true;
 			break;
+		case 'b': {
+			int by = top_by_parse(optarg);
+			if (by < 0) {
+				cli_error("--by: unknown row kind '%s' (process, connection or cgroup)",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			cfg.view.by = (enum top_by)by;
+			break;
+		}
 		case OPT_HIST:
 			if (strcmp(optarg, "size") == 0)
 				cfg.hist |= SOCKTAP_AGG_HIST_SIZE;

@@ -107,6 +107,86 @@ void top_sort_procs(struct socktap_proc_row *rows, size_t n, enum top_sort key)
 		qsort_r(rows, n, sizeof(*rows), cmp_proc, &key);
 }
 
+/* The counter keys, for any row with the six counters. */
+#define CMP_COUNTS(c, a, b, key)                                                                   \
+	switch (key) {                                                                             \
+	case TOP_SORT_BYTES:                                                                       \
+		c = cmp_desc(a->send_bytes + a->recv_bytes, b->send_bytes + b->recv_bytes);        \
+		break;                                                                             \
+	case TOP_SORT_SENDS:                                                                       \
+		c = cmp_desc(a->sends, b->sends);                                                  \
+		break;                                                                             \
+	case TOP_SORT_RECVS:                                                                       \
+		c = cmp_desc(a->recvs, b->recvs);                                                  \
+		break;                                                                             \
+	case TOP_SORT_SEND_KB:                                                                     \
+		c = cmp_desc(a->send_bytes, b->send_bytes);                                        \
+		break;                                                                             \
+	case TOP_SORT_RECV_KB:                                                                     \
+		c = cmp_desc(a->recv_bytes, b->recv_bytes);                                        \
+		break;                                                                             \
+	case TOP_SORT_ERRORS:                                                                      \
+		c = cmp_desc(a->send_errors + a->recv_errors, b->send_errors + b->recv_errors);    \
+		break;                                                                             \
+	default:                                                                                   \
+		break;                                                                             \
+	}
+
+static int cmp_conn(const void *pa, const void *pb, void *arg)
+{
+	const struct socktap_conn_row *a = pa, *b = pb;
+	enum top_sort key = *(const enum top_sort *)arg;
+	int c = 0;
+	CMP_COUNTS(c, a, b, key);
+	if (!c && key == TOP_SORT_COMMAND)
+		c = strncmp(a->comm, b->comm, sizeof(a->comm));
+	if (!c)
+		c = cmp_asc(a->pid, b->pid);
+	if (!c)
+		c = cmp_asc(a->protocol, b->protocol);
+	if (!c)
+		c = strcmp(a->laddr, b->laddr);
+	if (!c)
+		c = cmp_asc(a->lport, b->lport);
+	if (!c)
+		c = strcmp(a->raddr, b->raddr);
+	if (!c)
+		c = cmp_asc(a->rport, b->rport);
+	return c;
+}
+
+static int cmp_cgroup(const void *pa, const void *pb, void *arg)
+{
+	const struct socktap_cgroup_row *a = pa, *b = pb;
+	enum top_sort key = *(const enum top_sort *)arg;
+	int c = 0;
+	CMP_COUNTS(c, a, b, key);
+	if (!c && key == TOP_SORT_COMMAND)
+		c = strcmp(a->cgroup ? a->cgroup : "", b->cgroup ? b->cgroup : "");
+	if (!c)
+		c = cmp_asc((int64_t)a->cgroup_id, (int64_t)b->cgroup_id);
+	return c;
+}
+
+void top_sort_rows(struct socktap_snapshot *s, const struct top_view *v)
+{
+	enum top_sort key = v->sort;
+	top_sort_procs(s->procs, s->nprocs, key);
+	if (s->nconns > 1)
+		qsort_r(s->conns, s->nconns, sizeof(*s->conns), cmp_conn, &key);
+	if (s->ncgroups > 1)
+		qsort_r(s->cgroups, s->ncgroups, sizeof(*s->cgroups), cmp_cgroup, &key);
+}
+
+int top_by_parse(const char *name)
+{
+	static const char *const names[] = {"process", "connection", "cgroup"};
+	for (int i = 0; name && i < 3; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* socktop's order: most packets first */
 static int cmp_dev(const void *pa, const void *pb)
 {
@@ -171,7 +251,7 @@ void top_prepare(struct socktap_snapshot *s, const struct top_view *v)
 		drop_failures_only(s);
 		merge_devs_by_name(s);
 	}
-	top_sort_procs(s->procs, s->nprocs, v->sort);
+	top_sort_rows(s, v);
 	if (s->ndevs > 1)
 		qsort(s->devs, s->ndevs, sizeof(*s->devs), cmp_dev);
 	if (s->nhists > 1)
@@ -244,8 +324,11 @@ void top_render_title(FILE *f, const struct socktap_snapshot *s, const struct to
 		 &tb);
 	double secs = s->ts_end > s->ts_start ? (double)(s->ts_end - s->ts_start) / 1e9 : 0;
 	fprintf(f, "%s - %s (%.2f s)", a, b, secs);
-	if (limit(s->nprocs, v) < s->nprocs)
-		fprintf(f, ", top %zu of %zu rows", limit(s->nprocs, v), s->nprocs);
+	size_t n = v->by == TOP_BY_CONNECTION ? s->nconns
+		   : v->by == TOP_BY_CGROUP   ? s->ncgroups
+					      : s->nprocs;
+	if (limit(n, v) < n)
+		fprintf(f, ", top %zu of %zu rows", limit(n, v), n);
 	if (s->dropped)
 		fprintf(f, ", %" PRIu64 " updates dropped (kernel table full)", s->dropped);
 	fputc('\n', f);
@@ -254,9 +337,19 @@ void top_render_title(FILE *f, const struct socktap_snapshot *s, const struct to
 #define SOCKTOP_HDR_FMT "%-5s %-5s %7s %7s %7s %7s %-4s %-8s %-15s\n"
 #define SOCKTAP_HDR_FMT "%-7s %-8s %7s %7s %7s %7s %5s %5s %-4s %-8s %s\n"
 
-static void procs_header(char *buf, size_t len, enum top_layout layout)
+#define CONN_HDR_FMT	"%-7s %-15s %-4s %-28s %-28s %7s %7s %7s %7s %5s %5s\n"
+#define CGROUP_HDR_FMT	"%7s %7s %7s %7s %5s %5s %-12s %s\n"
+#define CONN_ADDR_WIDTH 28
+
+static void procs_header(char *buf, size_t len, const struct top_view *v)
 {
-	if (layout == TOP_LAYOUT_SOCKTOP)
+	if (v->by == TOP_BY_CONNECTION)
+		snprintf(buf, len, CONN_HDR_FMT, "PID", "COMMAND", "PROT", "LOCAL", "REMOTE",
+			 "#SEND", "#RECV", "SEND_KB", "RECV_KB", "#SERR", "#RERR");
+	else if (v->by == TOP_BY_CGROUP)
+		snprintf(buf, len, CGROUP_HDR_FMT, "#SEND", "#RECV", "SEND_KB", "RECV_KB", "#SERR",
+			 "#RERR", "CONTAINER", "CGROUP");
+	else if (v->layout == TOP_LAYOUT_SOCKTOP)
 		snprintf(buf, len, SOCKTOP_HDR_FMT, "PID", "UID", "#SEND", "#RECV", "SEND_KB",
 			 "RECV_KB", "PROT", "FAMILY", "COMMAND");
 	else
@@ -277,10 +370,10 @@ bool top_sort_span(const struct top_view *v, enum top_sort key, int *col, int *w
 	    [TOP_SORT_BYTES] = "RECV_KB",
 	    [TOP_SORT_ERRORS] = "#RERR",
 	};
-	char hdr[128];
+	char hdr[192];
 	if ((unsigned int)key >= TOP_SORT__COUNT)
 		return false;
-	procs_header(hdr, sizeof(hdr), v->layout);
+	procs_header(hdr, sizeof(hdr), v);
 	const char *a = strstr(hdr, first[key]);
 	const char *b = last[key] ? strstr(hdr, last[key]) : a;
 	if (!a || !b)
@@ -290,10 +383,76 @@ bool top_sort_span(const struct top_view *v, enum top_sort key, int *col, int *w
 	return true;
 }
 
+/*
+ * One end for the connection table: "addr:port", "[v6]:port", a unix path,
+ * "*" when null; the start cut (marked '+') to fit, so the port stays.
+ */
+static void conn_end(char *buf, size_t len, const char *addr, int32_t port)
+{
+	char full[4 * 112 + 16], text[4 * 112];
+	text_str(addr, 112, text, sizeof(text));
+	if (!addr[0])
+		snprintf(full, sizeof(full), "*");
+	else if (port < 0)
+		snprintf(full, sizeof(full), "%s", text);
+	else if (strchr(addr, ':'))
+		snprintf(full, sizeof(full), "[%s]:%" PRId32, text, port);
+	else
+		snprintf(full, sizeof(full), "%s:%" PRId32, text, port);
+	size_t n = strlen(full);
+	if (n <= CONN_ADDR_WIDTH)
+		snprintf(buf, len, "%s", full);
+	else
+		snprintf(buf, len, "+%s", full + n - (CONN_ADDR_WIDTH - 1));
+}
+
+static void render_conns(FILE *f, const struct socktap_snapshot *s, const struct top_view *v)
+{
+	char comm[COMM_TEXT], l[64], r[64];
+	for (size_t i = 0; i < limit(s->nconns, v); i++) {
+		const struct socktap_conn_row *c = &s->conns[i];
+		text_str(c->comm, sizeof(c->comm), comm, sizeof(comm));
+		conn_end(l, sizeof(l), c->laddr, c->lport);
+		conn_end(r, sizeof(r), c->raddr, c->rport);
+		fprintf(f,
+			"%-7" PRIu32 " %-15s %-4s %-28s %-28s %7" PRIu64 " %7" PRIu64 " %7" PRIu64
+			" %7" PRIu64 " %5" PRIu64 " %5" PRIu64 "\n",
+			c->pid, comm, sock_prot_num2str(c->protocol), l, r, c->sends, c->recvs,
+			c->send_bytes / 1024, c->recv_bytes / 1024, c->send_errors, c->recv_errors);
+	}
+}
+
+static void render_cgroups(FILE *f, const struct socktap_snapshot *s, const struct top_view *v)
+{
+	char path[4 * 256 + 8], id[32];
+	for (size_t i = 0; i < limit(s->ncgroups, v); i++) {
+		const struct socktap_cgroup_row *c = &s->cgroups[i];
+		if (c->cgroup)
+			text_str(c->cgroup, 256, path, sizeof(path));
+		else
+			snprintf(path, sizeof(path), "(gone: id %" PRIu64 ")", c->cgroup_id);
+		/* docker ps's short id */
+		snprintf(id, sizeof(id), "%.12s", c->container ? c->container : "-");
+		fprintf(f,
+			"%7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %5" PRIu64 " %5" PRIu64
+			" %-12s %s\n",
+			c->sends, c->recvs, c->send_bytes / 1024, c->recv_bytes / 1024,
+			c->send_errors, c->recv_errors, id, path);
+	}
+}
+
 void top_render_procs(FILE *f, const struct socktap_snapshot *s, const struct top_view *v)
 {
-	char hdr[128], comm[COMM_TEXT];
-	procs_header(hdr, sizeof(hdr), v->layout);
+	char hdr[192], comm[COMM_TEXT];
+	procs_header(hdr, sizeof(hdr), v);
+	if (v->by != TOP_BY_PROCESS) {
+		fputs(hdr, f);
+		if (v->by == TOP_BY_CONNECTION)
+			render_conns(f, s, v);
+		else
+			render_cgroups(f, s, v);
+		return;
+	}
 	fputs(hdr, f);
 	for (size_t i = 0; i < limit(s->nprocs, v); i++) {
 		const struct socktap_proc_row *r = &s->procs[i];
@@ -508,6 +667,34 @@ static void hist_json(const struct socktap_hist *h, size_t nth, void *ctx)
 	fputs("]}", f);
 }
 
+static void json_opt_str(FILE *f, const char *str, size_t max)
+{
+	if (str && *str)
+		st_json_fputs(f, str, max);
+	else
+		fputs("null", f);
+}
+
+/* a port is null where its address is, and for unix sockets */
+static void json_opt_port(FILE *f, const char *addr, int32_t port)
+{
+	if (addr[0] && port >= 0)
+		fprintf(f, "%" PRId32, port);
+	else
+		fputs("null", f);
+}
+
+/* the six counters and the row's closing brace */
+static void json_counts(FILE *f, uint64_t sends, uint64_t recvs, uint64_t send_bytes,
+			uint64_t recv_bytes, uint64_t send_errors, uint64_t recv_errors)
+{
+	fprintf(f,
+		"\"sends\":%" PRIu64 ",\"recvs\":%" PRIu64 ",\"send_bytes\":%" PRIu64
+		",\"recv_bytes\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"recv_errors\":%" PRIu64
+		"}",
+		sends, recvs, send_bytes, recv_bytes, send_errors, recv_errors);
+}
+
 void top_render_json(FILE *f, const struct socktap_snapshot *s, const struct top_view *v)
 {
 	fprintf(f,
@@ -527,12 +714,11 @@ void top_render_json(FILE *f, const struct socktap_snapshot *s, const struct top
 		st_json_fputs(f, r->comm, sizeof(r->comm));
 		fprintf(f,
 			",\"protocol\":%" PRId32 ",\"protocol_name\":\"%s\",\"family\":%" PRId32
-			",\"family_name\":\"%s\",\"sends\":%" PRIu64 ",\"recvs\":%" PRIu64
-			",\"send_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64
-			",\"send_errors\":%" PRIu64 ",\"recv_errors\":%" PRIu64 "}",
+			",\"family_name\":\"%s\",",
 			r->protocol, sock_prot_num2str(r->protocol), r->family,
-			sock_fam_num2str(r->family), r->sends, r->recvs, r->send_bytes,
-			r->recv_bytes, r->send_errors, r->recv_errors);
+			sock_fam_num2str(r->family));
+		json_counts(f, r->sends, r->recvs, r->send_bytes, r->recv_bytes, r->send_errors,
+			    r->recv_errors);
 	}
 	fputs("],\"devices\":[", f);
 	for (size_t i = 0; i < limit(s->ndevs, v); i++) {
@@ -544,6 +730,35 @@ void top_render_json(FILE *f, const struct socktap_snapshot *s, const struct top
 			",\"recvs\":%" PRIu64 ",\"xmit_bytes\":%" PRIu64 ",\"recv_bytes\":%" PRIu64
 			"}",
 			d->ifindex, d->netns, d->xmits, d->recvs, d->xmit_bytes, d->recv_bytes);
+	}
+	fputs("],\"connections\":[", f);
+	for (size_t i = 0; i < limit(s->nconns, v); i++) {
+		const struct socktap_conn_row *c = &s->conns[i];
+		fprintf(f, "%s{\"pid\":%" PRIu32 ",\"comm\":", i ? "," : "", c->pid);
+		st_json_fputs(f, c->comm, sizeof(c->comm));
+		fprintf(f, ",\"protocol_name\":\"%s\",\"family_name\":\"%s\",\"laddr\":",
+			sock_prot_num2str(c->protocol), sock_fam_num2str(c->family));
+		json_opt_str(f, c->laddr, sizeof(c->laddr));
+		fputs(",\"lport\":", f);
+		json_opt_port(f, c->laddr, c->lport);
+		fputs(",\"raddr\":", f);
+		json_opt_str(f, c->raddr, sizeof(c->raddr));
+		fputs(",\"rport\":", f);
+		json_opt_port(f, c->raddr, c->rport);
+		fputc(',', f);
+		json_counts(f, c->sends, c->recvs, c->send_bytes, c->recv_bytes, c->send_errors,
+			    c->recv_errors);
+	}
+	fputs("],\"cgroups\":[", f);
+	for (size_t i = 0; i < limit(s->ncgroups, v); i++) {
+		const struct socktap_cgroup_row *c = &s->cgroups[i];
+		fprintf(f, "%s{\"cgroup\":", i ? "," : "");
+		json_opt_str(f, c->cgroup, 4096);
+		fprintf(f, ",\"cgroup_id\":%" PRIu64 ",\"container\":", c->cgroup_id);
+		json_opt_str(f, c->container, 65);
+		fputc(',', f);
+		json_counts(f, c->sends, c->recvs, c->send_bytes, c->recv_bytes, c->send_errors,
+			    c->recv_errors);
 	}
 	fputs("],\"histograms\":[", f);
 	struct hist_text t = {.f = f, .by_protocol = v->hist_by_protocol};

@@ -28,8 +28,16 @@ enum top_layout {
 	TOP_LAYOUT_SOCKTOP, /* SystemTap's socktop, byte for byte */
 };
 
+/* What a row is: socktap top --by. */
+enum top_by {
+	TOP_BY_PROCESS,	   /* (pid, protocol, family): socktop's rows */
+	TOP_BY_CONNECTION, /* (pid, protocol, both ends) */
+	TOP_BY_CGROUP,
+};
+
 struct top_view {
 	enum top_layout layout;
+	enum top_by by;
 	enum top_sort sort;
 	size_t rows;	       /* processes and devices shown, histograms per kind; 0 = all */
 	bool devices;	       /* draw the devices table */
@@ -54,11 +62,16 @@ const char *top_sort_names(void);
  */
 void top_prepare(struct socktap_snapshot *s, const struct top_view *v);
 void top_sort_procs(struct socktap_proc_row *rows, size_t n, enum top_sort key);
+/* The rows of the view's kind (--by) in key order. */
+void top_sort_rows(struct socktap_snapshot *s, const struct top_view *v);
+/* "process", "connection", "cgroup" -> enum top_by, or -1. */
+int top_by_parse(const char *name);
 
 /* One interval as text in the view's layout (ends with a blank line). */
 void top_render_text(FILE *f, const struct socktap_snapshot *s, const struct top_view *v);
 /* The pieces, for the live view. */
 void top_render_title(FILE *f, const struct socktap_snapshot *s, const struct top_view *v);
+/* The main table: processes, connections or cgroups (v->by). */
 void top_render_procs(FILE *f, const struct socktap_snapshot *s, const struct top_view *v);
 void top_render_devs(FILE *f, const struct socktap_snapshot *s, const struct top_view *v);
 void top_render_hists(FILE *f, const struct socktap_snapshot *s, const struct top_view *v);
