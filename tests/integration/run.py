@@ -52,6 +52,7 @@ NULL_ADDRS = dict.fromkeys(ADDR_KEYS)
 # close.return is the same operation's end and carries the same (see README)
 CLOSE_RETURN_ADDRS = "same"
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+SEND_PATHS = {"sendmsg", "aio_write", "writev"}
 # The tapset's values, in output order.
 VALUE_ORDER = ("name", "size", "success", "protocol", "family", "state", "flags", "type",
                "requester", "err")
@@ -116,6 +117,10 @@ DEGRADE = {
     "st_iter_unix": {"null_sock": _LIFECYCLE},  # ids of unix sockets that moved no data
     "st_iter_netlink": {"null_sock": _LIFECYCLE},
     "selftest": {},
+    # who and where
+    "cgroup": {"null_task": True},  # cgroup, cgroup_id, container null
+    "msg_addr": {"null_msg_addr": True},  # an unconnected datagram send's raddr/rport null
+    "dgram_src": {"null_dgram_src": True},  # an unconnected datagram receive's raddr/rport null
     # kernel facts denied: older kernels' paths on this one (5.10 lacks all four)
     "bpf_loop": {},  # the legacy object: bounded loops (the suite's fds are < 256)
     "task_btf": {"null_sock": _LIFECYCLE},  # no fd step without a BTF task
@@ -219,6 +224,13 @@ def derive(records):
             path = "sendmsg" if path == "aio_write" else "recvmsg"
         g = next(groups)
         addrs = addrs_of(rec, src)
+        deg = DEGRADE.get(REFUSE, {})
+        if (addrs is not None and not (src or rec).get("connected")
+                and sock.family in (AF_INET, AF_INET6)
+                and deg.get("null_msg_addr" if path in SEND_PATHS else "null_dgram_src")):
+            DECLARED[f"--refuse {REFUSE}: an unconnected socket's message address null"] += \
+                len(FANOUT[path])
+            addrs = {**addrs, "raddr": None, "rport": None}
         for probe, kind in FANOUT[path]:
             # every event of one message carries the message's ends, its entry's too
             a = addrs
@@ -429,7 +441,9 @@ def new_key_faults(ev):
     if "cgroup" in ev and not (ev["cgroup"] is None or (isinstance(ev["cgroup"], str)
                                                         and ev["cgroup"].startswith("/"))):
         out.append("cgroup is neither a path starting with / nor null")
-    if "cgroup_id" in ev and not (is_int(ev["cgroup_id"]) and ev["cgroup_id"] > 0):
+    if "cgroup_id" in ev and not ((is_int(ev["cgroup_id"]) and ev["cgroup_id"] > 0) or
+                                  (ev["cgroup_id"] is None and
+                                   DEGRADE.get(REFUSE, {}).get("null_task"))):
         out.append("cgroup_id is not a positive integer")
     if "container" in ev and not (ev["container"] is None or
                                   (isinstance(ev["container"], str)
@@ -676,6 +690,9 @@ TASK_IDENT = None  # set in main: what this process's children carry
 
 
 def default_ident(pid):
+    if DEGRADE.get(REFUSE, {}).get("null_task"):
+        DECLARED[f"--refuse {REFUSE}: cgroup, cgroup_id and container null"] += 1
+        return {**TASK_IDENT, "cgroup": None, "cgroup_id": None, "container": None}
     return TASK_IDENT
 
 
