@@ -199,7 +199,8 @@ static const char json_expected[] =
     "\"recv_bytes\":75000},{\"name\":\"lo\",\"ifindex\":1,\"netns\":4026531840,"
     "\"xmits\":10,\"recvs\":10,\"xmit_bytes\":10240,\"recv_bytes\":10240},"
     "{\"name\":\"lo\",\"ifindex\":1,\"netns\":4026532000,\"xmits\":5,\"recvs\":5,"
-    "\"xmit_bytes\":2048,\"recv_bytes\":2048}],\"histograms\":[{\"kind\":\"size\","
+    "\"xmit_bytes\":2048,\"recv_bytes\":2048}],\"connections\":[],\"cgroups\":[],\"histograms\":[{"
+    "\"kind\":\"size\","
     "\"dir\":\"send\",\"by\":\"process\",\"key\":4321,\"comm\":\"nginx\","
     "\"count\":100,\"buckets\":[{\"lo\":1024,\"hi\":2048,\"count\":100}]},"
     "{\"kind\":\"size\",\"dir\":\"send\",\"by\":\"process\",\"key\":1234,"
@@ -377,7 +378,8 @@ static void run(void)
 		    "\"send_errors\":0,\"recv_errors\":0}],\"devices\":[{\"name\":"
 		    "\"e\\tth\\u007f\","
 		    "\"ifindex\":0,\"netns\":0,\"xmits\":0,\"recvs\":0,\"xmit_bytes\":0,\"recv_"
-		    "bytes\":0}],\"histograms\":[{\"kind\":\"size\",\"dir\":\"send\",\"by\":"
+		    "bytes\":0}],\"connections\":[],\"cgroups\":[],\"histograms\":[{\"kind\":"
+		    "\"size\",\"dir\":\"send\",\"by\":"
 		    "\"process\",\"key\":1,\"comm\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xc3\xa9\","
 		    "\"count\":0,\"buckets\":[]}]}\n",
 		    "hostile comm, user and device name");
@@ -391,6 +393,108 @@ static void run(void)
 		const char *t = capture(top_render_procs, &s, &v);
 		ASSERT_TRUE(strstr(t, " a\"b\\x5cc\\x0a\\x01\\xff\\xc3\\xa9\n") != NULL,
 			    "text: one row, no raw control bytes");
+	}
+
+	SUBTEST("by connection and by cgroup: exact text, JSON and order")
+	{
+		struct socktap_conn_row conns[3] = {
+		    {.pid = 7,
+		     .comm = "dig",
+		     .protocol = 17,
+		     .family = 2,
+		     .laddr = "127.0.0.1",
+		     .lport = 5353,
+		     .raddr = "127.0.0.3",
+		     .rport = 53,
+		     .sends = 2,
+		     .send_bytes = 80},
+		    {.pid = 7,
+		     .comm = "dig",
+		     .protocol = 6,
+		     .family = 10,
+		     .laddr = "::1",
+		     .lport = 40000,
+		     .raddr = "::ffff:127.0.0.2",
+		     .rport = 443,
+		     .sends = 1,
+		     .recvs = 1,
+		     .send_bytes = 100,
+		     .recv_bytes = 4096},
+		    {.pid = 9,
+		     .comm = "sshd",
+		     .protocol = 0,
+		     .family = 1,
+		     .laddr = "/run/a-very-long-unix-socket-path/name.sock",
+		     .lport = -1,
+		     .raddr = "",
+		     .rport = -1,
+		     .recvs = 1,
+		     .recv_bytes = 10,
+		     .recv_errors = 1},
+		};
+		struct socktap_cgroup_row cgs[2] = {
+		    {.cgroup_id = 42,
+		     .cgroup = "/system.slice/docker-0123456789abcdef0123456789abcdef"
+			       "0123456789abcdef0123456789abcdef.scope",
+		     .container =
+			 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		     .sends = 1,
+		     .send_bytes = 2048},
+		    {.cgroup_id = 7, .cgroup = NULL, .recvs = 3, .recv_bytes = 3072},
+		};
+		struct socktap_snapshot snap = {.ts_start = 1,
+						.ts_end = 2,
+						.nconns = 3,
+						.conns = conns,
+						.ncgroups = 2,
+						.cgroups = cgs};
+		struct top_view v = {
+		    .layout = TOP_LAYOUT_SOCKTAP, .sort = TOP_SORT_BYTES, .by = TOP_BY_CONNECTION};
+		top_prepare(&snap, &v);
+		ASSERT_STREQ(
+		    capture(top_render_procs, &snap, &v),
+		    "PID     COMMAND         PROT LOCAL                        REMOTE              "
+		    "           #SEND   #RECV SEND_KB RECV_KB #SERR #RERR\n"
+		    "7       dig             TCP  [::1]:40000                  "
+		    "[::ffff:127.0.0.2]:443             1       1       0       4     0     0\n"
+		    "7       dig             UDP  127.0.0.1:5353               127.0.0.3:53        "
+		    "               2       0       0       0     0     0\n"
+		    "9       sshd            IP   +-unix-socket-path/name.sock *                   "
+		    "               0       1       0       0     0     1\n",
+		    "connection table: most bytes first, long paths cut at the start");
+		v.by = TOP_BY_CGROUP;
+		ASSERT_STREQ(
+		    capture(top_render_procs, &snap, &v),
+		    "  #SEND   #RECV SEND_KB RECV_KB #SERR #RERR CONTAINER    CGROUP\n"
+		    "      0       3       0       3     0     0 -            (gone: id 7)\n"
+		    "      1       0       2       0     0     0 0123456789ab "
+		    "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef.scope\n",
+		    "cgroup table");
+		const char *j = capture(top_render_json, &snap, &v);
+		ASSERT_TRUE(
+		    strstr(j,
+			   "\"connections\":[{\"pid\":7,\"comm\":\"dig\",\"protocol_name\":"
+			   "\"TCP\",\"family_name\":\"INET6\",\"laddr\":\"::1\",\"lport\":40000,"
+			   "\"raddr\":\"::ffff:127.0.0.2\",\"rport\":443,\"sends\":1,\"recvs\":1,"
+			   "\"send_bytes\":100,\"recv_bytes\":4096,\"send_errors\":0,"
+			   "\"recv_errors\":0},") != NULL,
+		    j);
+		ASSERT_TRUE(strstr(j, "{\"pid\":9,\"comm\":\"sshd\",\"protocol_name\":\"IP\","
+				      "\"family_name\":\"LOCAL\",\"laddr\":\"/run/a-very-long-unix-"
+				      "socket-path/name.sock\",\"lport\":null,\"raddr\":null,"
+				      "\"rport\":null,") != NULL,
+			    j);
+		ASSERT_TRUE(strstr(j, "\"cgroups\":[{\"cgroup\":null,\"cgroup_id\":7,"
+				      "\"container\":null,\"sends\":0,\"recvs\":3,") != NULL,
+			    j);
+		ASSERT_TRUE(strstr(j,
+				   "\"cgroup_id\":42,\"container\":\"0123456789abcdef"
+				   "0123456789abcdef0123456789abcdef0123456789abcdef\",") != NULL,
+			    j);
+		ASSERT_EQ(top_by_parse("connection"), TOP_BY_CONNECTION, "parse connection");
+		ASSERT_EQ(top_by_parse("cgroup"), TOP_BY_CGROUP, "parse cgroup");
+		ASSERT_EQ(top_by_parse("conn"), -1, "no abbreviations");
 	}
 
 	SUBTEST("sort: every key, ties by pid, protocol, family")
