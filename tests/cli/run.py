@@ -74,6 +74,40 @@ expect_error("unknown option", ["trace", "--frob"], 2, r"unknown option")
 expect_error("bad duration", ["trace", "-d", "soon"], 2, r"--duration: 'soon'")
 expect_error("bad ring size", ["trace", "--ringbuf-size", "1000"], 2, r"--ringbuf-size: '1000'")
 
+# ---- address, port and cgroup filters (trace and top): the bad value named, non-zero exit ----
+def expect_bad_value(name, argv, value):
+    """Any non-zero exit, no output, and one message that names the value."""
+    r = run([SOCKTAP] + argv)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    ok = (r.returncode not in (0, None) and len(lines) == 1 and value in lines[0]
+          and r.stdout == "")
+    subtest(name, ok, f"rc={r.returncode} (want non-zero) stderr={r.stderr!r} "
+            f"stdout={r.stdout[:200]!r} (want one line naming {value!r})")
+
+
+for cmd in ("trace", "top"):
+    for opt, value in (("--addr", "300.1.1.1"), ("--addr", "127.0.0.1/33"),
+                       ("--addr", "::1/129"), ("--addr", "not-an-address"),
+                       ("--addr", "127.0.0.1:80"), ("--port", "70000"), ("--port", "-1"),
+                       ("--port", "http80"), ("--cgroup", "/nonexistent"),
+                       ("--cgroup", "no/such/cgroup-xyz")):
+        expect_bad_value(f"{cmd}: {opt} {value}", [cmd, opt, value, "-c", "true"], value)
+expect_bad_value("top: --by nosuch", ["top", "--by", "nosuch", "-c", "true"], "nosuch")
+
+# good values are accepted (trace needs root to run; the words must pass either way)
+r = run([SOCKTAP, "trace", "--addr", "127.0.0.1", "--addr", "10.0.0.0/8", "--addr", "::1",
+         "--addr", "fe80::/10", "--port", "53", "--port", "65535", "--cgroup", "/", "-d", "0.2",
+         "socket.send"])
+subtest("--addr, --port, --cgroup: good values are accepted",
+        r.returncode in (0, 1) and not re.search(r"--addr|--port|--cgroup", r.stderr), r.stderr)
+r = run([SOCKTAP, "trace", "--no-addrs", "-d", "0.2", "socket.send"])
+subtest("--no-addrs is accepted", r.returncode in (0, 1) and "--no-addrs" not in r.stderr,
+        r.stderr)
+for by in ("process", "connection", "cgroup"):
+    r = run([SOCKTAP, "top", "--by", by, "-F", "json", "-C", "1", "-i", "0.2"])
+    subtest(f"top --by {by} is accepted", r.returncode in (0, 1) and "--by" not in r.stderr,
+            r.stderr)
+
 # ---- top and socktop ----
 expect_error("top: unknown sort key", ["top", "-s", "byte"], 2, r"-s: unknown sort key 'byte'")
 expect_error("top: bad interval", ["top", "-i", "0"], 2, r"-i: '0' is not a number of seconds")

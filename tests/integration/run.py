@@ -21,6 +21,7 @@ import csv
 import difflib
 import errno
 import fnmatch
+import ipaddress
 import itertools
 import json
 import os
@@ -28,19 +29,30 @@ import re
 import select
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 SCENARIOS = ["udp", "tcp", "unix", "mmsg", "dup", "fork", "exit", "exec", "close_range", "dup2",
-             "emfile", "socketpair_inet", "badfamily", "netlink", "threads", "iouring"]
+             "emfile", "socketpair_inet", "badfamily", "netlink", "threads", "iouring", "addrs"]
 FORMATS_SCENARIO = "udp"
+ADDRS_SCENARIO = "addrs"  # its records carry every send's, receive's and close's addresses
 
 # ---- the contract ----
 
 # Keys every event has; "fd" only when known.
-COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock")
+ADDR_KEYS = ("laddr", "lport", "raddr", "rport")
+TASK_KEYS = ("cgroup", "cgroup_id", "container", "nspid")
+COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock") + ADDR_KEYS + TASK_KEYS
+NULL_ADDRS = dict.fromkeys(ADDR_KEYS)
+# what socket.close.return says of the addresses: the contract names socket.close only;
+# close.return is the same operation's end and carries the same (see README)
+CLOSE_RETURN_ADDRS = "same"
+AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+SEND_PATHS = {"sendmsg", "aio_write", "writev"}
 # The tapset's values, in output order.
 VALUE_ORDER = ("name", "size", "success", "protocol", "family", "state", "flags", "type",
                "requester", "err")
@@ -105,6 +117,10 @@ DEGRADE = {
     "st_iter_unix": {"null_sock": _LIFECYCLE},  # ids of unix sockets that moved no data
     "st_iter_netlink": {"null_sock": _LIFECYCLE},
     "selftest": {},
+    # who and where
+    "cgroup": {"null_task": True},  # cgroup, cgroup_id, container null
+    "msg_addr": {"null_msg_addr": True},  # an unconnected datagram send's raddr/rport null
+    "dgram_src": {"null_dgram_src": True},  # an unconnected datagram receive's raddr/rport null
     # kernel facts denied: older kernels' paths on this one (5.10 lacks all four)
     "bpf_loop": {},  # the legacy object: bounded loops (the suite's fds are < 256)
     "task_btf": {"null_sock": _LIFECYCLE},  # no fd step without a BTF task
@@ -115,7 +131,9 @@ DEGRADE = {
 # what a mechanism cannot show, declared (and counted) rather than tolerated silently
 DECLARED = collections.Counter()
 
-SILENT_OPS = {"bind", "listen", "connect", "accept", "getsockname", "ioctl", "fork", "sockinfo"}
+SILENT_OPS = {"bind", "listen", "connect", "accept", "getsockname", "ioctl", "fork", "sockinfo",
+              "self", "note"}
+NOTES = []  # the workload's "note" records: what a scenario left out, printed at the end
 STATE_UNCONNECTED = 1
 FLAGS = object()  # expected "flags": checked separately (a non-negative integer per operation)
 
@@ -145,10 +163,11 @@ class Sock:
 
 class Exp:
     """One expected event."""
-    __slots__ = ("probe", "fd", "values", "sock", "group", "rec")
+    __slots__ = ("probe", "fd", "values", "sock", "group", "rec", "addrs")
 
-    def __init__(self, probe, fd, values, sock, group, rec):
+    def __init__(self, probe, fd, values, sock, group, rec, addrs=None):
         self.probe, self.fd, self.sock, self.group, self.rec = probe, fd, sock, group, rec
+        self.addrs = addrs  # {laddr, lport, raddr, rport}, or None: not checked
         self.values = {"name": probe, **values}
         if set(self.values) != set(PROBE_VALUES[probe]):
             raise AssertionError(f"run.py bug: {probe} values {sorted(self.values)}")
@@ -164,9 +183,27 @@ def derive(records):
     cloexec = collections.defaultdict(set)  # pid -> close-on-exec socket fds
     expected = collections.defaultdict(list)
     groups = itertools.count()
+    # a scenario whose records carry addresses has every event's addresses checked
+    with_addrs = any("laddr" in r or any("laddr" in m for m in r.get("msgs", ()))
+                     for r in records)
 
-    def add(rec, probe, fd, sock, values, group):
-        expected[rec["tid"]].append(Exp(probe, fd, values, sock, group, rec))
+    def add(rec, probe, fd, sock, values, group, addrs=None):
+        if with_addrs and addrs is None:
+            raise AssertionError(f"run.py bug: no addresses for {probe} from {rec_str(rec)}")
+        expected[rec["tid"]].append(Exp(probe, fd, values, sock, group, rec, addrs))
+
+    def addrs_of(rec, src=None):
+        """The four address values a record (or one of its msgs) says, None if unchecked."""
+        if not with_addrs:
+            return None
+        src = rec if src is None else src
+        if any(k not in src for k in ADDR_KEYS):
+            raise DerivationError(f"{rec_str(rec)}: no addresses, though the scenario's "
+                                  f"records carry them")
+        return {k: src[k] for k in ADDR_KEYS}
+
+    def null_addrs():
+        return dict(NULL_ADDRS) if with_addrs else None
 
     def table(rec):
         return tables.setdefault(rec["pid"], {})
@@ -180,32 +217,51 @@ def derive(records):
     def holders(sock):
         return sum(1 for t in tables.values() for s in t.values() if s is sock)
 
-    def xfer(rec, path, fd, sock, req, ret, uring=False):
+    def xfer(rec, path, fd, sock, req, ret, uring=False, src=None):
         if uring and DEGRADE.get(REFUSE, {}).get("iter_as_msg") and path in ("aio_write",
                                                                                "aio_read"):
             DECLARED[f"--refuse {REFUSE}: io_uring READ/WRITE reported as SEND/RECV"] += 1
             path = "sendmsg" if path == "aio_write" else "recvmsg"
         g = next(groups)
+        addrs = addrs_of(rec, src)
+        deg = DEGRADE.get(REFUSE, {})
+        if (addrs is not None and not (src or rec).get("connected")
+                and sock.family in (AF_INET, AF_INET6)
+                and deg.get("null_msg_addr" if path in SEND_PATHS else "null_dgram_src")):
+            DECLARED[f"--refuse {REFUSE}: an unconnected socket's message address null"] += \
+                len(FANOUT[path])
+            addrs = {**addrs, "raddr": None, "rport": None}
         for probe, kind in FANOUT[path]:
+            # every event of one message carries the message's ends, its entry's too
+            a = addrs
             v = sock.vals(rec)
             if kind == "req":
                 v["size"] = None if uring else req  # io_uring: no visible entry
             else:
                 v["size"] = ret
                 v["success"] = 1 if ret >= 0 else 0
-            add(rec, probe, None if uring else fd, sock, v, g)
+            add(rec, probe, None if uring else fd, sock, v, g, a)
 
     def create(rec, fd, sock, ok, err):
         g = next(groups)
         v = {"protocol": rec["protocol"], "family": rec["family"], "type": rec["type"],
              "requester": 0}
-        add(rec, "socket.create", fd, sock, v, g)
-        add(rec, "socket.create.return", fd, sock, {**v, "success": ok, "err": err}, g)
+        # nothing is bound yet
+        add(rec, "socket.create", fd, sock, v, g, null_addrs())
+        add(rec, "socket.create.return", fd, sock, {**v, "success": ok, "err": err}, g,
+            null_addrs())
 
-    def close(rec, fd, vals, sock):
+    def close(rec, fd, vals, sock, addrs=None):
         g = next(groups)
-        add(rec, "socket.close", fd, sock, vals, g)
-        add(rec, "socket.close.return", fd, sock, {}, g)
+        if with_addrs and addrs is None:
+            raise DerivationError(f"{rec_str(rec)}: releases a socket whose addresses no "
+                                  f"record gives (addrs scenarios close every socket with "
+                                  f"close())")
+        add(rec, "socket.close", fd, sock, vals, g, addrs)
+        ret_addrs = None
+        if addrs is not None:
+            ret_addrs = dict(NULL_ADDRS) if CLOSE_RETURN_ADDRS == "null" else dict(addrs)
+        add(rec, "socket.close.return", fd, sock, {}, g, ret_addrs)
 
     def dropped(rec, how):
         """A socket the kernel created, then released before it had an fd."""
@@ -251,7 +307,7 @@ def derive(records):
                 # created by __sys_socket(), released for want of an fd
                 s, vals = dropped(rec, "socket() dropped at EMFILE")
                 create(rec, None, s, 1, 0)
-                close(rec, None, vals, s)
+                close(rec, None, vals, s, null_addrs())
             else:
                 create(rec, None, None, 0, ret)  # nothing was created
         elif op == "socketpair":
@@ -268,8 +324,8 @@ def derive(records):
                 s2, _ = dropped(rec, "socketpair() sock2, EOPNOTSUPP")
                 create(rec, None, s1, 1, 0)
                 create(rec, None, s2, 1, 0)
-                close(rec, None, vals, s2)
-                close(rec, None, vals, s1)
+                close(rec, None, vals, s2, null_addrs())
+                close(rec, None, vals, s1, null_addrs())
             else:
                 raise DerivationError(f"{rec_str(rec)}: no rule for this socketpair failure")
         elif op == "sockinfo":
@@ -285,7 +341,7 @@ def derive(records):
         elif op in MMSG_PATH:
             s = sock_at(rec, fd)
             for m in rec["msgs"]:
-                xfer(rec, MMSG_PATH[op], fd, s, m["req"], m["ret"])
+                xfer(rec, MMSG_PATH[op], fd, s, m["req"], m["ret"], src=m if with_addrs else None)
         elif op in URING_PATH:
             xfer(rec, URING_PATH[op], fd, sock_at(rec, fd), None, rec["ret"], uring=True)
         elif op == "close":
@@ -297,7 +353,7 @@ def derive(records):
             if rec["releases"] != (holders(s) == 0):
                 raise DerivationError(f"{rec_str(rec)}: {s!r} has {holders(s)} other fds")
             if rec["releases"]:
-                close(rec, fd, s.vals(rec), s)
+                close(rec, fd, s.vals(rec), s, addrs_of(rec))
         elif op == "dup":
             if rec["ret"] >= 0:
                 t[rec["ret"]] = sock_at(rec, fd)
@@ -322,6 +378,8 @@ def derive(records):
             cloexec[rec["pid"]] = set(cloexec[rec["ppid"]])
         elif op == "skip":
             skip = rec["reason"]
+        elif op == "note":
+            NOTES.append(f"{rec['text']} (pid {rec['pid']})")
         elif op in SILENT_OPS:
             pass
         else:
@@ -331,21 +389,25 @@ def derive(records):
 
 # ---- comparison ----
 
-def render_exp(e):
+def render_exp(e, addrs=True):
     parts = [e.probe, "fd=" + ("-" if e.fd is None else str(e.fd))]
     for k in VALUE_ORDER[1:]:
         if k in e.values:
             parts.append("flags=*" if k == "flags" else f"{k}={json.dumps(e.values[k])}")
+    if addrs and e.addrs is not None:
+        parts += [f"{k}={json.dumps(e.addrs[k])}" for k in ADDR_KEYS]
     return " ".join(parts)
 
 
-def render_act(ev):
+def render_act(ev, addrs=False):
     parts = [str(ev.get("probe")), "fd=" + (json.dumps(ev["fd"]) if "fd" in ev else "-")]
     if ev.get("name") != ev.get("probe"):
         parts.append(f"name={json.dumps(ev.get('name', '<absent>'))}")
     for k in VALUE_ORDER[1:]:
         if k in ev:
             parts.append("flags=*" if k == "flags" else f"{k}={json.dumps(ev[k])}")
+    if addrs:
+        parts += [f"{k}={json.dumps(ev[k]) if k in ev else '<absent>'}" for k in ADDR_KEYS]
     return " ".join(parts)
 
 
@@ -353,9 +415,68 @@ def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def compare(expected, events, comm, t0, t1, limit=12):
-    """Per-thread exact comparison; returns a list of problem lines."""
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+_LIFECYCLE_CREATE = {"socket.create", "socket.create.return"}
+
+
+def inet_text(family, v):
+    """Is v an address of family in its normal text form (inet_ntop's)?"""
+    f = socket.AF_INET if family == AF_INET else socket.AF_INET6
+    try:
+        return socket.inet_ntop(f, socket.inet_pton(f, v)) == v
+    except (OSError, ValueError):
+        return False
+
+
+def new_key_faults(ev):
+    """Faults of an event's address and task keys: types, and what the family allows. Returned
+    as kinds (no values), so that one report covers every event with the same fault."""
+    out = []
+    for k in ("laddr", "raddr"):
+        if k in ev and not (ev[k] is None or (isinstance(ev[k], str) and ev[k])):
+            out.append(f"{k} is neither a non-empty string nor null")
+    for k in ("lport", "rport"):
+        if k in ev and not (ev[k] is None or (is_int(ev[k]) and 0 <= ev[k] <= 65535)):
+            out.append(f"{k} is neither a port number nor null")
+    if "cgroup" in ev and not (ev["cgroup"] is None or (isinstance(ev["cgroup"], str)
+                                                        and ev["cgroup"].startswith("/"))):
+        out.append("cgroup is neither a path starting with / nor null")
+    if "cgroup_id" in ev and not ((is_int(ev["cgroup_id"]) and ev["cgroup_id"] > 0) or
+                                  (ev["cgroup_id"] is None and
+                                   DEGRADE.get(REFUSE, {}).get("null_task"))):
+        out.append("cgroup_id is not a positive integer")
+    if "container" in ev and not (ev["container"] is None or
+                                  (isinstance(ev["container"], str)
+                                   and HEX64_RE.match(ev["container"]))):
+        out.append("container is neither 64 hex digits nor null")
+    if "nspid" in ev and not (ev["nspid"] is None or (is_int(ev["nspid"]) and ev["nspid"] > 0)):
+        out.append("nspid is neither a positive integer nor null")
+    if out or any(k not in ev for k in ADDR_KEYS):
+        return out
+    fam, probe = ev.get("family"), ev.get("probe")
+    vals = [ev[k] for k in ADDR_KEYS]
+    if probe in _LIFECYCLE_CREATE and vals != [None] * 4:
+        out.append(f"{probe} with addresses (nothing is bound yet)")
+    elif fam == AF_UNIX and (ev["lport"], ev["rport"]) != (None, None):
+        out.append("a unix socket's event with a port")
+    elif fam in (AF_INET, AF_INET6):
+        for a, pt in (("laddr", "lport"), ("raddr", "rport")):
+            if (ev[a] is None) != (ev[pt] is None):
+                out.append(f"INET {a} and {pt}: one null, the other not")
+            elif ev[a] is not None and not inet_text(fam, ev[a]):
+                out.append(f"{a} is not an {'IPv4' if fam == AF_INET else 'IPv6'} address in "
+                           f"normal text form")
+    elif is_int(fam) and fam not in (AF_UNIX, AF_INET, AF_INET6) and vals != [None] * 4:
+        out.append(f"family {fam} with addresses (only INET, INET6 and unix have them)")
+    return out
+
+
+def compare(expected, events, comm, t0, t1, limit=12, ident=None):
+    """Per-thread exact comparison; returns a list of problem lines. ident(pid): the cgroup,
+    cgroup_id, container and nspid that pid's events must carry (default: TASK_IDENT)."""
     problems = []
+    ident = ident or default_ident
+    with_addrs = any(e.addrs is not None for exps in expected.values() for e in exps)
     by_tid = collections.defaultdict(list)
     for ev in events:
         by_tid[ev.get("tid")].append(ev)
@@ -380,6 +501,8 @@ def compare(expected, events, comm, t0, t1, limit=12):
             if k in ev and not (is_int(ev[k]) and ev[k] > (0 if k == "sock" else -1)):
                 faults.setdefault(f"{k} is {json.dumps(ev[k])}, not a non-negative integer",
                                   []).append((i, ev))
+        for fault in new_key_faults(ev):
+            faults.setdefault(fault, []).append((i, ev))
     for fault, evs in faults.items():
         problem(f"{fault} on {len(evs)} events; first (event {evs[0][0] + 1}): "
                 f"{json.dumps(evs[0][1])}")
@@ -387,8 +510,23 @@ def compare(expected, events, comm, t0, t1, limit=12):
     matched = []
     for tid in sorted(set(expected) | set(by_tid), key=lambda x: (x is None, x or 0)):
         exp, act = expected.get(tid, []), by_tid.get(tid, [])
-        el, al = [render_exp(e) for e in exp], [render_act(a) for a in act]
-        if el != al:
+        el, al = [render_exp(e) for e in exp], [render_act(a, with_addrs) for a in act]
+        if el != al and with_addrs and [render_exp(e, False) for e in exp] == \
+                [render_act(a) for a in act]:
+            # the same events: only addresses differ; list them
+            bad = [(e, a) for e, a in zip(exp, act)
+                   if [a.get(k, "<absent>") for k in ADDR_KEYS] != [e.addrs[k] for k in ADDR_KEYS]]
+            msg = [f"tid {tid}: the events match, but the addresses of {len(bad)} of {len(exp)} "
+                   f"differ; the first:"]
+            for e, a in bad[:8]:
+                msg.append(f"    {render_exp(e, False)}")
+                msg.append("      expected " + " ".join(f"{k}={json.dumps(e.addrs[k])}"
+                                                      for k in ADDR_KEYS))
+                msg.append("      socktap  " + " ".join(
+                    f"{k}={json.dumps(a[k]) if k in a else '<absent>'}" for k in ADDR_KEYS))
+                msg.append(f"      from {rec_str(e.rec)}")
+            problem("\n".join(msg))
+        elif el != al:
             diff = list(difflib.unified_diff(el, al, f"expected (tid {tid})",
                                              f"socktap (tid {tid})", n=3, lineterm=""))
             first = next(i for i in range(max(len(el), len(al)) + 1)
@@ -419,7 +557,8 @@ def compare(expected, events, comm, t0, t1, limit=12):
                         f"(from {rec_str(exp[i].rec)})")
             last = ts
 
-    # identity: pid/uid/comm; flags per operation; sock per socket
+    # identity: pid/uid/comm and the task keys; flags per operation; sock per socket
+    task_faults = collections.OrderedDict()
     group_flags = {}
     cookie_of, sock_of_cookie = {}, {}
     for e, a in matched:
@@ -429,6 +568,12 @@ def compare(expected, events, comm, t0, t1, limit=12):
                     f"{e.rec['pid']}/{e.rec['uid']}: {where}")
         if a.get("comm") != comm:
             problem(f"comm {a.get('comm')!r}, expected {comm!r}: {where}")
+        want = ident(e.rec["pid"])
+        got = {k: a.get(k, "<absent>") for k in TASK_KEYS}
+        if got != want:
+            diffs = ", ".join(f"{k} {json.dumps(got[k])} (expected {json.dumps(want[k])})"
+                              for k in TASK_KEYS if got[k] != want[k])
+            task_faults.setdefault(diffs, []).append(where)
         if "flags" in e.values:
             f = a.get("flags")
             if not (is_int(f) and f >= 0):
@@ -466,7 +611,89 @@ def compare(expected, events, comm, t0, t1, limit=12):
         elif sock_of_cookie.setdefault(sk, e.sock) is not e.sock:
             problem(f"sock {sk} on an event of {e.sock!r}, but it is also "
                     f"{sock_of_cookie[sk]!r}'s: {where}")
+    for diffs, wheres in task_faults.items():
+        problem(f"{diffs} on {len(wheres)} events; the first: {wheres[0]}")
     return problems
+
+
+# ---- cgroups and pid namespaces ----
+
+def cgroup2_mount():
+    """(mount point, root within the hierarchy) of the first cgroup2 mount, or None."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        parts = line.split()
+        if "-" not in parts:
+            continue
+        sep = parts.index("-")
+        if sep + 1 < len(parts) and parts[sep + 1] == "cgroup2":
+            unesc = lambda x: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), x)
+            return unesc(parts[4]), unesc(parts[3])
+    return None
+
+
+def cgroup_of(pid="self"):
+    """A process's cgroup v2 path (the "0::" line of /proc/PID/cgroup), or None."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return line[3:].rstrip("\n")
+    except OSError:
+        pass
+    return None
+
+
+CONTAINER_RES = (re.compile(r"^(?:docker|cri-containerd|crio|libpod)-([0-9a-f]{64})\.scope$"),
+                 re.compile(r"^([0-9a-f]{64})$"))
+
+
+def container_of(path):
+    """The container id a cgroup path names by docker/containerd/CRI-O/podman conventions."""
+    for comp in reversed((path or "").split("/")):
+        for r in CONTAINER_RES:
+            m = r.match(comp)
+            if m:
+                return m.group(1)
+    return None
+
+
+def task_ident(path, nspid=None):
+    """The four task keys an event of a process in cgroup path (relative to the cgroup2 mount)
+    must carry."""
+    mnt = cgroup2_mount()
+    cg_id = None
+    if mnt and path is not None:
+        try:
+            cg_id = os.stat(mnt[0] + (path if path != "/" else "")).st_ino
+        except OSError:
+            pass
+    return {"cgroup": path, "cgroup_id": cg_id, "container": container_of(path), "nspid": nspid}
+
+
+def self_cgroup():
+    """This process's cgroup relative to the cgroup2 mount (the workload inherits it)."""
+    mnt, path = cgroup2_mount(), cgroup_of()
+    if not mnt or path is None:
+        return None
+    root = mnt[1].rstrip("/")
+    if root and path.startswith(root):
+        path = path[len(root):] or "/"
+    return path
+
+
+TASK_IDENT = None  # set in main: what this process's children carry
+
+
+def default_ident(pid):
+    if DEGRADE.get(REFUSE, {}).get("null_task"):
+        DECLARED[f"--refuse {REFUSE}: cgroup, cgroup_id and container null"] += 1
+        return {**TASK_IDENT, "cgroup": None, "cgroup_id": None, "container": None}
+    return TASK_IDENT
 
 
 # ---- running socktap ----
@@ -503,9 +730,9 @@ def socktap_env():
     return env
 
 
-def run_trace(fmt, command, out, timeout=120):
+def run_trace(fmt, command, out, timeout=120, extra=()):
     t0 = time.time_ns()
-    p = subprocess.run([SOCKTAP, "trace", *BACKEND, "-F", fmt, "-o", out, "-c", command],
+    p = subprocess.run([SOCKTAP, "trace", *BACKEND, *extra, "-F", fmt, "-o", out, "-c", command],
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
                        env=socktap_env())
     t1 = time.time_ns()
@@ -615,6 +842,415 @@ def scenario_test(name, tmpdir):
     return problems, None
 
 
+# ---- cgroups: the task keys and --cgroup ----
+
+def move_out_and_remove(dirs, dest):
+    """Move every process of dirs (deepest first) to dest, then rmdir them; bounded."""
+    left = []
+    for d in dirs:
+        for _ in range(50):
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    pids = f.read().split()
+            except FileNotFoundError:
+                break
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    with open(os.path.join(dest, "cgroup.procs"), "w") as f:
+                        f.write(pid)
+                except OSError:
+                    pass  # gone meanwhile
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            left.append(d)
+    return left
+
+
+def workload_records(text, what, problems):
+    recs = parse_jsonl(text, what, problems)
+    pids = {r["pid"] for r in recs}
+    return recs, pids
+
+
+def cgroup_test(tmpdir):
+    """Events of a process in <mount>/socktap-it-PID/system.slice/docker-<hex>.scope carry that
+    cgroup (relative to the cgroup2 mount), its id (the directory's inode) and the container
+    id; --cgroup keeps the events of that cgroup and those below it only."""
+    mnt = cgroup2_mount()
+    if not mnt:
+        return [], "no cgroup2 mount in /proc/self/mountinfo"
+    mount = mnt[0]
+    own = self_cgroup()
+    home = mount + (own if own and own != "/" else "")
+    hexid = os.urandom(32).hex()
+    base_rel = f"/socktap-it-{os.getpid()}"
+    leaf_rel = f"{base_rel}/system.slice/docker-{hexid}.scope"
+    other_rel = f"{base_rel}/other"
+    base, leaf, other = mount + base_rel, mount + leaf_rel, mount + other_rel
+    dirs = [leaf, os.path.dirname(leaf), other, base]
+    problems = []
+    try:
+        try:
+            os.makedirs(leaf)
+            os.makedirs(other)
+        except OSError as e:
+            return [], f"cannot make cgroups under {mount}: {e}"
+        want_in = task_ident(leaf_rel)
+        if want_in["cgroup_id"] != os.stat(leaf).st_ino or want_in["container"] != hexid:
+            return [f"run.py bug: {want_in}"], None
+        procs = shlex.quote(os.path.join(leaf, "cgroup.procs"))
+        wl = shlex.quote(WORKLOAD)
+        inside = f"echo $$ > {procs}; exec {wl}"
+
+        # 1: one copy in the cgroup, under -c: exact events, each with the cgroup's keys
+        out = os.path.join(tmpdir, "cg-c.json")
+        p, t0, t1 = run_trace("json", f"sh -c {shlex.quote(inside + ' udp')}", out)
+        text = read_text(out)
+        events = parse_jsonl(text, "socktap JSON", problems)
+        check_run(p, len(text.splitlines()), problems)
+        records, pids = workload_records(p.stdout, "workload ground truth", problems)
+        try:
+            expected, _ = derive(records)
+        except DerivationError as e:
+            return problems + [f"ground truth: {e}"], None
+        mine = [e for e in events if e.get("requester") != 1]
+        problems += [f"in the cgroup: {x}" for x in
+                     compare(expected, mine, COMM, t0, t1, ident=lambda pid: want_in)]
+        kern = [e for e in events if e.get("requester") == 1 and
+                {k: e.get(k) for k in TASK_KEYS} != want_in]
+        if kern:
+            problems.append(f"in the cgroup: {len(kern)} kernel-made socket events (the "
+                            f"workload's task) without the cgroup's keys: {json.dumps(kern[0])}")
+
+        # 2: --cgroup (relative, then absolute) under -c with a second copy outside it
+        script = os.path.join(tmpdir, "two.sh")
+        gt_in, gt_out = os.path.join(tmpdir, "in.jsonl"), os.path.join(tmpdir, "out.jsonl")
+        with open(script, "w") as f:
+            f.write(f"{wl} udp > {shlex.quote(gt_out)} &\n"
+                    f"sh -c {shlex.quote(inside + ' udp')} > {shlex.quote(gt_in)}\n"
+                    f"wait $!\n")
+        for spec in (base_rel, base):
+            tag = f"--cgroup {spec}"
+            out = os.path.join(tmpdir, "cg-filter.json")
+            t0 = time.time_ns()
+            p = subprocess.run([SOCKTAP, "trace", *BACKEND, "--cgroup", spec, "-F", "json",
+                                "-o", out, "-c", f"sh {shlex.quote(script)}"],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                               text=True, errors="replace", env=socktap_env())
+            t1 = time.time_ns()
+            problems += [f"{tag}: {x}" for x in one_cgroup_run(p, out, gt_in, gt_out, t0, t1,
+                                                                 want_in)]
+        # a sibling cgroup: nothing of either copy
+        out = os.path.join(tmpdir, "cg-other.json")
+        p = subprocess.run([SOCKTAP, "trace", *BACKEND, "--cgroup", other_rel, "-F", "json",
+                            "-o", out, "-c", f"sh {shlex.quote(script)}"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                           text=True, errors="replace", env=socktap_env())
+        text = read_text(out)
+        run_problems = []
+        check_run(p, len(text.splitlines()), run_problems)
+        problems += [f"--cgroup {other_rel}: {x}" for x in run_problems]
+        if text.strip():
+            problems.append(f"--cgroup {other_rel} (a sibling of the workload's): "
+                            f"{len(text.splitlines())} events, expected none; first: "
+                            f"{text.splitlines()[0][:300]}")
+
+        # 3: the whole system (no -c), stopped by SIGINT: both copies run, one is reported
+        problems += [f"--cgroup {base_rel}, whole system: {x}"
+                     for x in system_cgroup_run(tmpdir, base_rel, inside, want_in)]
+    finally:
+        left = move_out_and_remove(dirs, home)
+        if left:
+            problems.append(f"could not remove the cgroups {left}")
+    return problems, None
+
+
+def one_cgroup_run(p, out, gt_in, gt_out, t0, t1, want_in):
+    problems = []
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    rin, pin = workload_records(read_text(gt_in), "ground truth (inside)", problems)
+    rout, pout = workload_records(read_text(gt_out), "ground truth (outside)", problems)
+    if not rin or not rout:
+        return problems + [f"a copy printed no ground truth (inside {len(rin)}, outside "
+                           f"{len(rout)} records); stderr: {p.stderr.strip()[-500:]}"]
+    leaked = [e for e in events if e.get("pid") in pout]
+    if leaked:
+        problems.append(f"{len(leaked)} events of the copy outside the cgroup (pid "
+                        f"{sorted(pout)}); first: {json.dumps(leaked[0])}")
+    strangers = [e for e in events if e.get("pid") not in pin | pout]
+    if strangers:
+        problems.append(f"{len(strangers)} events of other processes; first: "
+                        f"{json.dumps(strangers[0])}")
+    try:
+        expected, _ = derive(rin)
+    except DerivationError as e:
+        return problems + [f"ground truth: {e}"]
+    mine = [e for e in events if e.get("pid") in pin and e.get("requester") != 1]
+    problems += compare(expected, mine, COMM, t0, t1, ident=lambda pid: want_in)
+    return problems
+
+
+def system_cgroup_run(tmpdir, base_rel, inside, want_in):
+    """socktap trace --cgroup without -c: a probe run in the cgroup shows it is attached (the
+    output is flushed every poll), then both copies run; SIGINT ends it."""
+    problems = []
+    out = os.path.join(tmpdir, "cg-sys.json")
+    wl = shlex.quote(WORKLOAD)
+    st = subprocess.Popen([SOCKTAP, "trace", *BACKEND, "--cgroup", base_rel, "-F", "json", "-o",
+                           out], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, errors="replace",
+                          env=socktap_env())
+    t0 = time.time_ns()
+    probe_pids = set()
+    try:
+        ready = False
+        for _ in range(40):  # up to ~20 s
+            if st.poll() is not None:
+                break
+            r = subprocess.run(["sh", "-c", inside + " badfamily"], capture_output=True,
+                               text=True, timeout=30)
+            probe_pids |= {x["pid"] for x in parse_jsonl(r.stdout, "probe", problems)}
+            time.sleep(0.5)
+            if any(e.get("pid") in probe_pids for e in parse_jsonl(read_text(out), "", [])):
+                ready = True
+                break
+        if not ready:
+            st.send_signal(signal.SIGINT)
+            _, err = st.communicate(timeout=30)
+            return problems + [f"socktap ended, or showed none of the probe runs in the "
+                               f"cgroup within 20 s; stderr: {err.strip()[-500:]}"]
+        a = subprocess.Popen([WORKLOAD, "udp"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        b = subprocess.run(["sh", "-c", inside + " udp"], capture_output=True, text=True,
+                           timeout=60)
+        a_out, _ = a.communicate(timeout=60)
+        rin, pin = workload_records(b.stdout, "ground truth (inside)", problems)
+        rout, pout = workload_records(a_out, "ground truth (outside)", problems)
+        try:
+            expected, _ = derive(rin)
+        except DerivationError as e:
+            expected = {}
+            problems.append(f"ground truth: {e}")
+        want_n = sum(len(v) for v in expected.values())
+        for _ in range(100):  # the inside copy's events reach the file within ~10 s
+            n = sum(1 for e in parse_jsonl(read_text(out), "", [])
+                    if e.get("pid") in pin and e.get("requester") != 1)
+            if n >= want_n:
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        if st.poll() is None:
+            st.send_signal(signal.SIGINT)
+        try:
+            _, err = st.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            st.kill()
+            _, err = st.communicate()
+    t1 = time.time_ns()
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    if st.returncode != 0:
+        problems.append(f"socktap exited {st.returncode} after SIGINT: {err.strip()[-500:]}")
+    m = SUMMARY_RE.search(err)
+    if not m or "0 events lost" not in err:
+        problems.append(f"no '0 events lost' summary: {err.strip()[-500:]}")
+    if not rin or not rout:
+        return problems + ["a copy printed no ground truth"]
+    leaked = [e for e in events if e.get("pid") in pout]
+    if leaked:
+        problems.append(f"{len(leaked)} events of the copy outside the cgroup; first: "
+                        f"{json.dumps(leaked[0])}")
+    strangers = [e for e in events if e.get("pid") not in pin | probe_pids]
+    if strangers:
+        problems.append(f"{len(strangers)} events of processes not in the cgroup; first: "
+                        f"{json.dumps(strangers[0])}")
+    wrong = [e for e in events if {k: e.get(k) for k in TASK_KEYS} != want_in]
+    if wrong:
+        problems.append(f"{len(wrong)} events without the cgroup's keys {want_in}; first: "
+                        f"{json.dumps(wrong[0])}")
+    mine = [e for e in events if e.get("pid") in pin and e.get("requester") != 1]
+    problems += compare(expected, mine, COMM, t0, t1, ident=lambda pid: want_in)
+    return problems
+
+
+# ---- pid namespaces: nspid ----
+
+def nspid_test(tmpdir):
+    """`unshare --pid --fork WORKLOAD udp`: its events carry nspid = the pid it printed (1),
+    pid its pid in socktap's namespace; a copy in socktap's namespace, run first by the same
+    command, has nspid null."""
+    if not shutil.which("unshare"):
+        return [], "no unshare(1)"
+    problems = []
+    out = os.path.join(tmpdir, "nspid.json")
+    gt_host = os.path.join(tmpdir, "host.jsonl")
+    wl = shlex.quote(WORKLOAD)
+    cmd = f"sh -c {shlex.quote(f'{wl} udp > {shlex.quote(gt_host)} && exec unshare --pid --fork {wl} udp')}"
+    p, t0, t1 = run_trace("json", cmd, out)
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    rns = parse_jsonl(p.stdout, "ground truth (pid namespace)", problems)
+    rhost = parse_jsonl(read_text(gt_host), "ground truth (socktap's namespace)", problems)
+    me = next((r for r in rns if r["op"] == "self"), None)
+    if not me or len(me["nspid"]) < 2:
+        return problems + [f"the workload is not in a pid namespace of its own: {me}"], None
+    host_pid, ns_pid = me["nspid"][0], me["nspid"][-1]
+    if me["pid"] != ns_pid or host_pid == ns_pid:
+        return problems + [f"NSpid {me['nspid']} but the workload printed pid {me['pid']}"], None
+    # the records speak of ns pids; socktap reports pid/tid in its own namespace
+    if any(r["pid"] != ns_pid or r["tid"] != ns_pid for r in rns):
+        return problems + ["the udp scenario grew a thread or a child: the mapping of its "
+                           "pids fails"], None
+    rns = [{**r, "pid": host_pid, "tid": host_pid} for r in rns]
+    try:
+        exp_ns, _ = derive(rns)
+        exp_host, _ = derive(rhost)
+    except DerivationError as e:
+        return problems + [f"ground truth: {e}"], None
+    host_pids = {r["pid"] for r in rhost}
+    ns_ident = {**TASK_IDENT, "nspid": ns_pid}
+    ev_ns = [e for e in events if e.get("pid") == host_pid]
+    ev_host = [e for e in events if e.get("pid") in host_pids]
+    problems += [f"in the pid namespace: {x}" for x in compare(
+        exp_ns, [e for e in ev_ns if e.get("requester") != 1], COMM, t0, t1,
+        ident=lambda pid: ns_ident)]
+    problems += [f"in socktap's namespace: {x}" for x in compare(
+        exp_host, [e for e in ev_host if e.get("requester") != 1], COMM, t0, t1)]
+    bad = [e for e in ev_ns if e.get("nspid") != ns_pid or e.get("pid") == e.get("nspid")]
+    if bad:
+        problems.append(f"{len(bad)} events of pid {host_pid} (the workload, pid {ns_pid} in its "
+                        f"namespace) with another nspid; first: {json.dumps(bad[0])}")
+    bad = [e for e in ev_host if e.get("nspid") is not None]
+    if bad:
+        problems.append(f"{len(bad)} events of a process in socktap's own pid namespace with an "
+                        f"nspid; first: {json.dumps(bad[0])}")
+    others = [e for e in events if e.get("pid") not in host_pids | {host_pid}]
+    if others:
+        problems.append(f"{len(others)} events of other processes; first: "
+                        f"{json.dumps(others[0])}")
+    return problems, None
+
+
+# ---- --addr, --port, --no-addrs on the addrs scenario ----
+
+ADDRS_TCP_PORT, ADDRS_UDP_PORT = 5555, 5556  # workload.c's fixed ports of scenario addrs
+
+
+def _in(net):
+    n = ipaddress.ip_network(net, strict=False)
+
+    def match(a, mapped):
+        """True, False, or None where a v4-mapped address meets an IPv4 filter (the contract
+        does not say whether ::ffff:127.0.0.3 is 127.0.0.3: both readings are tried)."""
+        if a is None or a.startswith("/") or a.startswith("@"):
+            return False
+        ip = ipaddress.ip_address(a)
+        if ip.version == n.version:
+            return ip in n
+        if ip.version == 6 and ip.ipv4_mapped is not None and n.version == 4:
+            return (ip.ipv4_mapped in n) if mapped else False
+        return False
+    return match
+
+
+def addr_filter(nets, ports, mapped):
+    """keep(addrs): --addr NETS (either end, OR'ed), --port PORTS (either end, OR'ed), both
+    kinds AND'ed."""
+    tests = [_in(n) for n in nets]
+
+    def keep(a):
+        ok = True
+        if tests:
+            ok = any(t(a[k], mapped) for t in tests for k in ("laddr", "raddr"))
+        if ports:
+            ok = ok and (a["lport"] in ports or a["rport"] in ports)
+        return ok
+    return keep
+
+
+ADDR_FILTERS = [
+    (["--addr", "127.0.0.3"], ["127.0.0.3"], []),
+    (["--addr", "127.0.0.2/31"], ["127.0.0.2/31"], []),
+    (["--addr", "::1"], ["::1"], []),
+    (["--addr", "::1", "--addr", "127.0.0.1"], ["::1", "127.0.0.1"], []),
+    (["--port", str(ADDRS_TCP_PORT)], [], [ADDRS_TCP_PORT]),
+    (["--port", str(ADDRS_UDP_PORT), "--port", str(ADDRS_TCP_PORT)], [],
+     [ADDRS_UDP_PORT, ADDRS_TCP_PORT]),
+    (["--addr", "127.0.0.2", "--port", str(ADDRS_UDP_PORT)], ["127.0.0.2"], [ADDRS_UDP_PORT]),
+]
+
+
+def addr_filter_test(tmpdir, args, nets, ports):
+    """The events of the addrs scenario whose ends match, exactly: the others are left out,
+    event by event (a receive's entry on an unconnected socket has no remote end)."""
+    problems = []
+    out = os.path.join(tmpdir, "filtered.json")
+    p, t0, t1 = run_trace("json", f"{shlex.quote(WORKLOAD)} {ADDRS_SCENARIO}", out, extra=args)
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    records = parse_jsonl(p.stdout, "workload ground truth", problems)
+    try:
+        expected, _ = derive(records)
+    except DerivationError as e:
+        return problems + [f"ground truth: {e}"], None
+    mine = [e for e in events if e.get("requester") != 1]
+    tries = {}
+    for mapped in (False, True):
+        keep = addr_filter(nets, ports, mapped)
+        want = {tid: [e for e in exps if keep(e.addrs)] for tid, exps in expected.items()}
+        want = {tid: v for tid, v in want.items() if v}
+        tries[mapped] = (sum(map(len, want.values())), compare(want, mine, COMM, t0, t1))
+    if tries[False][0] == tries[True][0]:  # no v4-mapped address in question
+        del tries[True]
+    if not any(found == [] for _, found in tries.values()):
+        for mapped, (n, found) in tries.items():
+            how = (" (v4-mapped addresses match IPv4 filters)" if mapped else
+                   " (v4-mapped addresses do not match IPv4 filters)") if len(tries) > 1 else ""
+            problems.append(f"{n} events expected{how}:")
+            problems += found
+    elif len(tries) > 1:
+        NOTES.append(f"{' '.join(args)}: v4-mapped addresses "
+                     f"{'match' if tries.get(True, (0, 1))[1] == [] else 'do not match'} "
+                     f"IPv4 filters")
+    if records and not tries.get(False, tries.get(True))[0]:
+        problems.append("run.py bug: the filter keeps no event")
+    return problems, None
+
+
+def no_addrs_test(tmpdir):
+    """--no-addrs: the same events, every one with all four address values null."""
+    problems = []
+    out = os.path.join(tmpdir, "noaddrs.json")
+    p, t0, t1 = run_trace("json", f"{shlex.quote(WORKLOAD)} {ADDRS_SCENARIO}", out,
+                          extra=["--no-addrs"])
+    text = read_text(out)
+    events = parse_jsonl(text, "socktap JSON", problems)
+    check_run(p, len(text.splitlines()), problems)
+    records = parse_jsonl(p.stdout, "workload ground truth", problems)
+    try:
+        expected, _ = derive(records)
+    except DerivationError as e:
+        return problems + [f"ground truth: {e}"], None
+    for exps in expected.values():
+        for e in exps:
+            e.addrs = dict(NULL_ADDRS)
+    problems += compare(expected, [e for e in events if e.get("requester") != 1], COMM, t0, t1)
+    return problems, None
+
+
 BULK_PROBES = ("socket.send", "socket.sendmsg", "socket.sendmsg.return", "socket.receive")
 
 
@@ -716,8 +1352,10 @@ def kernel_sockets_test(tmpdir):
     return problems, None
 
 
+CSV_NEW = list(ADDR_KEYS + TASK_KEYS)  # appended after the tapset's columns; empty = null
 CSV_HEADER = ["probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock", "fd", "name", "size",
-              "success", "protocol", "family", "state", "flags", "type", "requester", "err"]
+              "success", "protocol", "family", "state", "flags", "type", "requester",
+              "err"] + CSV_NEW
 TEXT_RE = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} .*\[(\d+)/(\d+)\] (socket\.\S+)")
 
 
@@ -773,6 +1411,103 @@ def formats_test(name, tmpdir):
                             f"{sum(map(len, want.values()))} expected)")
     if len(set(counts.values())) > 1:
         problems.append(f"event counts differ between formats: {counts}")
+    return problems
+
+
+def text_end(addr, port):
+    """One end as text shows it: 127.0.0.1:80, [::1]:443, a unix path without a port."""
+    if addr is None:
+        return None
+    if port is None:
+        return addr
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def csv_value(key, v):
+    if v == "":
+        return None
+    if key in ("lport", "rport", "cgroup_id", "nspid"):
+        try:
+            return int(v)
+        except ValueError:
+            return v
+    return v
+
+
+def formats_addrs_test(tmpdir):
+    """CSV's new columns and text's addresses and cgroup, for the addrs scenario: each run
+    against its own ground truth (ports are the kernel's choice, different every run)."""
+    problems = []
+    for fmt in ("csv", "text"):
+        p, records, text, _, _, probs = trace_scenario(ADDRS_SCENARIO, fmt, tmpdir)
+        problems += [f"{fmt}: {x}" for x in probs]
+        try:
+            expected, skip = derive(records)
+        except DerivationError as e:
+            problems.append(f"{fmt}: ground truth: {e}")
+            continue
+        lines = text.splitlines()
+        run_problems = []
+        check_run(p, len(lines) - (1 if fmt == "csv" else 0), run_problems)
+        problems += [f"{fmt}: {x}" for x in run_problems]
+        got = collections.defaultdict(list)  # tid -> [(probe, {key: value}, line)]
+        if fmt == "csv":
+            rows = list(csv.reader(lines))
+            if not rows or rows[0] != CSV_HEADER:
+                problems.append(f"csv: header is {rows[0] if rows else None}, expected "
+                                f"{','.join(CSV_HEADER)}")
+                continue
+            col = {k: CSV_HEADER.index(k) for k in CSV_HEADER}
+            for i, row in enumerate(rows[1:], 2):
+                if len(row) != len(CSV_HEADER):
+                    problems.append(f"csv: row {i} has {len(row)} fields: {row}")
+                    break
+                if row[col["requester"]] == "1":
+                    continue
+                vals = {k: csv_value(k, row[col[k]]) for k in CSV_NEW}
+                got[int(row[col["tid"]])].append((row[0], vals, ",".join(row)))
+        else:
+            for i, line in enumerate(lines):
+                m = TEXT_RE.match(line)
+                if not m:
+                    problems.append(f"text: line {i + 1} not understood: {line!r}")
+                    break
+                if " requester=1" not in line:
+                    got[int(m.group(2))].append((m.group(3), None, line))
+        bad, checked = [], 0
+        for tid in sorted(set(expected) | set(got)):
+            exp, act = expected.get(tid, []), got.get(tid, [])
+            if [e.probe for e in exp] != [a[0] for a in act]:
+                problems.append(f"{fmt}: tid {tid}: probe names differ from the expected ones "
+                                f"({len(act)} events, {len(exp)} expected)")
+                continue
+            for e, (probe, vals, line) in zip(exp, act):
+                want_task = TASK_IDENT
+                if fmt == "csv":
+                    want = {**e.addrs, **want_task}
+                    if vals != want:
+                        bad.append(f"{render_exp(e, False)}\n      expected "
+                                   + " ".join(f"{k}={json.dumps(want[k])}" for k in CSV_NEW)
+                                   + f"\n      csv row  {line}")
+                    checked += 1
+                    continue
+                le = text_end(e.addrs["laddr"], e.addrs["lport"])
+                re_ = text_end(e.addrs["raddr"], e.addrs["rport"])
+                # how text shows a null end is socktap's choice: only known ends are checked
+                frag = (f" {le} -> {re_}" if le and re_ else f" {le} -> " if le
+                        else f"-> {re_}" if re_ else None)
+                needs = [x for x in (frag, f" cgroup={want_task['cgroup']}"
+                                     if want_task["cgroup"] is not None else None) if x]
+                missing = [x for x in needs if x not in line]
+                if missing:
+                    bad.append(f"{render_exp(e, False)}\n      expected {missing!r} in\n"
+                               f"      {line}")
+                checked += 1
+        if bad:
+            problems.append(f"{fmt}: {len(bad)} of {checked} events lack the expected values; "
+                            f"the first:\n    " + "\n    ".join(bad[:6]))
+        elif not checked:
+            problems.append(f"{fmt}: no events checked")
     return problems
 
 
@@ -989,6 +1724,8 @@ def main():
             return 1
     # the kernel names a task after the file it executed, 15 bytes at most
     COMM = os.path.basename(os.path.realpath(WORKLOAD))[:15]
+    global TASK_IDENT
+    TASK_IDENT = task_ident(self_cgroup())
 
     tests = [(s, lambda d, s=s: scenario_test(s, d)) for s in SCENARIOS]
     if REFUSE:
@@ -996,10 +1733,19 @@ def main():
     if not REFUSE:
         tests.append((f"formats: csv and text match json ({FORMATS_SCENARIO})",
                       lambda d: (formats_test(FORMATS_SCENARIO, d), None)))
+        tests.append((f"formats: csv columns and text addresses ({ADDRS_SCENARIO})",
+                      lambda d: (formats_addrs_test(d), None)))
         tests.append(("cross-check: curl under strace", lambda d: (curl_test(d), None)))
         tests.append(("sendfile and splice: bytes against the workload's counts",
                       lambda d: (sendfile_test(d), None)))
         tests.append(("kernel-made sockets (requester = 1)", kernel_sockets_test))
+        tests.append(("cgroup: the task keys in a docker-style cgroup, and --cgroup",
+                      cgroup_test))
+        tests.append(("nspid: a workload in a pid namespace of its own", nspid_test))
+        for fargs, nets, ports in ADDR_FILTERS:
+            tests.append((f"filter {' '.join(fargs)} ({ADDRS_SCENARIO})",
+                          lambda d, a=fargs, n=nets, pt=ports: addr_filter_test(d, a, n, pt)))
+        tests.append((f"--no-addrs ({ADDRS_SCENARIO})", no_addrs_test))
     if args.k:
         tests = [(n, f) for n, f in tests if args.k in n or fnmatch.fnmatch(n, args.k)]
     print(f"1..{len(tests)}")
@@ -1025,6 +1771,8 @@ def main():
         sys.stdout.flush()
     for reason, n in DECLARED.items():
         print(f"# declared: {reason}: {n} events")
+    for note in dict.fromkeys(NOTES):
+        print(f"# workload note: {note}")
     print(f"# {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 

@@ -41,6 +41,28 @@
  *               moved by all the calls together, calls: how many
  *   bulk_recv   (scenario "sendfile") fd, ret: bytes its reader thread received
  *   skip        reason: the scenario cannot run in this build
+ *   self        nspid [pid in each pid namespace, outermost first]: the
+ *               NSpid line of /proc/self/status (its first record)
+ *   note        text: something the scenario left out (e.g. no ::1)
+ *
+ * Scenario "addrs" (and only it) adds the socket's addresses to every
+ * send/receive record (sendmmsg/recvmmsg: to each of "msgs") and to every
+ * close record, as the workload knows them:
+ *   laddr lport raddr rport
+ *               INET/INET6: addresses in inet_ntop() form ("127.0.0.1",
+ *               "::1", "::ffff:127.0.0.2"), ports as numbers. laddr/lport:
+ *               getsockname() after the call, null for an unbound socket
+ *               (address 0, port 0). raddr/rport: getpeername() when the
+ *               socket is connected; else the message's address (the
+ *               destination sendto/sendmsg/sendmmsg named, the source a
+ *               receive returned, or, where the caller passed no address
+ *               buffer, the one sender the scenario arranged), null where
+ *               there is none (a failed call, a close).
+ *               Unix: laddr the bound path, raddr getpeername()'s (a message
+ *               address never counts); abstract names as "@name" with every
+ *               NUL byte of the name shown as '@'; unnamed: null; ports null.
+ *               Other families: all four null.
+ *   connected   getpeername() succeeded before the call
  *
  * Each scenario starts in a private network namespace with lo up, so its
  * addresses (127.0.0.1:0, abstract unix names) are its own.
@@ -133,7 +155,7 @@ static void gt_add(const char *op, int fd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void gt_add(const char *op, int fd, const char *fmt, ...)
 {
-	char line[2048];
+	char line[8192];
 	va_list ap;
 	int n = snprintf(line, sizeof(line),
 			 "{\"op\":\"%s\",\"pid\":%d,\"tid\":%d,\"uid\":%u,\"fd\":%d", op, getpid(),
@@ -200,6 +222,120 @@ static size_t iov_sum(const struct iovec *iov, size_t n)
 	for (size_t i = 0; i < n; i++)
 		sum += iov[i].iov_len;
 	return sum;
+}
+
+/* ---- addresses (scenario "addrs") ---- */
+
+static bool addrs_on; /* records carry laddr/lport/raddr/rport */
+
+/* A JSON string literal of s (n bytes, NULs already mapped). */
+static void json_str(char *out, size_t len, const char *s, size_t n)
+{
+	size_t pos = 0;
+	if (len < 3)
+		fail("json_str: no room");
+	out[pos++] = '"';
+	for (size_t i = 0; i < n && pos + 8 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			pos += (size_t)snprintf(out + pos, len - pos, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			pos += (size_t)snprintf(out + pos, len - pos, "\\u%04x", c);
+		else
+			out[pos++] = (char)c;
+	}
+	snprintf(out + pos, len - pos, "\"");
+}
+
+/*
+ * One end of a socket as two JSON values, the address and the port: null,
+ * null for no address, an unbound INET end (address 0, port 0), an unnamed
+ * unix socket and other families.
+ */
+static void end_json(const void *addr, socklen_t alen, char *a, size_t an, char *p, size_t pn)
+{
+	const struct sockaddr *sa = addr;
+	char txt[INET6_ADDRSTRLEN];
+
+	snprintf(a, an, "null");
+	snprintf(p, pn, "null");
+	if (!sa || alen < sizeof(sa_family_t))
+		return;
+	if (sa->sa_family == AF_INET && alen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s4 = addr;
+		if (s4->sin_addr.s_addr == 0 && s4->sin_port == 0)
+			return;
+		if (!inet_ntop(AF_INET, &s4->sin_addr, txt, sizeof(txt)))
+			fail("inet_ntop: %s", strerror(errno));
+		json_str(a, an, txt, strlen(txt));
+		snprintf(p, pn, "%u", ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6 && alen >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s6 = addr;
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) && s6->sin6_port == 0)
+			return;
+		if (!inet_ntop(AF_INET6, &s6->sin6_addr, txt, sizeof(txt)))
+			fail("inet_ntop: %s", strerror(errno));
+		json_str(a, an, txt, strlen(txt));
+		snprintf(p, pn, "%u", ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		const struct sockaddr_un *su = addr;
+		size_t n = alen - offsetof(struct sockaddr_un, sun_path);
+		char name[sizeof(su->sun_path)];
+		if (alen <= offsetof(struct sockaddr_un, sun_path))
+			return; /* unnamed */
+		if (n > sizeof(name))
+			n = sizeof(name);
+		if (su->sun_path[0] == '\0') {
+			/* abstract: every NUL byte of the name as '@', like /proc/net/unix */
+			for (size_t i = 0; i < n; i++)
+				name[i] = su->sun_path[i] ? su->sun_path[i] : '@';
+		} else {
+			n = strnlen(su->sun_path, n);
+			memcpy(name, su->sun_path, n);
+		}
+		json_str(a, an, name, n);
+		/* ports stay null */
+	}
+}
+
+static bool is_connected(int fd)
+{
+	if (!addrs_on)
+		return false;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+/*
+ * ",\"laddr\":...,\"lport\":...,\"raddr\":...,\"rport\":...,\"connected\":..." for fd, or
+ * "" unless addrs_on. msg: the message's address (NULL: none); connected: as
+ * is_connected() said before the call. Unix sockets' raddr is getpeername()'s only.
+ */
+static const char *ends(char *out, size_t len, int fd, const void *msg, socklen_t mlen,
+			bool connected)
+{
+	struct sockaddr_storage loc, peer;
+	socklen_t llen = sizeof(loc), plen = sizeof(peer);
+	char la[512], lp[16], ra[512], rp[16];
+
+	out[0] = '\0';
+	if (!addrs_on)
+		return out;
+	if (getsockname(fd, (struct sockaddr *)&loc, &llen))
+		fail("getsockname(%d): %s", fd, strerror(errno));
+	end_json(&loc, llen, la, sizeof(la), lp, sizeof(lp));
+	if (loc.ss_family != AF_INET && loc.ss_family != AF_INET6 && loc.ss_family != AF_UNIX)
+		snprintf(la, sizeof(la), "null");
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		end_json(&peer, plen, ra, sizeof(ra), rp, sizeof(rp));
+	else if (loc.ss_family == AF_INET || loc.ss_family == AF_INET6)
+		end_json(msg, msg ? mlen : 0, ra, sizeof(ra), rp, sizeof(rp));
+	else
+		end_json(NULL, 0, ra, sizeof(ra), rp, sizeof(rp));
+	snprintf(out, len, ",\"laddr\":%s,\"lport\":%s,\"raddr\":%s,\"rport\":%s,\"connected\":%s",
+		 la, lp, ra, rp, connected ? "true" : "false");
+	return out;
 }
 
 /* ---- socket syscalls, recorded ---- */
@@ -327,85 +463,129 @@ static int x_ioctl(int fd, unsigned long req, const char *name, void *arg)
 	return r;
 }
 
-static void rec_xfer(const char *op, int fd, size_t req, long ret, int flags)
+static void rec_xfer(const char *op, int fd, size_t req, long ret, int flags, const void *msg,
+		     socklen_t mlen, bool connected)
 {
-	gt_add(op, fd, ",\"req\":%zu,\"ret\":%ld,\"msg_flags\":%d", req, ret, flags);
+	char e[1200];
+	gt_add(op, fd, ",\"req\":%zu,\"ret\":%ld,\"msg_flags\":%d%s", req, ret, flags,
+	       ends(e, sizeof(e), fd, msg, mlen, connected));
 }
 
 static long x_send(int fd, const void *buf, size_t len, int flags)
 {
+	bool conn = is_connected(fd);
 	long r = res(send(fd, buf, len, flags));
-	rec_xfer("send", fd, len, r, flags);
+	rec_xfer("send", fd, len, r, flags, NULL, 0, conn);
 	return r;
 }
 
 static long x_sendto(int fd, const void *buf, size_t len, int flags, const void *addr,
 		     socklen_t alen)
 {
+	bool conn = is_connected(fd);
 	long r = res(sendto(fd, buf, len, flags, addr, alen));
-	rec_xfer("sendto", fd, len, r, flags);
+	rec_xfer("sendto", fd, len, r, flags, addr, alen, conn);
 	return r;
 }
 
 static long x_sendmsg(int fd, struct iovec *iov, size_t n, int flags, void *addr, socklen_t alen)
 {
 	struct msghdr m = {.msg_name = addr, .msg_namelen = alen, .msg_iov = iov, .msg_iovlen = n};
+	bool conn = is_connected(fd);
 	long r = res(sendmsg(fd, &m, flags));
-	rec_xfer("sendmsg", fd, iov_sum(iov, n), r, flags);
+	rec_xfer("sendmsg", fd, iov_sum(iov, n), r, flags, addr, alen, conn);
 	return r;
 }
 
 static long x_write(int fd, const void *buf, size_t len)
 {
+	char e[1200];
+	bool conn = is_connected(fd);
 	long r = res(write(fd, buf, len));
-	gt_add("write", fd, ",\"req\":%zu,\"ret\":%ld", len, r);
+	gt_add("write", fd, ",\"req\":%zu,\"ret\":%ld%s", len, r,
+	       ends(e, sizeof(e), fd, NULL, 0, conn));
 	return r;
 }
 
 static long x_writev(int fd, const struct iovec *iov, int n)
 {
+	char e[1200];
+	bool conn = is_connected(fd);
 	long r = res(writev(fd, iov, n));
-	gt_add("writev", fd, ",\"req\":%zu,\"ret\":%ld", iov_sum(iov, (size_t)n), r);
+	gt_add("writev", fd, ",\"req\":%zu,\"ret\":%ld%s", iov_sum(iov, (size_t)n), r,
+	       ends(e, sizeof(e), fd, NULL, 0, conn));
+	return r;
+}
+
+/*
+ * Receives. src, where given: the sender of the one datagram the scenario
+ * queued, for calls that pass the kernel no address buffer (recv, recvmsg
+ * without msg_name): the workload cannot read the source back, so it says
+ * which it arranged. It counts only when the call succeeds.
+ */
+static long x_recv_src(int fd, void *buf, size_t len, int flags, const void *src, socklen_t slen)
+{
+	bool conn = is_connected(fd);
+	long r = res(recv(fd, buf, len, flags));
+	rec_xfer("recv", fd, len, r, flags, r >= 0 ? src : NULL, slen, conn);
 	return r;
 }
 
 static long x_recv(int fd, void *buf, size_t len, int flags)
 {
-	long r = res(recv(fd, buf, len, flags));
-	rec_xfer("recv", fd, len, r, flags);
-	return r;
+	return x_recv_src(fd, buf, len, flags, NULL, 0);
 }
 
 static long x_recvfrom(int fd, void *buf, size_t len, int flags)
 {
 	struct sockaddr_storage from;
 	socklen_t flen = sizeof(from);
+	bool conn = is_connected(fd);
+	memset(&from, 0, sizeof(from));
 	long r = res(recvfrom(fd, buf, len, flags, (struct sockaddr *)&from, &flen));
-	rec_xfer("recvfrom", fd, len, r, flags);
+	rec_xfer("recvfrom", fd, len, r, flags, r >= 0 && flen ? &from : NULL, flen, conn);
+	return r;
+}
+
+/* recvmsg with an address buffer, or (noname) without one and src the arranged sender */
+static long x_recvmsg_src(int fd, struct iovec *iov, size_t n, int flags, bool noname,
+			  const void *src, socklen_t slen)
+{
+	struct sockaddr_storage from;
+	struct msghdr m = {
+	    .msg_name = noname ? NULL : &from, .msg_namelen = noname ? 0 : sizeof(from),
+	    .msg_iov = iov, .msg_iovlen = n};
+	bool conn = is_connected(fd);
+	memset(&from, 0, sizeof(from));
+	long r = res(recvmsg(fd, &m, flags));
+	const void *a = noname ? src : m.msg_namelen ? (const void *)&from : NULL;
+	rec_xfer("recvmsg", fd, iov_sum(iov, n), r, flags, r >= 0 ? a : NULL,
+		 noname ? slen : m.msg_namelen, conn);
 	return r;
 }
 
 static long x_recvmsg(int fd, struct iovec *iov, size_t n, int flags)
 {
-	struct sockaddr_storage from;
-	struct msghdr m = {
-	    .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = iov, .msg_iovlen = n};
-	long r = res(recvmsg(fd, &m, flags));
-	rec_xfer("recvmsg", fd, iov_sum(iov, n), r, flags);
-	return r;
+	return x_recvmsg_src(fd, iov, n, flags, false, NULL, 0);
 }
 
 static long x_read(int fd, void *buf, size_t len)
 {
+	char e[1200];
+	bool conn = is_connected(fd);
 	long r = res(read(fd, buf, len));
-	gt_add("read", fd, ",\"req\":%zu,\"ret\":%ld", len, r);
+	gt_add("read", fd, ",\"req\":%zu,\"ret\":%ld%s", len, r,
+	       ends(e, sizeof(e), fd, NULL, 0, conn));
 	return r;
 }
 
 static long x_readv(int fd, const struct iovec *iov, int n)
 {
+	char e[1200];
+	bool conn = is_connected(fd);
 	long r = res(readv(fd, iov, n));
-	gt_add("readv", fd, ",\"req\":%zu,\"ret\":%ld", iov_sum(iov, (size_t)n), r);
+	gt_add("readv", fd, ",\"req\":%zu,\"ret\":%ld%s", iov_sum(iov, (size_t)n), r,
+	       ends(e, sizeof(e), fd, NULL, 0, conn));
 	return r;
 }
 
@@ -414,44 +594,74 @@ static long x_readv(int fd, const struct iovec *iov, int n)
  * the first if the call failed. A call that returns a short count has
  * attempted one more message whose error it swallowed: the workload could
  * not know that message's result, so the scenarios never do it.
+ * srcs (receives, may be NULL): per message, the arranged sender where the
+ * message has no msg_name.
  */
 static void rec_mmsg(const char *op, int fd, const struct mmsghdr *v, unsigned int n, int r,
-		     int flags)
+		     int flags, const struct sockaddr_storage *srcs, bool connected)
 {
-	char msgs[1024];
+	char msgs[4096], e[1200];
+	bool is_recv = strcmp(op, "recvmmsg") == 0;
 	size_t pos = (size_t)snprintf(msgs, sizeof(msgs), "[");
 	if (r >= 0 && (unsigned int)r < n)
 		fail("%s(%d): %d of %u messages: the failed attempt's result is unknowable", op, fd,
 		     r, n);
-	for (int i = 0; i < (r < 0 ? 1 : r) && pos < sizeof(msgs); i++)
+	for (int i = 0; i < (r < 0 ? 1 : r) && pos < sizeof(msgs); i++) {
+		const struct msghdr *h = &v[i].msg_hdr;
+		const void *a = h->msg_name;
+		socklen_t alen = h->msg_namelen;
+		if (is_recv && !a && srcs) {
+			a = &srcs[i];
+			alen = sizeof(srcs[i]);
+		}
+		if (is_recv && r < 0)
+			a = NULL;
 		pos += (size_t)snprintf(msgs + pos, sizeof(msgs) - pos,
-					"%s{\"req\":%zu,\"ret\":%d}", i ? "," : "",
-					iov_sum(v[i].msg_hdr.msg_iov, v[i].msg_hdr.msg_iovlen),
-					r < 0 ? r : (int)v[i].msg_len);
+					"%s{\"req\":%zu,\"ret\":%d%s}", i ? "," : "",
+					iov_sum(h->msg_iov, h->msg_iovlen),
+					r < 0 ? r : (int)v[i].msg_len,
+					ends(e, sizeof(e), fd, a, alen, connected));
+	}
 	if (pos < sizeof(msgs))
 		snprintf(msgs + pos, sizeof(msgs) - pos, "]");
+	else
+		fail("%s(%d): record too long", op, fd);
 	gt_add(op, fd, ",\"ret\":%d,\"msg_flags\":%d,\"msgs\":%s", r, flags, msgs);
 }
 
 static int x_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
+	bool conn = is_connected(fd);
 	int r = (int)res(sendmmsg(fd, v, n, flags));
-	rec_mmsg("sendmmsg", fd, v, n, r, flags);
+	rec_mmsg("sendmmsg", fd, v, n, r, flags, NULL, conn);
+	return r;
+}
+
+static int x_recvmmsg_src(int fd, struct mmsghdr *v, unsigned int n, int flags,
+			  const struct sockaddr_storage *srcs)
+{
+	bool conn = is_connected(fd);
+	int r = (int)res(recvmmsg(fd, v, n, flags, NULL));
+	rec_mmsg("recvmmsg", fd, v, n, r, flags, srcs, conn);
 	return r;
 }
 
 static int x_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	int r = (int)res(recvmmsg(fd, v, n, flags, NULL));
-	rec_mmsg("recvmmsg", fd, v, n, r, flags);
-	return r;
+	return x_recvmmsg_src(fd, v, n, flags, NULL);
 }
 
 static int x_close(int fd, bool releases)
 {
+	char e[1200];
+	/* the addresses at release: the socket's, before it goes */
+	if (addrs_on)
+		ends(e, sizeof(e), fd, NULL, 0, is_connected(fd));
+	else
+		e[0] = '\0';
 	int r = (int)res(close(fd));
-	gt_add("close", fd, ",\"ret\":%d,\"releases\":%s", r,
-	       releases && r == 0 ? "true" : "false");
+	gt_add("close", fd, ",\"ret\":%d,\"releases\":%s%s", r,
+	       releases && r == 0 ? "true" : "false", e);
 	return r;
 }
 
@@ -493,6 +703,27 @@ static void __attribute__((noreturn)) proc_exit(const int *released, int nrel)
 }
 
 /* ---- helpers ---- */
+
+/* The first record: this process's pid in each pid namespace it is in. */
+static void record_self(void)
+{
+	char line[256], ids[128] = "";
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		fail("/proc/self/status: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6) == 0) {
+			size_t pos = 0;
+			char *save = NULL;
+			for (char *t = strtok_r(line + 6, " \t\n", &save); t && pos < sizeof(ids);
+			     t = strtok_r(NULL, " \t\n", &save))
+				pos += (size_t)snprintf(ids + pos, sizeof(ids) - pos, "%s%s",
+							pos ? "," : "", t);
+		}
+	}
+	fclose(f);
+	gt_add("self", -1, ",\"nspid\":[%s]", ids);
+}
 
 static struct sockaddr_in loopback(void)
 {
@@ -1084,6 +1315,338 @@ static void sc_sendfile(void)
 	need(x_close(l, true), "close");
 }
 
+/* ---- scenario "addrs": chosen addresses on lo, every end recorded ---- */
+
+static struct sockaddr_in in4(const char *ip)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+		fail("inet_pton(%s)", ip);
+	return a;
+}
+
+static struct sockaddr_in6 in6(const char *ip)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+	if (inet_pton(AF_INET6, ip, &a.sin6_addr) != 1)
+		fail("inet_pton(%s)", ip);
+	return a;
+}
+
+/*
+ * Fixed ports of scenario addrs, for run.py's --port filters: the private
+ * network namespace has them free. The other ports are the kernel's choice.
+ */
+#define ADDRS_TCP_PORT 5555 /* the IPv4 listener on 127.0.0.3 */
+#define ADDRS_UDP_PORT 5556 /* the UDP socket on 127.0.0.3 */
+
+/* An AF_INET socket of type on ip:port (0: the kernel's choice); *a: its address. */
+static int bound4(int type, const char *ip, int port, struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = (int)need(x_socket(AF_INET, type, 0), "socket");
+	*a = in4(ip);
+	a->sin_port = htons((uint16_t)port);
+	need(x_bind(fd, a, sizeof(*a)), "bind");
+	need(x_getsockname(fd, a, &len), "getsockname");
+	return fd;
+}
+
+/* v4 as an IPv4-mapped IPv6 address, for an AF_INET6 socket */
+static struct sockaddr_in6 mapped(const struct sockaddr_in *v4)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = v4->sin_port};
+	a.sin6_addr.s6_addr[10] = 0xff;
+	a.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&a.sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+	return a;
+}
+
+static struct sockaddr_storage stor(const void *a, size_t len)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, a, len);
+	return ss;
+}
+
+/* TCP over IPv4: a client on 127.0.0.2 to a listener on 127.0.0.3, both ways. */
+static void addrs_tcp4(void)
+{
+	struct sockaddr_in la, ca;
+	int l = bound4(SOCK_STREAM, "127.0.0.3", ADDRS_TCP_PORT, &la);
+	need(x_listen(l, 4), "listen");
+	int c = bound4(SOCK_STREAM, "127.0.0.2", 0, &ca);
+	need(x_connect(c, &la, sizeof(la), STATE_CONNECTED), "connect");
+	int s = (int)need(x_accept(l), "accept");
+
+	need(x_send(c, payload, 100, 0), "send");
+	read_exact(s, 100, RD_RECV);
+	need(x_send(s, payload, 77, 0), "send");
+	read_exact(c, 77, RD_RECVFROM);
+	need(x_write(c, payload, 31), "write");
+	read_exact(s, 31, RD_READ);
+	struct iovec mv[2] = {{payload, 5}, {payload + 5, 8}};
+	need(x_sendmsg(s, mv, 2, 0, NULL, 0), "sendmsg");
+	read_exact(c, 13, RD_RECVMSG);
+	char buf[64];
+	expect_err(x_recv(c, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN, "MSG_DONTWAIT recv");
+	need(x_close(c, true), "close");
+	need(x_close(s, true), "close");
+	need(x_close(l, true), "close");
+}
+
+/* TCP over ::1. false: this namespace has no ::1 (recorded as a note). */
+static bool addrs_tcp6(void)
+{
+	struct sockaddr_in6 la = in6("::1");
+	socklen_t len = sizeof(la);
+	int l = (int)res(x_socket(AF_INET6, SOCK_STREAM, 0));
+	if (l < 0) {
+		gt_add("note", -1, ",\"text\":\"no IPv6 (socket: %s): the IPv6 parts are left out\"",
+		       strerror(-l));
+		return false;
+	}
+	int r = x_bind(l, &la, sizeof(la));
+	if (r < 0) {
+		gt_add("note", -1, ",\"text\":\"no ::1 (bind: %s): the IPv6 parts are left out\"",
+		       strerror(-r));
+		need(x_close(l, true), "close");
+		return false;
+	}
+	need(x_listen(l, 4), "listen");
+	need(x_getsockname(l, &la, &len), "getsockname");
+	int c = (int)need(x_socket(AF_INET6, SOCK_STREAM, 0), "socket");
+	need(x_connect(c, &la, sizeof(la), STATE_CONNECTED), "connect");
+	int s = (int)need(x_accept(l), "accept");
+
+	need(x_send(c, payload, 60, 0), "send");
+	read_exact(s, 60, RD_RECV);
+	need(x_write(s, payload, 45), "write");
+	read_exact(c, 45, RD_READV);
+	need(x_close(s, true), "close");
+	need(x_close(c, true), "close");
+	need(x_close(l, true), "close");
+	return true;
+}
+
+/*
+ * Unconnected UDP: one socket on 127.0.0.1 to 127.0.0.2:P1 and
+ * 127.0.0.3:P2 by sendto, sendmsg and sendmmsg (one call, different
+ * destinations); received by recvfrom, recv (no address buffer), recvmsg
+ * (with and without msg_name) and recvmmsg. Then an AF_INET6 socket on
+ * ::ffff:127.0.0.1 (dual-stack) receives from the IPv4 socket on 127.0.0.2.
+ */
+static void addrs_udp(bool v6)
+{
+	struct sockaddr_in a1, a2, a3;
+	char buf[2048];
+	int u1 = bound4(SOCK_DGRAM, "127.0.0.1", 0, &a1);
+	int u2 = bound4(SOCK_DGRAM, "127.0.0.2", 0, &a2);
+	int u3 = bound4(SOCK_DGRAM, "127.0.0.3", ADDRS_UDP_PORT, &a3);
+
+	need(x_sendto(u1, payload, 101, 0, &a2, sizeof(a2)), "sendto");
+	need(x_sendto(u1, payload, 102, 0, &a3, sizeof(a3)), "sendto");
+	need(x_recvfrom(u2, buf, sizeof(buf), 0), "recvfrom");
+	need(x_recv_src(u3, buf, sizeof(buf), 0, &a1, sizeof(a1)), "recv");
+
+	struct iovec siov[2] = {{payload, 40}, {payload + 40, 63}};
+	need(x_sendmsg(u1, siov, 2, 0, &a3, sizeof(a3)), "sendmsg");
+	need(x_sendmsg(u1, siov, 1, 0, &a2, sizeof(a2)), "sendmsg");
+	struct iovec riov[1] = {{buf, sizeof(buf)}};
+	need(x_recvmsg(u3, riov, 1, 0), "recvmsg");
+	need(x_recvmsg_src(u2, riov, 1, 0, true, &a1, sizeof(a1)), "recvmsg");
+
+	/* another sender: u3's next datagram comes from 127.0.0.2 */
+	need(x_sendto(u2, payload, 55, 0, &a3, sizeof(a3)), "sendto");
+	need(x_recvfrom(u3, buf, sizeof(buf), 0), "recvfrom");
+
+	/* one sendmmsg, three destinations in turn */
+	struct iovec miov[3] = {{payload, 110}, {payload, 120}, {payload, 130}};
+	struct mmsghdr sv[3] = {
+	    {.msg_hdr = {.msg_name = &a2, .msg_namelen = sizeof(a2), .msg_iov = &miov[0],
+			 .msg_iovlen = 1}},
+	    {.msg_hdr = {.msg_name = &a3, .msg_namelen = sizeof(a3), .msg_iov = &miov[1],
+			 .msg_iovlen = 1}},
+	    {.msg_hdr = {.msg_name = &a2, .msg_namelen = sizeof(a2), .msg_iov = &miov[2],
+			 .msg_iovlen = 1}},
+	};
+	if (need(x_sendmmsg(u1, sv, 3, 0), "sendmmsg") != 3)
+		fail("sendmmsg: not all three sent");
+	/* u2 holds two: the first into a name buffer, the second without one */
+	static char rb[3][512];
+	struct sockaddr_storage from0;
+	struct iovec rv_iov[3] = {{rb[0], 512}, {rb[1], 512}, {rb[2], 512}};
+	struct mmsghdr rv[2] = {
+	    {.msg_hdr = {.msg_name = &from0, .msg_namelen = sizeof(from0), .msg_iov = &rv_iov[0],
+			 .msg_iovlen = 1}},
+	    {.msg_hdr = {.msg_iov = &rv_iov[1], .msg_iovlen = 1}},
+	};
+	struct sockaddr_storage srcs[2] = {stor(&a1, sizeof(a1)), stor(&a1, sizeof(a1))};
+	if (need(x_recvmmsg_src(u2, rv, 2, 0, srcs), "recvmmsg") != 2)
+		fail("recvmmsg: not both received");
+	struct sockaddr_storage from1;
+	struct mmsghdr rv3[1] = {
+	    {.msg_hdr = {.msg_name = &from1, .msg_namelen = sizeof(from1), .msg_iov = &rv_iov[2],
+			 .msg_iovlen = 1}},
+	};
+	if (need(x_recvmmsg(u3, rv3, 1, 0), "recvmmsg") != 1)
+		fail("recvmmsg: nothing received");
+
+	/* back the other way: u1 hears from 127.0.0.3 */
+	need(x_sendto(u3, payload, 66, 0, &a1, sizeof(a1)), "sendto");
+	need(x_recvfrom(u1, buf, sizeof(buf), 0), "recvfrom");
+
+	/* failures: no destination, nothing queued (with and without an address buffer) */
+	expect_err(x_send(u1, payload, 10, 0), EDESTADDRREQ, "send on an unconnected UDP socket");
+	expect_err(x_recv(u2, buf, 64, MSG_DONTWAIT), EAGAIN, "MSG_DONTWAIT recv");
+	expect_err(x_recvfrom(u3, buf, 64, MSG_DONTWAIT), EAGAIN, "MSG_DONTWAIT recvfrom");
+
+	if (v6) {
+		/* dual-stack: an AF_INET6 socket on ::ffff:127.0.0.1 hears IPv4 senders */
+		struct sockaddr_in6 d = in6("::ffff:127.0.0.1");
+		socklen_t len = sizeof(d);
+		int off = 0;
+		int u6 = (int)need(x_socket(AF_INET6, SOCK_DGRAM, 0), "socket");
+		if (setsockopt(u6, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)))
+			fail("IPV6_V6ONLY: %s", strerror(errno));
+		need(x_bind(u6, &d, sizeof(d)), "bind");
+		need(x_getsockname(u6, &d, &len), "getsockname");
+		struct sockaddr_in d4 = in4("127.0.0.1");
+		d4.sin_port = d.sin6_port;
+		need(x_sendto(u2, payload, 71, 0, &d4, sizeof(d4)), "sendto");
+		need(x_recvfrom(u6, buf, sizeof(buf), 0), "recvfrom");
+		need(x_sendto(u3, payload, 72, 0, &d4, sizeof(d4)), "sendto");
+		struct sockaddr_in6 m3 = mapped(&a3);
+		need(x_recv_src(u6, buf, sizeof(buf), 0, &m3, sizeof(m3)), "recv");
+		/* and back, to a mapped destination */
+		struct sockaddr_in6 m2 = mapped(&a2);
+		need(x_sendto(u6, payload, 73, 0, &m2, sizeof(m2)), "sendto");
+		need(x_recvfrom(u2, buf, sizeof(buf), 0), "recvfrom");
+		need(x_close(u6, true), "close");
+	}
+	need(x_close(u1, true), "close");
+	need(x_close(u2, true), "close");
+	need(x_close(u3, true), "close");
+}
+
+static socklen_t unix_path(struct sockaddr_un *a, const char *dir, const char *name)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path, sizeof(a->sun_path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(a->sun_path))
+		fail("unix path too long: %s/%s", dir, name);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+}
+
+/* Named unix stream sockets, both ends bound, in a directory made and removed here. */
+static void addrs_unix_stream(void)
+{
+	char dir[] = "/tmp/socktap-addrs-XXXXXX";
+	struct sockaddr_un sa, ca;
+	char buf[256];
+
+	if (!mkdtemp(dir))
+		fail("mkdtemp: %s", strerror(errno));
+	socklen_t slen = unix_path(&sa, dir, "srv.sock");
+	socklen_t clen = unix_path(&ca, dir, "cli.sock");
+	int l = (int)need(x_socket(AF_UNIX, SOCK_STREAM, 0), "socket");
+	need(x_bind(l, &sa, slen), "bind");
+	need(x_listen(l, 2), "listen");
+	int c = (int)need(x_socket(AF_UNIX, SOCK_STREAM, 0), "socket");
+	need(x_bind(c, &ca, clen), "bind");
+	need(x_connect(c, &sa, slen, STATE_CONNECTED), "connect");
+	int s = (int)need(x_accept(l), "accept");
+	/* and one unnamed client: its peer has a name, it has none */
+	int u = (int)need(x_socket(AF_UNIX, SOCK_STREAM, 0), "socket");
+	need(x_connect(u, &sa, slen, STATE_CONNECTED), "connect");
+	int su = (int)need(x_accept(l), "accept");
+
+	need(x_send(c, payload, 24, 0), "send");
+	need(x_recv(s, buf, sizeof(buf), 0), "recv");
+	need(x_write(s, payload, 25), "write");
+	need(x_read(c, buf, sizeof(buf)), "read");
+	need(x_send(u, payload, 26, 0), "send");
+	need(x_recvfrom(su, buf, sizeof(buf), 0), "recvfrom");
+	need(x_sendto(su, payload, 27, 0, NULL, 0), "sendto");
+	need(x_recv(u, buf, sizeof(buf), 0), "recv");
+	need(x_close(c, true), "close");
+	need(x_close(s, true), "close");
+	need(x_close(u, true), "close");
+	need(x_close(su, true), "close");
+	need(x_close(l, true), "close");
+	if (unlink(sa.sun_path) || unlink(ca.sun_path) || rmdir(dir))
+		fail("removing %s: %s", dir, strerror(errno));
+}
+
+/* An abstract name with a NUL byte inside it: "\0socktap-PID\0tag" (shown "@socktap-PID@tag"). */
+static socklen_t unix_abstract_nul(struct sockaddr_un *a, const char *tag)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "socktap-%d", getpid());
+	int m = snprintf(a->sun_path + 2 + n, sizeof(a->sun_path) - 2 - (size_t)n, "%s", tag);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 2 + (size_t)n + (size_t)m);
+}
+
+/* Abstract unix datagrams: bind + sendto, then connect (no socketpair). */
+static void addrs_unix_dgram(void)
+{
+	struct sockaddr_un sa, ca;
+	char buf[256];
+	socklen_t slen = unix_abstract_nul(&sa, "dg-srv");
+	socklen_t clen = unix_abstract(&ca, "dg-cli");
+
+	int srv = (int)need(x_socket(AF_UNIX, SOCK_DGRAM, 0), "socket");
+	need(x_bind(srv, &sa, slen), "bind");
+	int cli = (int)need(x_socket(AF_UNIX, SOCK_DGRAM, 0), "socket");
+	need(x_bind(cli, &ca, clen), "bind");
+	/* unconnected: the destination named is no peer: raddr null */
+	need(x_sendto(cli, payload, 19, 0, &sa, slen), "sendto");
+	need(x_recvfrom(srv, buf, sizeof(buf), 0), "recvfrom");
+	need(x_connect(cli, &sa, slen, STATE_UNCONNECTED), "connect");
+	need(x_send(cli, payload, 21, 0), "send");
+	need(x_recv(srv, buf, sizeof(buf), 0), "recv");
+	need(x_connect(srv, &ca, clen, STATE_UNCONNECTED), "connect");
+	need(x_send(srv, payload, 23, 0), "send");
+	need(x_recvfrom(cli, buf, sizeof(buf), 0), "recvfrom");
+	need(x_close(cli, true), "close");
+	need(x_close(srv, true), "close");
+}
+
+/* A netlink socket: all four null. */
+static void addrs_netlink(void)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtgenmsg g;
+	} req = {
+	    .nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg)),
+		   .nlmsg_type = RTM_GETADDR,
+		   .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		   .nlmsg_seq = 7},
+	    .g = {.rtgen_family = AF_INET},
+	};
+	static char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	int nl = (int)need(x_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), "socket");
+	/* not a dump: one reply, the ack (an error message with error 0) */
+	need(x_sendto(nl, &req, sizeof(req), 0, &kernel, sizeof(kernel)), "sendto");
+	need(x_recv(nl, buf, sizeof(buf), 0), "recv");
+	need(x_close(nl, true), "close");
+}
+
+static void sc_addrs(void)
+{
+	addrs_tcp4();
+	bool v6 = addrs_tcp6();
+	addrs_udp(v6);
+	addrs_unix_stream();
+	addrs_unix_dgram();
+	addrs_netlink();
+}
+
 #ifdef HAVE_LIBURING
 static int uring_one(struct io_uring *ring)
 {
@@ -1143,6 +1706,7 @@ static void sc_iouring(void)
 static const struct scenario {
 	const char *name;
 	void (*run)(void);
+	bool addrs; /* records carry addresses */
 } scenarios[] = {
     {"udp", sc_udp},
     {"tcp", sc_tcp},
@@ -1161,6 +1725,7 @@ static const struct scenario {
     {"threads", sc_threads},
     {"iouring", sc_iouring},
     {"sendfile", sc_sendfile},
+    {"addrs", sc_addrs, true},
 };
 
 static void usage(FILE *f)
@@ -1195,6 +1760,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
 		if (strcmp(argv[1], scenarios[i].name) == 0) {
+			addrs_on = scenarios[i].addrs;
+			record_self();
 			setup_netns();
 			scenarios[i].run();
 			proc_exit(NULL, 0);

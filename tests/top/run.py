@@ -28,7 +28,11 @@ The rules (from README.md and include/socktap.h):
 
 Subtests: exact counts (one snapshot over the whole command: every row, comm,
 uid, names), the exit status, histograms (size per process and per protocol,
-latency counts), filters (-P -n -f -t -u, repeated and combined), devices (lo
+latency counts), filters (-P -n -f -t -u, repeated and combined; --cgroup, --addr),
+--by connection (rows per pid, protocol and both ends: TCP 127.0.0.2 -> 127.0.0.3,
+unconnected UDP per destination/source, unix paths; in one snapshot and over -i 0.5
+with connections closing mid-interval) and --by cgroup (rows, cgroup_id, container;
+traffic.c's addrs mode moves its children into cgroups run.py makes), devices (lo
 in a private network namespace against lo's own statistics), intervals
 (-i 0.5 over a slow run, -i 0.1 under constant load, -C, -x), -N/-s, overflow
 of the kernel's table (rows + dropped account for every operation), bad input,
@@ -291,11 +295,23 @@ def check_row_identity(snapshots, comms, any_comm=None):
     return p
 
 
-def check_snapshot_keys(s, n):
+CONN_KEYS = {"pid", "comm", "protocol_name", "family_name", "laddr", "lport", "raddr",
+             "rport"} | set(COUNT_FIELDS)
+CGROUP_KEYS = {"cgroup", "cgroup_id", "container"} | set(COUNT_FIELDS)
+
+
+def check_snapshot_keys(s, n, by=None):
+    """The snapshot's keys: the base set, plus "connections" (--by connection) or "cgroups"
+    (--by cgroup), which other views may carry too."""
     p = []
     want = {"ts_start", "ts_end", "dropped", "processes", "devices", "histograms"}
-    if set(s) != want:
-        p.append(f"snapshot {n}: keys {sorted(s)}, want {sorted(want)}")
+    extra = {"connections": "connection", "cgroups": "cgroup"}
+    if not want <= set(s) or set(s) - want - set(extra):
+        p.append(f"snapshot {n}: keys {sorted(s)}, want {sorted(want)} (and connections, "
+                 f"cgroups)")
+    for k, view in extra.items():
+        if by == view and not isinstance(s.get(k), list):
+            p.append(f"snapshot {n}: --by {view} without a {k!r} list: {sorted(s)}")
     proc_keys = {"pid", "uid", "user", "comm", "protocol", "protocol_name", "family",
                  "family_name"} | set(COUNT_FIELDS)
     for r in s.get("processes", [])[:1]:
@@ -355,6 +371,293 @@ def t_exact(ctx):
         p.append(f"devices without -d: {r.snapshots[0]['devices'][:3]}")
     if any(s["histograms"] for s in r.snapshots):
         p.append("histograms without --hist")
+    return p
+
+
+# ---- --by connection and --by cgroup (traffic addrs) ----
+
+
+def conn_name(k):
+    pid, proto, fam, la, lp, ra, rp = k
+    end = lambda a, pt: "-" if a is None else (a if pt is None else
+                                               (f"[{a}]:{pt}" if ":" in a else f"{a}:{pt}"))
+    return f"pid {pid} {proto}/{fam} {end(la, lp)} -> {end(ra, rp)}"
+
+
+def expected_conns(gt, keep=lambda comm, conn: True):
+    """(pid, protocol_name, family_name, laddr, lport, raddr, rport) -> counts."""
+    exp = {}
+    for r in gt_reports(gt):
+        for c in r.get("conns", []):
+            if not keep(r["comm"], c):
+                continue
+            k = (r["pid"], PROTO_NAMES.get(c["protocol"], c["protocol"]),
+                 FAMILY_NAMES.get(c["family"], c["family"]), c["laddr"], c["lport"], c["raddr"],
+                 c["rport"])
+            e = exp.setdefault(k, dict.fromkeys(COUNT_FIELDS, 0))
+            for f in COUNT_FIELDS:
+                e[f] += c[f]
+    return exp
+
+
+def actual_keyed(snapshots, table, key, name, problems):
+    """key(row) -> counts summed over snapshots; a key twice in one snapshot is a problem."""
+    act = {}
+    for n, s in enumerate(snapshots):
+        seen = set()
+        for r in s.get(table, []) or []:
+            k = key(r)
+            if k in seen:
+                problems.append(f"snapshot {n}: {table} row {name(k)} appears twice")
+            seen.add(k)
+            a = act.setdefault(k, dict.fromkeys(COUNT_FIELDS, 0))
+            for f in COUNT_FIELDS:
+                a[f] += r.get(f, 0) or 0
+    return act
+
+
+def compare_keyed(exp, act, name, mine=lambda k: True):
+    """Exact: every expected row with its counts; no other row of the generator's with counts."""
+    p = []
+    for k in sorted(set(exp) | set(act), key=str):
+        if k not in act:
+            p.append(f"{name(k)}: missing; want {fmt_counts(exp[k])}")
+        elif k not in exp:
+            if any(act[k].values()):
+                p.append(f"{name(k)}: unexpected row{'' if mine(k) else ' (not the generator)'}"
+                         f": {fmt_counts(act[k])}")
+        else:
+            diffs = [f"{f} got {act[k][f]} want {exp[k][f]}" for f in COUNT_FIELDS
+                     if act[k][f] != exp[k][f]]
+            if diffs:
+                p.append(f"{name(k)}: " + ", ".join(diffs))
+    return p
+
+
+def conn_key(r):
+    return (r.get("pid"), r.get("protocol_name"), r.get("family_name"), r.get("laddr"),
+            r.get("lport"), r.get("raddr"), r.get("rport"))
+
+
+def conn_identity(snapshots, gt):
+    """Every connection row of the generator: its keys and its comm."""
+    p, notes = [], []
+    comms = gt_comm(gt)
+    extra = set()
+    for n, s in enumerate(snapshots):
+        for r in s.get("connections", []) or []:
+            missing = CONN_KEYS - set(r)
+            if missing:
+                p.append(f"snapshot {n}: connection row without {sorted(missing)}: {r}")
+            extra |= set(r) - CONN_KEYS
+            want = comms.get(r.get("pid"))
+            if want and r.get("comm") != want:
+                p.append(f"snapshot {n}: {conn_name(conn_key(r))}: comm {r.get('comm')!r}, "
+                         f"want {want!r}")
+    if extra:
+        notes.append(f"connection rows also carry {sorted(extra)}")
+    return notes, p
+
+
+@subtest("--by connection: exact rows (TCP 127.0.0.2 -> 127.0.0.3, unconnected UDP to two "
+         "destinations, unix), every socket closed before the snapshot")
+def t_by_connection(ctx):
+    r = TopRun(ctx, ["-i", "60", "--by", "connection"], mode="addrs")
+    p = r.basic_problems()
+    if r.gt is None:
+        return p
+    if len(r.snapshots) != 1:
+        p.append(f"{len(r.snapshots)} snapshots, want exactly 1 (-i 60 with -c: the last one)")
+    for n, s in enumerate(r.snapshots):
+        p += check_snapshot_keys(s, n, by="connection")
+    if r.snapshots:
+        p += check_window(r, r.snapshots[-1])
+    pids = set(gt_comm(r.gt))
+    p += compare_keyed(expected_conns(r.gt),
+                       actual_keyed(r.snapshots, "connections", conn_key, conn_name, p),
+                       conn_name, lambda k: k[0] in pids)
+    notes, ip = conn_identity(r.snapshots, r.gt)
+    if "processes" in (r.snapshots[0] if r.snapshots else {}) and r.snapshots[0]["processes"]:
+        # the process rows are the same traffic: still exact
+        p += compare_rows(expected_rows(r.gt), actual_rows(r.snapshots, p), gt_comm(r.gt))
+    return notes, p + ip
+
+
+@subtest("--by connection: -i 0.5 over a 2 s run: connections closed in an interval are in "
+         "its snapshot, and the snapshots sum to the ground truth")
+def t_by_connection_intervals(ctx):
+    r = TopRun(ctx, ["-i", "0.5", "--by", "connection"], mode="addrs slow dur=2")
+    p = r.basic_problems()
+    if r.gt is None:
+        return p
+    if len(r.snapshots) < 3:
+        p.append(f"{len(r.snapshots)} snapshots, want at least 3")
+    exp = expected_conns(r.gt)
+    pids = set(gt_comm(r.gt))
+    p += compare_keyed(exp, actual_keyed(r.snapshots, "connections", conn_key, conn_name, p),
+                       conn_name, lambda k: k[0] in pids)
+    # each round's TCP connection lives a few milliseconds: its rows must sit in one snapshot
+    split = collections.Counter()
+    for s in r.snapshots:
+        for row in s.get("connections", []) or []:
+            if conn_key(row) in exp and row.get("protocol_name") == "TCP":
+                split[conn_key(row)] += 1
+    spread = [k for k, c in split.items() if c > 1]
+    notes = [f"{len(r.snapshots)} snapshots, {len(exp)} connection rows expected; "
+             f"{len(spread)} TCP rows spread over more than one snapshot"]
+    tcp = [k for k in exp if k[1] == "TCP"]
+    if len(tcp) < 4:
+        p.append(f"only {len(tcp)} TCP connection rows in the ground truth (slow: 10 rounds)")
+    return notes, p
+
+
+def make_cgroups(n_hex):
+    """<mount>/socktap-top-PID/{tcp.slice, system.slice/docker-HEX.scope, unix}: (mount,
+    {role: relative path}); raises Skip without cgroup2."""
+    mnt = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts and parts[parts.index("-") + 1:][:1] == ["cgroup2"]:
+                mnt = parts[4]
+                break
+    if not mnt:
+        raise Skip("no cgroup2 mount in /proc/self/mountinfo")
+    base = f"/socktap-top-{os.getpid()}"
+    rel = {"tcp": f"{base}/tcp.slice", "udp": f"{base}/system.slice/docker-{n_hex}.scope",
+           "unix": f"{base}/unix"}
+    for r in rel.values():
+        os.makedirs(mnt + r, exist_ok=True)
+    return mnt, base, rel
+
+
+def remove_cgroups(mnt, base, rel):
+    """Move any process left back to the root cgroup of the mount, rmdir deepest first."""
+    dirs = sorted({mnt + r for r in rel.values()} | {mnt + base + "/system.slice", mnt + base},
+                  key=len, reverse=True)
+    left = []
+    for d in dirs:
+        for _ in range(50):
+            try:
+                pids = open(os.path.join(d, "cgroup.procs")).read().split()
+            except FileNotFoundError:
+                break
+            for pid in pids:
+                try:
+                    with open(os.path.join(mnt, "cgroup.procs"), "w") as f:
+                        f.write(pid)
+                except OSError:
+                    pass
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            left.append(d)
+    return left
+
+
+def cgroup_mode(mnt, rel):
+    return "addrs " + " ".join(f"cg:{role}={mnt}{path}" for role, path in rel.items())
+
+
+def expected_cgroups(gt, mnt, rel):
+    """cgroup path -> (its identity, counts): each child's rows summed, in its cgroup."""
+    by_role = {r["role"]: r for r in gt_reports(gt)}
+    exp, ident = {}, {}
+    for role, path in rel.items():
+        rep = by_role.get(role)
+        if rep is None:
+            continue
+        c = exp.setdefault(path, dict.fromkeys(COUNT_FIELDS, 0))
+        for row in rep["rows"]:
+            for f in COUNT_FIELDS:
+                c[f] += row[f]
+        m = re.match(r"^docker-([0-9a-f]{64})\.scope$", path.rsplit("/", 1)[-1])
+        ident[path] = {"cgroup_id": os.stat(mnt + path).st_ino,
+                       "container": m.group(1) if m else None}
+    return exp, ident
+
+
+@subtest("--by cgroup: exact rows, cgroup_id and container (one child in a docker-style scope)")
+def t_by_cgroup(ctx):
+    hexid = os.urandom(32).hex()
+    mnt, base, rel = make_cgroups(hexid)
+    p, notes = [], []
+    try:
+        r = TopRun(ctx, ["-i", "60", "--by", "cgroup"], mode=cgroup_mode(mnt, rel))
+        p += r.basic_problems()
+        if r.gt is None:
+            return p
+        for n, s in enumerate(r.snapshots):
+            p += check_snapshot_keys(s, n, by="cgroup")
+        moved = {x["role"]: x.get("cgroup") for x in gt_reports(r.gt)}
+        if any(moved.get(role) != mnt + path for role, path in rel.items()):
+            p.append(f"the children did not all move into their cgroups: {moved}")
+        exp, ident = expected_cgroups(r.gt, mnt, rel)
+        act = actual_keyed(r.snapshots, "cgroups", lambda x: x.get("cgroup"), str, p)
+        p += compare_keyed(exp, act, lambda k: f"cgroup {k}", lambda k: str(k).startswith(base))
+        extra = set()
+        for n, s in enumerate(r.snapshots):
+            for row in s.get("cgroups", []) or []:
+                missing = CGROUP_KEYS - set(row)
+                if missing:
+                    p.append(f"snapshot {n}: cgroup row without {sorted(missing)}: {row}")
+                extra |= set(row) - CGROUP_KEYS
+                want = ident.get(row.get("cgroup"))
+                if want:
+                    got = {k: row.get(k) for k in want}
+                    if got != want:
+                        p.append(f"snapshot {n}: cgroup {row.get('cgroup')}: {got}, want {want}")
+        if extra:
+            notes.append(f"cgroup rows also carry {sorted(extra)}")
+    finally:
+        left = remove_cgroups(mnt, base, rel)
+        if left:
+            p.append(f"could not remove the cgroups {left}")
+    return notes, p
+
+
+@subtest("filters: --cgroup (the docker-style scope) and --addr 127.0.0.3 --by connection")
+def t_addr_cgroup_filters(ctx):
+    hexid = os.urandom(32).hex()
+    mnt, base, rel = make_cgroups(hexid)
+    p = []
+    try:
+        r = TopRun(ctx, ["-i", "60", "--cgroup", rel["udp"]], mode=cgroup_mode(mnt, rel))
+        p += [f"--cgroup: {x}" for x in r.basic_problems()]
+        if r.gt is not None:
+            p += [f"--cgroup: {x}" for x in compare_rows(
+                expected_rows(r.gt, lambda comm, row: comm == "ta-udp"),
+                actual_rows(r.snapshots, p), gt_comm(r.gt))]
+        # --cgroup of a parent: the children below it, all three
+        r = TopRun(ctx, ["-i", "60", "--cgroup", mnt + base], mode=cgroup_mode(mnt, rel))
+        p += [f"--cgroup {mnt + base}: {x}" for x in r.basic_problems()]
+        if r.gt is not None:
+            p += [f"--cgroup {mnt + base}: {x}" for x in compare_rows(
+                expected_rows(r.gt), actual_rows(r.snapshots, p), gt_comm(r.gt))]
+    finally:
+        left = remove_cgroups(mnt, base, rel)
+        if left:
+            p.append(f"could not remove the cgroups {left}")
+    for args, keep in ((["--addr", "127.0.0.3"],
+                        lambda comm, c: "127.0.0.3" in (c["laddr"], c["raddr"])),
+                       (["--addr", "127.0.0.2/31", "-P", "UDP"],
+                        lambda comm, c: c["protocol"] == 17 and
+                        bool({"127.0.0.2", "127.0.0.3"} & {c["laddr"], c["raddr"]}))):
+        r = TopRun(ctx, ["-i", "60", "--by", "connection"] + args, mode="addrs")
+        tag = " ".join(args)
+        p += [f"{tag}: {x}" for x in r.basic_problems()]
+        if r.gt is None:
+            continue
+        pids = set(gt_comm(r.gt))
+        p += [f"{tag}: {x}" for x in compare_keyed(
+            expected_conns(r.gt, keep),
+            actual_keyed(r.snapshots, "connections", conn_key, conn_name, p), conn_name,
+            lambda k: k[0] in pids)]
     return p
 
 

@@ -3,7 +3,8 @@
  * Traffic generator for tests/top/run.py (socktap top), with its own
  * ground truth.
  *
- *   traffic [netns] [slow|busy] [dur=SECONDS] [many=N] [out=FILE]
+ *   traffic [netns] [slow|busy] [dur=SECONDS] [many=N] [addrs [cg:ROLE=DIR]...]
+ *           [out=FILE]
  *
  * Forks child processes, each with its own comm, each doing a known
  * number of sends and receives of known sizes:
@@ -57,6 +58,30 @@
  * overflow top's tables; the document then has "many": {"n": N,
  * "failed_sends": how many did fail so} and no processes.
  *
+ * addrs: instead, three children on chosen loopback addresses, for top's
+ * --by connection and --by cgroup (in a private network namespace: its own
+ * 127.0.0.0/8):
+ *
+ *   ta-tcp    TCP from 127.0.0.2 to a listener on 127.0.0.3 (a new
+ *             connection each round, closed at its end), both ways, and a
+ *             failing receive (EAGAIN) on the connection
+ *   ta-udp    unconnected UDP from one socket on 127.0.0.1 to 127.0.0.2
+ *             and 127.0.0.3 (sendto, and one sendmmsg to both), replies,
+ *             recvfrom/recvmmsg; a failing send (EDESTADDRREQ) and a
+ *             failing receive (EAGAIN), which have no remote address
+ *   ta-unix   named unix stream sockets (both ends bound, in a directory
+ *             made and removed here) and an unnamed datagram socketpair
+ *
+ * Each report then also has "conns": [{"protocol", "family", "laddr",
+ * "lport", "raddr", "rport", the six counters}], one per (protocol, local
+ * end, remote end) of the process, the ends as socktap's contract writes
+ * them: INET addresses in inet_ntop() form and ports, null for an unbound
+ * end; the remote end of an unconnected datagram socket is the message's
+ * (destination named, source received; null when the call failed); unix
+ * ends are the bound paths (getsockname/getpeername; unnamed: null), ports
+ * null. And "cgroup": the directory (cg:ROLE=DIR, absolute) the child
+ * moved itself into before its first socket, or null.
+ *
  * stdout must not be a socket (run.py uses a pipe or a file).
  */
 #ifndef _GNU_SOURCE
@@ -80,7 +105,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -178,6 +205,121 @@ static ssize_t note(int fd, bool is_send, ssize_t ret)
 	pthread_mutex_unlock(&lock);
 	errno = e;
 	return ret;
+}
+
+/* ---- per connection (mode addrs) ---- */
+
+#define MAX_CONNS 64
+#define END_LEN	  160
+
+struct conn {
+	int protocol, family;
+	char laddr[END_LEN], raddr[END_LEN]; /* JSON values: "null" or a string literal */
+	int lport, rport;		     /* -1: null */
+	unsigned long sends, recvs, send_bytes, recv_bytes, send_errors, recv_errors;
+};
+
+static struct conn conns[MAX_CONNS];
+static int nconns;
+
+/* One end as a JSON value and a port (-1: null), as socktap's contract writes it. */
+static void end_of(const void *addr, socklen_t alen, char *a, int *port)
+{
+	const struct sockaddr *sa = addr;
+	char txt[INET6_ADDRSTRLEN];
+
+	snprintf(a, END_LEN, "null");
+	*port = -1;
+	if (!sa || alen < sizeof(sa_family_t))
+		return;
+	if (sa->sa_family == AF_INET && alen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s4 = addr;
+		if (s4->sin_addr.s_addr == 0 && s4->sin_port == 0)
+			return;
+		inet_ntop(AF_INET, &s4->sin_addr, txt, sizeof(txt));
+		snprintf(a, END_LEN, "\"%s\"", txt);
+		*port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6 && alen >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s6 = addr;
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) && s6->sin6_port == 0)
+			return;
+		inet_ntop(AF_INET6, &s6->sin6_addr, txt, sizeof(txt));
+		snprintf(a, END_LEN, "\"%s\"", txt);
+		*port = ntohs(s6->sin6_port);
+	} else if (sa->sa_family == AF_UNIX && alen > offsetof(struct sockaddr_un, sun_path)) {
+		const struct sockaddr_un *su = addr;
+		size_t n = alen - offsetof(struct sockaddr_un, sun_path), o = 1;
+		if (n > sizeof(su->sun_path))
+			n = sizeof(su->sun_path);
+		/* the scenario's paths need no escaping; abstract names are not used here */
+		if (su->sun_path[0] == '\0')
+			return;
+		n = strnlen(su->sun_path, n);
+		a[0] = '"';
+		for (size_t i = 0; i < n && o + 2 < END_LEN; i++)
+			a[o++] = su->sun_path[i];
+		a[o++] = '"';
+		a[o] = '\0';
+	}
+}
+
+/*
+ * Count one send/receive of fd (ret < 0: failed) in its connection's row.
+ * msg: the message's address (destination or source), for unconnected INET
+ * sockets. Called with lock held (from note()).
+ */
+static void note_conn(int fd, bool is_send, ssize_t ret, const void *msg, socklen_t mlen)
+{
+	struct sockaddr_storage loc, peer;
+	socklen_t llen = sizeof(loc), plen = sizeof(peer);
+	struct conn k;
+
+	memset(&k, 0, sizeof(k));
+	k.protocol = sockopt(fd, SO_PROTOCOL);
+	k.family = sockopt(fd, SO_DOMAIN);
+	if (getsockname(fd, (struct sockaddr *)&loc, &llen))
+		die("getsockname");
+	end_of(&loc, llen, k.laddr, &k.lport);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		end_of(&peer, plen, k.raddr, &k.rport);
+	else if (k.family == AF_INET || k.family == AF_INET6)
+		end_of(ret >= 0 ? msg : NULL, mlen, k.raddr, &k.rport);
+	else
+		end_of(NULL, 0, k.raddr, &k.rport);
+	struct conn *c = NULL;
+	for (int i = 0; i < nconns && !c; i++)
+		if (conns[i].protocol == k.protocol && conns[i].family == k.family &&
+		    conns[i].lport == k.lport && conns[i].rport == k.rport &&
+		    !strcmp(conns[i].laddr, k.laddr) && !strcmp(conns[i].raddr, k.raddr))
+			c = &conns[i];
+	if (!c) {
+		if (nconns == MAX_CONNS) {
+			errno = ENOSPC;
+			die("conns");
+		}
+		c = &conns[nconns++];
+		*c = k;
+	}
+	if (ret < 0)
+		*(is_send ? &c->send_errors : &c->recv_errors) += 1;
+	else if (is_send) {
+		c->sends++;
+		c->send_bytes += (unsigned long)ret;
+	} else {
+		c->recvs++;
+		c->recv_bytes += (unsigned long)ret;
+	}
+}
+
+/* note() and note_conn() together: one call of the addrs children. */
+static ssize_t note_a(int fd, bool is_send, ssize_t ret, const void *msg, socklen_t mlen)
+{
+	int e = errno;
+	pthread_mutex_lock(&lock);
+	note_conn(fd, is_send, ret, msg, mlen);
+	pthread_mutex_unlock(&lock);
+	errno = e;
+	return note(fd, is_send, ret);
 }
 
 static void expect(ssize_t got, ssize_t want, const char *what)
@@ -537,6 +679,202 @@ static void err_round(int round)
 	close(c);
 }
 
+/* ---- the addrs children ---- */
+
+/* An AF_INET socket of type on ip, port of the kernel's choosing; *a: its address. */
+static int bound_at(int type, const char *ip, struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, type, 0);
+	if (fd < 0)
+		die("socket");
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	if (inet_pton(AF_INET, ip, &a->sin_addr) != 1)
+		die("inet_pton");
+	if (bind(fd, (struct sockaddr *)a, sizeof(*a)))
+		die("bind");
+	if (getsockname(fd, (struct sockaddr *)a, &len))
+		die("getsockname");
+	return fd;
+}
+
+static ssize_t a_send(int fd, size_t n, int flags)
+{
+	return note_a(fd, true, send(fd, sbuf, n, flags), NULL, 0);
+}
+
+static ssize_t a_sendto(int fd, size_t n, const struct sockaddr_in *to)
+{
+	return note_a(fd, true, sendto(fd, sbuf, n, 0, (const struct sockaddr *)to, sizeof(*to)),
+		      to, sizeof(*to));
+}
+
+static ssize_t a_recv(int fd, size_t n, int flags)
+{
+	return note_a(fd, false, recv(fd, rbuf, n, flags), NULL, 0);
+}
+
+static ssize_t a_recvfrom(int fd, size_t n, int flags)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	memset(&from, 0, sizeof(from));
+	ssize_t r = recvfrom(fd, rbuf, n, flags, (struct sockaddr *)&from, &flen);
+	return note_a(fd, false, r, &from, flen);
+}
+
+static void a_write(int fd, size_t n, const char *what)
+{
+	expect(note_a(fd, true, write(fd, sbuf, n), NULL, 0), (ssize_t)n, what);
+}
+
+/* Read exactly n bytes from a stream, recording every call. */
+static void a_read_all(int fd, size_t n, const char *what)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = note_a(fd, false, read(fd, rbuf, n - got), NULL, 0);
+		if (r <= 0) {
+			expect(r, (ssize_t)(n - got), what);
+			return;
+		}
+		got += (size_t)r;
+	}
+}
+
+static void ta_tcp_round(int round)
+{
+	static const size_t sizes[] = {1, 100, 1000, 5000};
+	struct sockaddr_in la, ca;
+	(void)round;
+	int l = bound_at(SOCK_STREAM, "127.0.0.3", &la);
+	if (listen(l, 1))
+		die("listen");
+	int c = bound_at(SOCK_STREAM, "127.0.0.2", &ca);
+	if (connect(c, (struct sockaddr *)&la, sizeof(la)))
+		die("connect");
+	int s = accept(l, NULL, NULL);
+	if (s < 0)
+		die("accept");
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		expect(a_send(c, sizes[i], 0), (ssize_t)sizes[i], "tcp send");
+		expect(a_recv(s, sizes[i], MSG_WAITALL), (ssize_t)sizes[i], "tcp recv");
+	}
+	expect(a_send(s, 300, 0), 300, "tcp send back");
+	expect(a_recv(c, 300, MSG_WAITALL), 300, "tcp recv back");
+	a_write(s, 7, "tcp write");
+	a_read_all(c, 7, "tcp read");
+	expect_err(a_recv(c, 100, MSG_DONTWAIT), EAGAIN, "tcp recv on empty socket");
+	close(c);
+	close(s);
+	close(l);
+}
+
+static void ta_udp_round(int round)
+{
+	struct sockaddr_in a1, a2, a3;
+	(void)round;
+	int u1 = bound_at(SOCK_DGRAM, "127.0.0.1", &a1);
+	int u2 = bound_at(SOCK_DGRAM, "127.0.0.2", &a2);
+	int u3 = bound_at(SOCK_DGRAM, "127.0.0.3", &a3);
+	static const size_t to2[] = {10, 20, 30}, to3[] = {40, 50};
+
+	for (size_t i = 0; i < ARRAY_SIZE(to2); i++)
+		expect(a_sendto(u1, to2[i], &a2), (ssize_t)to2[i], "udp sendto");
+	for (size_t i = 0; i < ARRAY_SIZE(to3); i++)
+		expect(a_sendto(u1, to3[i], &a3), (ssize_t)to3[i], "udp sendto");
+	for (size_t i = 0; i < ARRAY_SIZE(to2); i++)
+		expect(a_recvfrom(u2, sizeof(rbuf), 0), (ssize_t)to2[i], "udp recvfrom");
+	for (size_t i = 0; i < ARRAY_SIZE(to3); i++)
+		expect(a_recvfrom(u3, sizeof(rbuf), 0), (ssize_t)to3[i], "udp recvfrom");
+	expect(a_sendto(u2, 60, &a1), 60, "udp reply");
+	expect(a_recvfrom(u1, sizeof(rbuf), 0), 60, "udp recvfrom reply");
+
+	/* one sendmmsg, both destinations; one message per operation */
+	struct iovec iov[2] = {{sbuf, 70}, {sbuf, 80}};
+	struct mmsghdr mv[2];
+	memset(mv, 0, sizeof(mv));
+	mv[0].msg_hdr = (struct msghdr){.msg_name = &a2, .msg_namelen = sizeof(a2),
+					.msg_iov = &iov[0], .msg_iovlen = 1};
+	mv[1].msg_hdr = (struct msghdr){.msg_name = &a3, .msg_namelen = sizeof(a3),
+					.msg_iov = &iov[1], .msg_iovlen = 1};
+	int r = sendmmsg(u1, mv, 2, 0);
+	expect(r, 2, "udp sendmmsg");
+	for (int i = 0; i < r; i++)
+		note_a(u1, true, mv[i].msg_len, mv[i].msg_hdr.msg_name, mv[i].msg_hdr.msg_namelen);
+	for (int k = 0; k < 2; k++) {
+		int fd = k ? u3 : u2;
+		struct sockaddr_storage from;
+		struct iovec riov = {rbuf, 4096};
+		struct mmsghdr rv;
+		memset(&rv, 0, sizeof(rv));
+		rv.msg_hdr = (struct msghdr){.msg_name = &from, .msg_namelen = sizeof(from),
+					     .msg_iov = &riov, .msg_iovlen = 1};
+		int n = recvmmsg(fd, &rv, 1, 0, NULL);
+		expect(n, 1, "udp recvmmsg");
+		if (n == 1)
+			note_a(fd, false, rv.msg_len, &from, rv.msg_hdr.msg_namelen);
+		else
+			note_a(fd, false, -1, NULL, 0);
+	}
+
+	/* failures: no remote end */
+	expect_err(a_send(u1, 5, 0), EDESTADDRREQ, "send on an unconnected UDP socket");
+	expect_err(a_recvfrom(u3, sizeof(rbuf), MSG_DONTWAIT), EAGAIN, "udp recv on empty socket");
+	close(u1);
+	close(u2);
+	close(u3);
+}
+
+static void ta_unix_round(int round)
+{
+	char dir[] = "/tmp/socktap-top-XXXXXX";
+	struct sockaddr_un sa, ca;
+	int sv[2];
+	(void)round;
+
+	if (!mkdtemp(dir))
+		die("mkdtemp");
+	memset(&sa, 0, sizeof(sa));
+	memset(&ca, 0, sizeof(ca));
+	sa.sun_family = ca.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/srv.sock", dir);
+	snprintf(ca.sun_path, sizeof(ca.sun_path), "%s/cli.sock", dir);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || c < 0)
+		die("socket");
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+	    bind(c, (struct sockaddr *)&ca, sizeof(ca)) ||
+	    connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+		die("unix stream setup");
+	int s = accept(l, NULL, NULL);
+	if (s < 0)
+		die("accept");
+	static const size_t sizes[] = {11, 222, 3333};
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		a_write(c, sizes[i], "unix write");
+		a_read_all(s, sizes[i], "unix read");
+	}
+	expect(a_send(s, 44, 0), 44, "unix send back");
+	expect(a_recv(c, 44, MSG_WAITALL), 44, "unix recv back");
+	close(c);
+	close(s);
+	close(l);
+	if (unlink(sa.sun_path) || unlink(ca.sun_path) || rmdir(dir))
+		die("remove the unix sockets' directory");
+
+	/* an unnamed pair: both ends have the same (null) ends, so one row */
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		die("socketpair");
+	expect(a_send(sv[0], 5, 0), 5, "unix dgram send");
+	expect(a_recv(sv[1], sizeof(rbuf), 0), 5, "unix dgram recv");
+	expect(a_send(sv[1], 6, 0), 6, "unix dgram send");
+	expect(a_recv(sv[0], sizeof(rbuf), 0), 6, "unix dgram recv");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 struct child {
 	const char *comm, *role;
 	const char *thread_comm; /* of its other thread, if any */
@@ -546,14 +884,21 @@ struct child {
 	int fd; /* read end of its report pipe */
 	int status;
 	char *report;
+	const char *cgroup; /* cg:ROLE=DIR: moves itself there first */
 };
 
 static struct child children[] = {
-    {"tt-udp", "udp", UDP_THREAD_COMM, udp_round, false, 0, -1, 0, NULL},
-    {"tt-tcp", "tcp", NULL, tcp_round, false, 0, -1, 0, NULL},
-    {"tt-unix", "unix", NULL, unix_round, false, 0, -1, 0, NULL},
-    {"tt-short", "short", NULL, short_round, true, 0, -1, 0, NULL},
-    {"tt-err", "err", NULL, err_round, false, 0, -1, 0, NULL},
+    {"tt-udp", "udp", UDP_THREAD_COMM, udp_round, false, 0, -1, 0, NULL, NULL},
+    {"tt-tcp", "tcp", NULL, tcp_round, false, 0, -1, 0, NULL, NULL},
+    {"tt-unix", "unix", NULL, unix_round, false, 0, -1, 0, NULL, NULL},
+    {"tt-short", "short", NULL, short_round, true, 0, -1, 0, NULL, NULL},
+    {"tt-err", "err", NULL, err_round, false, 0, -1, 0, NULL, NULL},
+};
+
+static struct child addrs_children[] = {
+    {"ta-tcp", "tcp", NULL, ta_tcp_round, false, 0, -1, 0, NULL, NULL},
+    {"ta-udp", "udp", NULL, ta_udp_round, false, 0, -1, 0, NULL, NULL},
+    {"ta-unix", "unix", NULL, ta_unix_round, false, 0, -1, 0, NULL, NULL},
 };
 
 static void put_sizes(FILE *f, const struct sizes *s)
@@ -583,7 +928,27 @@ static void report(FILE *f, const struct child *c)
 		put_sizes(f, &r->recv_sizes);
 		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputs("],\"conns\":[", f);
+	for (int i = 0; i < nconns; i++) {
+		const struct conn *c = &conns[i];
+		char lp[16] = "null", rp[16] = "null";
+		if (c->lport >= 0)
+			snprintf(lp, sizeof(lp), "%d", c->lport);
+		if (c->rport >= 0)
+			snprintf(rp, sizeof(rp), "%d", c->rport);
+		fprintf(f,
+			"%s{\"protocol\":%d,\"family\":%d,\"laddr\":%s,\"lport\":%s,\"raddr\":%s,"
+			"\"rport\":%s,\"sends\":%lu,\"recvs\":%lu,\"send_bytes\":%lu,"
+			"\"recv_bytes\":%lu,\"send_errors\":%lu,\"recv_errors\":%lu}",
+			i ? "," : "", c->protocol, c->family, c->laddr, lp, c->raddr, rp, c->sends,
+			c->recvs, c->send_bytes, c->recv_bytes, c->send_errors, c->recv_errors);
+	}
+	fputs("],\"cgroup\":", f);
+	if (c->cgroup)
+		fprintf(f, "\"%s\"", c->cgroup);
+	else
+		fputs("null", f);
+	fputc('}', f);
 }
 
 static unsigned long long now_ns(void)
@@ -607,6 +972,13 @@ static void run_child(struct child *c, int out, int rounds, long pause_ms)
 	if (prctl(PR_SET_NAME, c->comm))
 		die("prctl");
 	memset(sbuf, 'x', sizeof(sbuf));
+	if (c->cgroup) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/cgroup.procs", c->cgroup);
+		FILE *cg = fopen(path, "w");
+		if (!cg || fprintf(cg, "%d\n", (int)getpid()) < 0 || fclose(cg))
+			die(path);
+	}
 	if (c->short_lived)
 		rounds = 1;
 	if (rounds < 0) {
@@ -734,7 +1106,7 @@ static unsigned long long netns_setup(int *ifindex)
 int main(int argc, char **argv)
 {
 	unsigned long long t_start = now_ns();
-	bool netns = false, slow = false, busy = false;
+	bool netns = false, slow = false, busy = false, addrs = false;
 	double dur = 2.0;
 	long many_n = -1, many_done = 0;
 	const char *out_path = NULL;
@@ -752,9 +1124,25 @@ int main(int argc, char **argv)
 			many_n = atol(argv[i] + 5);
 		else if (strncmp(argv[i], "out=", 4) == 0)
 			out_path = argv[i] + 4;
-		else {
+		else if (strcmp(argv[i], "addrs") == 0)
+			addrs = true;
+		else if (strncmp(argv[i], "cg:", 3) == 0 && strchr(argv[i], '=')) {
+			const char *role = argv[i] + 3, *dir = strchr(argv[i], '=') + 1;
+			size_t rl = (size_t)(dir - 1 - role);
+			bool found = false;
+			for (size_t k = 0; k < ARRAY_SIZE(addrs_children); k++)
+				if (strlen(addrs_children[k].role) == rl &&
+				    !strncmp(addrs_children[k].role, role, rl)) {
+					addrs_children[k].cgroup = dir;
+					found = true;
+				}
+			if (!found) {
+				fprintf(stderr, "traffic: no child with role %.*s\n", (int)rl, role);
+				return 2;
+			}
+		} else {
 			fputs("usage: traffic [netns] [slow|busy] [dur=SECONDS] [many=N] "
-			      "[out=FILE]\n",
+			      "[addrs [cg:ROLE=DIR]...] [out=FILE]\n",
 			      stderr);
 			return 2;
 		}
@@ -769,7 +1157,8 @@ int main(int argc, char **argv)
 		lo_stats(before);
 	}
 
-	size_t nchildren = many_n >= 0 ? 0 : ARRAY_SIZE(children);
+	struct child *kids = addrs ? addrs_children : children;
+	size_t nchildren = many_n >= 0 ? 0 : addrs ? ARRAY_SIZE(addrs_children) : ARRAY_SIZE(children);
 	if (many_n >= 0)
 		many_done = many(many_n);
 	for (size_t i = 0; i < nchildren; i++) {
@@ -782,15 +1171,15 @@ int main(int argc, char **argv)
 			die("fork");
 		if (pid == 0) {
 			close(p[0]);
-			run_child(&children[i], p[1], rounds, pause_ms);
+			run_child(&kids[i], p[1], rounds, pause_ms);
 		}
 		close(p[1]);
-		children[i].pid = pid;
-		children[i].fd = p[0];
+		kids[i].pid = pid;
+		kids[i].fd = p[0];
 	}
 	bool ok = many_done == many_n || many_n < 0;
 	for (size_t i = 0; i < nchildren; i++) {
-		struct child *c = &children[i];
+		struct child *c = &kids[i];
 		c->report = slurp(c->fd);
 		close(c->fd);
 		if (waitpid(c->pid, &c->status, 0) < 0)
@@ -811,7 +1200,8 @@ int main(int argc, char **argv)
 	fputs("{\"mode\":[", f);
 	const char *sep = "";
 	for (int i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "dur=", 4) && strncmp(argv[i], "out=", 4)) {
+		if (strncmp(argv[i], "dur=", 4) && strncmp(argv[i], "out=", 4) &&
+		    strncmp(argv[i], "cg:", 3)) {
 			fprintf(f, "%s\"%.*s\"", sep, (int)strcspn(argv[i], "="), argv[i]);
 			sep = ",";
 		}
@@ -836,7 +1226,7 @@ int main(int argc, char **argv)
 		fprintf(f, ",\"many\":{\"n\":%ld,\"failed_sends\":%ld}", many_n, many_done);
 	fputs(",\"processes\":[", f);
 	for (size_t i = 0; i < nchildren; i++) {
-		const struct child *c = &children[i];
+		const struct child *c = &kids[i];
 		const char *rep = c->report[0] ? c->report : "null";
 		fprintf(f, "%s{\"status\":%d,\"report\":%s}", i ? "," : "",
 			WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status),
