@@ -48,6 +48,8 @@ ADDR_KEYS = ("laddr", "lport", "raddr", "rport")
 TASK_KEYS = ("cgroup", "cgroup_id", "container", "nspid")
 COMMON_KEYS = ("probe", "ts", "pid", "tid", "uid", "comm", "cpu", "sock") + ADDR_KEYS + TASK_KEYS
 NULL_ADDRS = dict.fromkeys(ADDR_KEYS)
+# receives that pass the kernel no address buffer (recvmsg always does, even without msg_name)
+NO_ADDR_BUFFER = {"recv", "read", "readv"}
 # what socket.close.return says of the addresses: the contract names socket.close only;
 # close.return is the same operation's end and carries the same (see README)
 CLOSE_RETURN_ADDRS = "same"
@@ -230,6 +232,14 @@ def derive(records):
                 and deg.get("null_msg_addr" if path in SEND_PATHS else "null_dgram_src")):
             DECLARED[f"--refuse {REFUSE}: an unconnected socket's message address null"] += \
                 len(FANOUT[path])
+            addrs = {**addrs, "raddr": None, "rport": None}
+        if (addrs is not None and rec["op"] in NO_ADDR_BUFFER and not (src or rec).get("connected")
+                and sock.family in (AF_INET, AF_INET6) and addrs["raddr"] is not None):
+            # measured: UDP copies a linear skb out without skb_copy_datagram_iovec (Linux
+            # 4.13's copy_linear_skb), and no hook sees such a datagram's source when the
+            # caller passed no address buffer (cgroup/recvmsg runs only with one)
+            DECLARED["a datagram received without an address buffer (recv, read): raddr "
+                     "null"] += len(FANOUT[path])
             addrs = {**addrs, "raddr": None, "rport": None}
         for probe, kind in FANOUT[path]:
             # every event of one message carries the message's ends, its entry's too
