@@ -51,61 +51,88 @@ static __always_inline __u32 task_nspid(struct task_struct *t)
 	return (__u32)BPF_CORE_READ(pid, numbers[level].nr);
 }
 
-/* An inet socket's own ends: getsockname() and, connected, getpeername(). */
+/*
+ * An inet socket's own ends: getsockname() and, connected, getpeername().
+ * Read straight into a: no copies on the stack, which the fd scans'
+ * call chain cannot spare (the 512-byte limit on 5.10's legacy object).
+ */
 static __always_inline void sk_addrs(struct sock *sk, __s32 family, struct st_addrs *a)
 {
 	struct sock_common *c = &sk->__sk_common;
 	__u16 lport = BPF_CORE_READ(c, skc_num);
 	__u16 rport = __builtin_bswap16(BPF_CORE_READ(c, skc_dport));
+	__u64 *l = (__u64 *)a->laddr, *r = (__u64 *)a->raddr;
 	if (family == ST_AF_INET) {
-		__u32 l = BPF_CORE_READ(c, skc_rcv_saddr), r = BPF_CORE_READ(c, skc_daddr);
-		if (l || lport) {
-			__builtin_memcpy(a->laddr, &l, 4);
-			a->lport = lport;
-			a->lfamily = ST_AF_INET;
-		}
-		if (r || rport) {
-			__builtin_memcpy(a->raddr, &r, 4);
-			a->rport = rport;
-			a->rfamily = ST_AF_INET;
-		}
+		bpf_core_read(a->laddr, 4, &c->skc_rcv_saddr);
+		bpf_core_read(a->raddr, 4, &c->skc_daddr);
 	} else if (family == ST_AF_INET6) {
-		struct in6_addr l = BPF_CORE_READ(c, skc_v6_rcv_saddr);
-		struct in6_addr r = BPF_CORE_READ(c, skc_v6_daddr);
-		__u64 *lw = (__u64 *)&l, *rw = (__u64 *)&r;
-		if (lw[0] || lw[1] || lport) {
-			__builtin_memcpy(a->laddr, &l, 16);
-			a->lport = lport;
-			a->lfamily = ST_AF_INET6;
-		}
-		if (rw[0] || rw[1] || rport) {
-			__builtin_memcpy(a->raddr, &r, 16);
-			a->rport = rport;
-			a->rfamily = ST_AF_INET6;
-		}
+		bpf_core_read(a->laddr, 16, &c->skc_v6_rcv_saddr);
+		bpf_core_read(a->raddr, 16, &c->skc_v6_daddr);
+	} else {
+		return;
+	}
+	if (l[0] || l[1] || lport) {
+		a->lport = lport;
+		a->lfamily = (__u8)family;
+	}
+	if (r[0] || r[1] || rport) {
+		a->rport = rport;
+		a->rfamily = (__u8)family;
 	}
 }
 
-/* A sockaddr in user memory (a message's destination) as one end; false if none. */
-static __always_inline bool user_sockaddr(__u64 uaddr, __u64 len, struct st_addrs *a)
+/*
+ * A transfer's address work, per CPU rather than on the stack, which the
+ * send paths' programs cannot spare (5.10's 512 bytes for the whole call
+ * chain). Transfers do not nest on a CPU: sends and receives run in
+ * process context, and no helper here sends or receives.
+ */
+struct addr_scratch {
+	struct st_addrs a; /* the transfer's two ends */
+	struct st_addrs m; /* the message's other end */
+	struct user_msghdr hdr;
+	struct sockaddr_in6 sa;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct addr_scratch);
+} addr_scratch SEC(".maps");
+
+/* This CPU's scratch, its ends cleared; 0 only if the map is missing. */
+static __always_inline struct addr_scratch *addr_scratch_get(void)
 {
-	struct sockaddr_in6 sa = {};
+	__u32 zero = 0;
+	struct addr_scratch *x = bpf_map_lookup_elem(&addr_scratch, &zero);
+	if (x) {
+		__builtin_memset(&x->a, 0, sizeof(x->a));
+		__builtin_memset(&x->m, 0, sizeof(x->m));
+	}
+	return x;
+}
+
+/* A sockaddr in user memory (a message's destination) as x->m's remote end; false if none. */
+static __always_inline bool user_sockaddr(__u64 uaddr, __u64 len, struct addr_scratch *x)
+{
+	struct sockaddr_in6 *sa = &x->sa;
 	if (!uaddr || len < sizeof(struct sockaddr_in) || !feat_msg_addr)
 		return false;
-	if (bpf_probe_read_user(&sa, len < sizeof(sa) ? sizeof(struct sockaddr_in) : sizeof(sa),
+	__builtin_memset(sa, 0, sizeof(*sa));
+	if (bpf_probe_read_user(sa, len < sizeof(*sa) ? sizeof(struct sockaddr_in) : sizeof(*sa),
 				(void *)uaddr))
 		return false;
-	if (sa.sin6_family == ST_AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
-		__builtin_memset(a->raddr, 0, 16);
+	struct st_addrs *a = &x->m;
+	if (sa->sin6_family == ST_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)sa;
 		__builtin_memcpy(a->raddr, &in->sin_addr.s_addr, 4);
 		a->rport = __builtin_bswap16(in->sin_port);
 		a->rfamily = ST_AF_INET;
 		return true;
 	}
-	if (sa.sin6_family == ST_AF_INET6 && len >= sizeof(sa)) {
-		__builtin_memcpy(a->raddr, &sa.sin6_addr, 16);
-		a->rport = __builtin_bswap16(sa.sin6_port);
+	if (sa->sin6_family == ST_AF_INET6 && len >= sizeof(*sa)) {
+		__builtin_memcpy(a->raddr, &sa->sin6_addr, 16);
+		a->rport = __builtin_bswap16(sa->sin6_port);
 		a->rfamily = ST_AF_INET6;
 		return true;
 	}
@@ -117,13 +144,12 @@ static __always_inline bool user_sockaddr(__u64 uaddr, __u64 len, struct st_addr
  * sendto's dest_addr, sendmsg's msg_name, message idx of sendmmsg's.
  */
 static __always_inline bool msg_dest(__s64 nr, const struct uregs *regs, __u32 idx,
-				     struct st_addrs *a)
+				     struct addr_scratch *x)
 {
-	struct user_msghdr m = {};
 	__u64 hdr;
 	switch (nr) {
 	case NR_sendto:
-		return user_sockaddr(regs->r8, regs->r9, a);
+		return user_sockaddr(regs->r8, regs->r9, x);
 	case NR_sendmsg:
 		hdr = regs->si;
 		break;
@@ -135,9 +161,9 @@ static __always_inline bool msg_dest(__s64 nr, const struct uregs *regs, __u32 i
 	default:
 		return false;
 	}
-	if (!feat_msg_addr || bpf_probe_read_user(&m, sizeof(m), (void *)hdr))
+	if (!feat_msg_addr || bpf_probe_read_user(&x->hdr, sizeof(x->hdr), (void *)hdr))
 		return false;
-	return user_sockaddr((__u64)m.msg_name, (__u64)m.msg_namelen, a);
+	return user_sockaddr((__u64)x->hdr.msg_name, (__u64)x->hdr.msg_namelen, x);
 }
 
 /* The source a datagram receive recorded (and forget it); cookie: the socket's, 0 if unknown. */

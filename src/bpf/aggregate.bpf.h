@@ -157,7 +157,7 @@ static __always_inline void count_conn(struct task_struct *t, __u32 tgid, struct
 	struct st_conn_key k = {.tgid = tgid, .protocol = (__u16)protocol, .family = (__u16)family};
 	if (family == ST_AF_UNIX)
 		k.ino = sock ? socket_ino(sock) : 0;
-	else
+	else if (a)
 		k.addrs = *a;
 	struct st_agg_val zero = {}, *v;
 	v = agg_slot ? agg_entry(&conns1, &k, &zero) : agg_entry(&conns0, &k, &zero);

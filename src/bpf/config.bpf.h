@@ -29,7 +29,7 @@ const volatile bool want_addrs = false;
 /* the filters on them: ports (either end), addresses (addr_filter), cgroups (cgroup_filter) */
 const volatile bool filter_port = false;
 const volatile bool filter_addr = false;
-const volatile __u32 filter_cgroups = 0;	/* how many cgroup_filter slots are set */
+const volatile __u32 filter_cgroups = 0;   /* how many cgroup_filter slots are set */
 const volatile __u64 port_bits[1024] = {}; /* bit p: port p selected */
 /* SOCKTAP top: ST_AGG_* flags; 0 = one record per event */
 const volatile __u32 aggregate = 0;

@@ -47,14 +47,14 @@
 #define MAX_RW_COUNT	    0x7ffff000LL /* INT_MAX & PAGE_MASK, 4 KiB pages */
 #define UIO_MAXIOV	    1024
 #define SS_UNCONNECTED	    1
-#define ST_AF_UNIX     1
-#define ST_AF_INET  2
-#define ST_AF_INET6 10
-#define ST_SOCK_STREAM 1
-#define ST_ETH_P_IP    0x0800
-#define ST_ETH_P_IPV6  0x86DD
-#define ST_IPPROTO_UDP	   17
-#define ST_IPPROTO_UDPLITE 136
+#define ST_AF_UNIX	    1
+#define ST_AF_INET	    2
+#define ST_AF_INET6	    10
+#define ST_SOCK_STREAM	    1
+#define ST_ETH_P_IP	    0x0800
+#define ST_ETH_P_IPV6	    0x86DD
+#define ST_IPPROTO_UDP	    17
+#define ST_IPPROTO_UDPLITE  136
 
 /*
  * bpf_loop() (Linux 5.17) verifies a loop body once; its callback is a

@@ -67,6 +67,14 @@ ST_GLOBAL_PTR int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u6
  * the range. Pass 1 counts the multiply-referenced ones, pass 2 decides.
  */
 enum scan_action { SCAN_EMIT, SCAN_EXEC };
+
+/* scan_one's socket values (scans run in process context: never two at once per CPU) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sockvals);
+} scan_scratch SEC(".maps");
 struct scan_ctx {
 	struct file **fds;
 	unsigned long *open_fds;
@@ -117,20 +125,25 @@ __noinline int scan_one(__u64 fd, __u64 file, __u32 pass, __u32 mode, __u64 ts)
 		return 0;
 	}
 
-	struct sockvals v = {};
-	read_sockvals(sock, &v);
-	v.fd = fd;
-	sockvals_cookie(&v, fd);
+	/* not on the stack: this is the deepest call chain of the fd scans */
+	__u32 zero = 0;
+	struct sockvals *v = bpf_map_lookup_elem(&scan_scratch, &zero);
+	if (!v)
+		return 0;
+	__builtin_memset(v, 0, sizeof(*v));
+	read_sockvals(sock, v);
+	v->fd = fd;
+	sockvals_cookie(v, fd);
 	if (action == SCAN_EXEC) {
 		struct exec_pending *p = task_state(&exec_pending, cur_task(), false);
 		if (!p)
 			return 0;
 		__u32 i = p->n;
 		if (i < EXEC_PENDING_MAX) {
-			v.names = NAMES_EXEC + i;
-			if (want_addrs && v.family == ST_AF_UNIX)
-				unix_paths((struct sock *)v.sk, &p->names[i]);
-			p->s[i] = v;
+			v->names = NAMES_EXEC + i;
+			if (want_addrs && v->family == ST_AF_UNIX)
+				unix_paths((struct sock *)v->sk, &p->names[i]);
+			p->s[i] = *v;
 			p->n = i + 1;
 		} else {
 			__u32 key = ST_CNT_EXEC_OVERFLOW;
@@ -140,7 +153,7 @@ __noinline int scan_one(__u64 fd, __u64 file, __u32 pass, __u32 mode, __u64 ts)
 		}
 		return 0;
 	}
-	emit_close(&v, why, ts, ts);
+	emit_close(v, why, ts, ts);
 	return 0;
 }
 

@@ -35,7 +35,6 @@ static __always_inline bool selected_cgroup(void)
 	return false;
 }
 
-
 static __always_inline bool task_selected(__u32 tgid)
 {
 	if (tgid == self_tgid)
@@ -105,7 +104,8 @@ static __always_inline bool addr_in(const __u8 *addr, __u8 family)
 /* The address filters, on an event's two ends: either end matches. */
 static __always_inline bool addrs_selected(const struct st_addrs *a)
 {
-	if (filter_port && !((a->lfamily && port_in(a->lport)) || (a->rfamily && port_in(a->rport))))
+	if (filter_port &&
+	    !((a->lfamily && port_in(a->lport)) || (a->rfamily && port_in(a->rport))))
 		return false;
 	if (filter_addr && !addr_in(a->laddr, a->lfamily) && !addr_in(a->raddr, a->rfamily))
 		return false;

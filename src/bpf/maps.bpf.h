@@ -49,7 +49,7 @@ struct sockvals {
 	__s32 fd;
 	__u32 known; /* ST_RF_SOCK_VALS */
 	__u32 ino;   /* the socket's inode: lets user space make a missing cookie */
-	__u32 pad;
+	__u32 names; /* where a unix socket's names are: NAMES_LIVE, NAMES_CLOSE, NAMES_EXEC + i */
 	/*
 	 * The struct sock, as a number, while it is alive: a record made at
 	 * once reads a unix socket's names from it. Records made later (at
@@ -59,8 +59,6 @@ struct sockvals {
 	 */
 	__u64 sk;
 	struct st_addrs addrs; /* inet: read with the other values */
-	__u32 names;	       /* NAMES_LIVE, NAMES_CLOSE, or NAMES_EXEC + i */
-	__u32 pad2;
 };
 #define NAMES_LIVE  0
 #define NAMES_CLOSE 1

@@ -113,8 +113,8 @@ static __always_inline struct st_rec *rec_begin(__u8 kind, __u32 fanout, __u64 p
  * struct st_rec_unix (ST_RF_UNIX), whose names the caller fills in.
  * Callers add their rflags to the ones set here.
  */
-static __always_inline struct st_rec_unix *rec_begin_unix(__u8 kind, __u32 fanout,
-							  __u64 pid_tgid, __u64 ts)
+static __always_inline struct st_rec_unix *rec_begin_unix(__u8 kind, __u32 fanout, __u64 pid_tgid,
+							  __u64 ts)
 {
 	struct st_rec_unix *u = bpf_ringbuf_reserve(&events, sizeof(*u), 0);
 	if (!u) {

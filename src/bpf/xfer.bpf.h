@@ -83,7 +83,7 @@ static __always_inline __s64 xfer_syscall(struct task_struct *t, __u32 tflags, s
 	return -1;
 }
 
-/* What xfer_addrs() needs to know of the transfer, in one argument. */
+/* What xfer_addrs() needs to know of the transfer. */
 struct addr_query {
 	__u64 cookie; /* the socket's, 0 if not read */
 	__s64 nr;     /* the syscall, -1 if none */
@@ -93,30 +93,27 @@ struct addr_query {
 };
 
 /*
- * The two ends of a transfer. Inet streams and connected datagram
- * sockets: the socket's. An unconnected datagram socket's other end is
- * the message's: the destination its send named (message idx of a
+ * The two ends of a transfer, into x->a. Inet streams and connected
+ * datagram sockets: the socket's. An unconnected datagram socket's other
+ * end is the message's: the destination its send named (message idx of a
  * sendmmsg), the source of the datagram its receive took. Unix sockets:
- * their paths travel in the record (rec_begin_sk). Not inlined: its
- * buffers would otherwise add to the frame of programs whose deepest call
- * chain is near the 512-byte stack limit already.
+ * their paths travel in the record (rec_begin_sk).
  */
-static __noinline void xfer_addrs(struct sock *sk, const struct addr_query *q,
-				  const struct uregs *regs, struct st_addrs *a)
+static __always_inline void xfer_addrs(struct sock *sk, const struct addr_query *q,
+				       const struct uregs *regs, struct addr_scratch *x)
 {
 	if (q->family != ST_AF_INET && q->family != ST_AF_INET6)
 		return;
-	sk_addrs(sk, q->family, a);
+	sk_addrs(sk, q->family, &x->a);
 	if (q->type == ST_SOCK_STREAM)
 		return;
-	struct st_addrs m = {};
-	bool named = q->is_send ? (q->nr != NR_sendmmsg || q->idx >= 0) &&
-				      msg_dest(q->nr, regs, q->idx, &m)
-				: take_dgram_src(q->cookie, &m);
+	bool named = q->is_send
+			 ? (q->nr != NR_sendmmsg || q->idx >= 0) && msg_dest(q->nr, regs, q->idx, x)
+			 : take_dgram_src(q->cookie, &x->m);
 	if (named) {
-		__builtin_memcpy(a->raddr, m.raddr, 16);
-		a->rport = m.rport;
-		a->rfamily = m.rfamily;
+		__builtin_memcpy(x->a.raddr, x->m.raddr, 16);
+		x->a.rport = x->m.rport;
+		x->a.rfamily = x->m.rfamily;
 	}
 }
 
@@ -164,7 +161,7 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 		if (!xsock_read(sk, &x, btf, false, filter_type || need_addrs) ||
 		    !sock_selected(x.skfamily, x.type, x.protocol))
 			return 0;
-		struct st_addrs a = {};
+		struct addr_scratch *ax = 0;
 		if (need_addrs) {
 			struct uregs regs = {};
 			bool have_regs = false, compat = false;
@@ -179,12 +176,16 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 					       .family = x.skfamily,
 					       .type = x.type,
 					       .is_send = is_send};
-			xfer_addrs(sk, &q, &regs, &a);
-			if (!addrs_selected(&a))
+			ax = addr_scratch_get();
+			if (!ax)
+				return 0;
+			xfer_addrs(sk, &q, &regs, ax);
+			if (!addrs_selected(&ax->a))
 				return 0;
 		}
 		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
-		aggregate_xfer(t, tgid, sk, x.sock, x.skfamily, x.protocol, &a, ret, is_send, at);
+		aggregate_xfer(t, tgid, sk, x.sock, x.skfamily, x.protocol, ax ? &ax->a : 0, ret,
+			       is_send, at);
 		return 0;
 	}
 
@@ -291,7 +292,7 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 		}
 	}
 
-	struct st_addrs a = {};
+	struct addr_scratch *ax = 0;
 	if (want_addrs || filter_port || filter_addr) {
 		struct addr_query q = {.cookie = x.cookie,
 				       .nr = nr,
@@ -299,8 +300,11 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 				       .family = family,
 				       .type = type,
 				       .is_send = is_send};
-		xfer_addrs(sk, &q, &regs, &a);
-		if (!addrs_selected(&a))
+		ax = addr_scratch_get();
+		if (!ax)
+			return 0;
+		xfer_addrs(sk, &q, &regs, ax);
+		if (!addrs_selected(&ax->a))
 			return 0;
 	}
 
@@ -311,8 +315,8 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 	r->op = op;
 	r->origin = origin;
 	r->rflags |= rflags;
-	if (want_addrs)
-		r->addrs = a;
+	if (want_addrs && ax)
+		r->addrs = ax->a;
 	r->fd = fd;
 	r->ts_enter = ts_enter;
 	r->cookie = x.cookie;

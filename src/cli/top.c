@@ -614,8 +614,9 @@ int cmd_top(int argc, char **argv)
 		case 'b': {
 			int by = top_by_parse(optarg);
 			if (by < 0) {
-				cli_error("--by: unknown row kind '%s' (process, connection or cgroup)",
-					  optarg);
+				cli_error(
+				    "--by: unknown row kind '%s' (process, connection or cgroup)",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			cfg.view.by = (enum top_by)by;

@@ -18,7 +18,7 @@
 struct out_ctx {
 	FILE *f;
 	enum socktap_format fmt;
-	int err; /* errno of a failed write */
+	int err;	  /* errno of a failed write */
 	char line[16384]; /* a cgroup path may take 4096 bytes, escaped up to 6 each */
 };
 

@@ -231,7 +231,8 @@ static int add_cgroup(const void *key, const void *vals, void *ctx)
 	r->cgroup_id = k->cgroup_id;
 	if (c->st->cgroups && k->cgroup_id) {
 		r->cgroup = st_cgroups_path(c->st->cgroups, k->cgroup_id);
-		r->container = r->cgroup ? st_cgroups_container(c->st->cgroups, k->cgroup_id) : NULL;
+		r->container =
+		    r->cgroup ? st_cgroups_container(c->st->cgroups, k->cgroup_id) : NULL;
 	}
 	SUM_COUNTS(r, v, c->ncpus);
 	return 0;

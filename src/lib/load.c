@@ -302,7 +302,8 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 		/* a piece may be several programs: progs is a word list */
 		char names[128];
 		snprintf(names, sizeof(names), "%s", st_features[f].progs);
-		for (char *save, *w = strtok_r(names, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		for (char *save, *w = strtok_r(names, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save))
 			bpf_program__set_autoload(bpf_object__find_program_by_name(s->obj, w),
 						  plan->features >> f & 1);
 	}

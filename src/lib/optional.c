@@ -52,11 +52,11 @@ const struct st_feature_def st_features[ST_FEAT__COUNT] = {
 			  "destinations that datagram sends name (raddr of an unconnected "
 			  "socket's send: null)",
 			  "st_send st_send_fexit st_send_fexit_old st_mmsg_fexit st_secsend_fexit "
-			"st_sock_sendmsg_armed st_sendto_armed st_write_iter_armed "
-			"st_sysmsg_armed st_sendpage_fexit st_fsendpage_fexit st_send_kretprobe "
-			"st_send_kretprobe_old st_mmsg_kretprobe st_secsend_kretprobe "
-			"st_sock_sendmsg_armed_kp st_sendto_armed_kp st_write_iter_armed_kp "
-			"st_sysmsg_armed_kp st_sendpage_kretprobe st_fsendpage_kretprobe",
+			  "st_sock_sendmsg_armed st_sendto_armed st_write_iter_armed "
+			  "st_sysmsg_armed st_sendpage_fexit st_fsendpage_fexit st_send_kretprobe "
+			  "st_send_kretprobe_old st_mmsg_kretprobe st_secsend_kretprobe "
+			  "st_sock_sendmsg_armed_kp st_sendto_armed_kp st_write_iter_armed_kp "
+			  "st_sysmsg_armed_kp st_sendpage_kretprobe st_fsendpage_kretprobe",
 			  "bpf_probe_read_user"},
     [ST_FEAT_DGRAM_SRC] = {"dgram_src",
 			   "sources of received datagrams (raddr of an unconnected socket's "

@@ -507,8 +507,9 @@ static void attach_dgram_src(struct socktap *st)
 	const struct st_feature_def *f = &st_features[ST_FEAT_DGRAM_SRC];
 	if (!(st->features >> ST_FEAT_DGRAM_SRC & 1) || st->dgram_links[0])
 		return;
-	int fd = st->cgroups ? open(st_cgroups_mount(st->cgroups), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			     : -1;
+	int fd = st->cgroups
+		     ? open(st_cgroups_mount(st->cgroups), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+		     : -1;
 	const char *why = "no cgroup2 mount";
 	if (fd >= 0) {
 		st->dgram_links[0] = bpf_program__attach(st->skel->progs.st_dgram_src);

@@ -58,14 +58,15 @@ static void run(void)
 	SUBTEST("json: exact line for socket.send")
 	{
 		struct socktap_event ev = sample(SOCKTAP_PROBE_SEND);
-		ASSERT_STREQ(fmt(&ev, SOCKTAP_FORMAT_JSON),
-			     "{\"probe\":\"socket.send\",\"ts\":1700000000123456789,\"pid\":42,"
-			     "\"tid\":43,\"uid\":1000,\"comm\":\"curl\",\"cpu\":1,\"sock\":77,"
-			     "\"fd\":5,\"name\":\"socket.send\",\"size\":64,\"success\":1,"
-			     "\"protocol\":6,\"family\":2,\"state\":3,\"flags\":4,\"type\":1,"
-			     "\"laddr\":null,\"lport\":null,\"raddr\":null,\"rport\":null,\"cgroup\":null,"
-			     "\"cgroup_id\":null,\"container\":null,\"nspid\":null}\n",
-			     "send line");
+		ASSERT_STREQ(
+		    fmt(&ev, SOCKTAP_FORMAT_JSON),
+		    "{\"probe\":\"socket.send\",\"ts\":1700000000123456789,\"pid\":42,"
+		    "\"tid\":43,\"uid\":1000,\"comm\":\"curl\",\"cpu\":1,\"sock\":77,"
+		    "\"fd\":5,\"name\":\"socket.send\",\"size\":64,\"success\":1,"
+		    "\"protocol\":6,\"family\":2,\"state\":3,\"flags\":4,\"type\":1,"
+		    "\"laddr\":null,\"lport\":null,\"raddr\":null,\"rport\":null,\"cgroup\":null,"
+		    "\"cgroup_id\":null,\"container\":null,\"nspid\":null}\n",
+		    "send line");
 	}
 
 	SUBTEST("json: create.return has requester and err, no fd when unknown")
@@ -180,22 +181,25 @@ static void run(void)
 		ev.cgroup = "/system.slice/a,b \"c\".service";
 		ev.container = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 		ev.nspid = 7;
-		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_JSON),
-				   "\"type\":1,\"laddr\":\"::1\",\"lport\":40000,"
-				   "\"raddr\":\"::ffff:127.0.0.2\",\"rport\":443,"
-				   "\"cgroup\":\"/system.slice/a,b \\\"c\\\".service\","
-				   "\"cgroup_id\":1234,\"container\":\"0123456789abcdef0123456789abcdef"
-				   "0123456789abcdef0123456789abcdef\",\"nspid\":7}\n") != NULL,
-			    fmt(&ev, SOCKTAP_FORMAT_JSON));
-		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_CSV),
-				   ",1,,,::1,40000,::ffff:127.0.0.2,443,\"/system.slice/a,b \"\"c\"\""
-				   ".service\",1234,0123456789abcdef0123456789abcdef0123456789abcdef"
-				   "0123456789abcdef,7\n") != NULL,
-			    fmt(&ev, SOCKTAP_FORMAT_CSV));
-		ASSERT_TRUE(strstr(fmt(&ev, SOCKTAP_FORMAT_TEXT),
-				   " [::1]:40000 -> [::ffff:127.0.0.2]:443 cgroup=/system.slice/a,b "
-				   "\"c\".service nspid=7\n") != NULL,
-			    fmt(&ev, SOCKTAP_FORMAT_TEXT));
+		ASSERT_TRUE(
+		    strstr(fmt(&ev, SOCKTAP_FORMAT_JSON),
+			   "\"type\":1,\"laddr\":\"::1\",\"lport\":40000,"
+			   "\"raddr\":\"::ffff:127.0.0.2\",\"rport\":443,"
+			   "\"cgroup\":\"/system.slice/a,b \\\"c\\\".service\","
+			   "\"cgroup_id\":1234,\"container\":\"0123456789abcdef0123456789abcdef"
+			   "0123456789abcdef0123456789abcdef\",\"nspid\":7}\n") != NULL,
+		    fmt(&ev, SOCKTAP_FORMAT_JSON));
+		ASSERT_TRUE(
+		    strstr(fmt(&ev, SOCKTAP_FORMAT_CSV),
+			   ",1,,,::1,40000,::ffff:127.0.0.2,443,\"/system.slice/a,b \"\"c\"\""
+			   ".service\",1234,0123456789abcdef0123456789abcdef0123456789abcdef"
+			   "0123456789abcdef,7\n") != NULL,
+		    fmt(&ev, SOCKTAP_FORMAT_CSV));
+		ASSERT_TRUE(
+		    strstr(fmt(&ev, SOCKTAP_FORMAT_TEXT),
+			   " [::1]:40000 -> [::ffff:127.0.0.2]:443 cgroup=/system.slice/a,b "
+			   "\"c\".service nspid=7\n") != NULL,
+		    fmt(&ev, SOCKTAP_FORMAT_TEXT));
 		/* unix: paths without ports; one end null */
 		ev = sample(SOCKTAP_PROBE_RECEIVE);
 		strcpy(ev.laddr, "@abs@name");

@@ -49,15 +49,17 @@ static void run(void)
 
 	SUBTEST("plan: addresses add the message and datagram-source pieces, and the entry hook")
 	{
-		struct st_plan_in in = {
-		    .probes = PR(SEND) | PR(RECEIVE), .probes_explicit = true, .avail = tp, .addrs = true};
+		struct st_plan_in in = {.probes = PR(SEND) | PR(RECEIVE),
+					.probes_explicit = true,
+					.avail = tp,
+					.addrs = true};
 		struct st_plan p;
 		st_plan_make(&in, &p);
 		ASSERT_EQ(p.sources, S(SRC_SEND_TP) | S(SRC_RECV_TP) | S(SRC_SYS_ENTER),
 			  "sendmmsg's message index needs sys_enter");
 		ASSERT_EQ(p.features,
-			  1u << ST_FEAT_XFER_COOKIE | 1u << ST_FEAT_CGROUP | 1u << ST_FEAT_MSG_ADDR |
-			      1u << ST_FEAT_DGRAM_SRC,
+			  1u << ST_FEAT_XFER_COOKIE | 1u << ST_FEAT_CGROUP |
+			      1u << ST_FEAT_MSG_ADDR | 1u << ST_FEAT_DGRAM_SRC,
 			  "steps");
 		in.avail = tp & ~S(SRC_SYS_ENTER);
 		st_plan_make(&in, &p);
