@@ -58,9 +58,9 @@ def configs(tmp):
     out = os.path.join(tmp, "out")
     pin = [TASKSET, "-c", "1"]
 
-    def socktap(*probes):
-        return lambda wl: pin + [SOCKTAP, "trace", *probes, "-F", "json", "-o", out, "-c",
-                                 " ".join(wl)]
+    def socktap(*probes, extra=()):
+        return lambda wl: pin + [SOCKTAP, "trace", *probes, *extra, "-F", "json", "-o", out,
+                                 "-c", " ".join(wl)]
 
     c = {
         "base": (lambda wl: wl, 1, "no tracing"),
@@ -70,6 +70,10 @@ def configs(tmp):
                                                  "`socktap trace -F json -o FILE -c CMD`"),
         "socktap trace send+receive > json": (socktap("socket.send", "socket.receive"), 1,
                                               "`socktap trace socket.send socket.receive -F json -o FILE`"),
+        "socktap trace send+receive --no-addrs > json": (
+            socktap("socket.send", "socket.receive", extra=("--no-addrs",)), 1,
+            "the same without addresses (laddr, lport, raddr, rport): what they cost is the "
+            "difference from the row above"),
     }
     floor = os.path.join(ROOT, "build", "bench", "floor")
     c["floor: bare BPF counter"] = (lambda wl: pin + [floor, "count"] + wl, 1,
@@ -81,6 +85,10 @@ def configs(tmp):
     c["socktap top (in-kernel counts)"] = (
         lambda wl: pin + [SOCKTAP, "top", "-F", "json", "-o", out, "-i", "1", "-c", " ".join(wl)],
         1, "`socktap top -F json -o FILE -i 1 -c CMD`")
+    c["socktap top --by connection"] = (
+        lambda wl: pin + [SOCKTAP, "top", "--by", "connection", "-F", "json", "-o", out, "-i",
+                          "1", "-c", " ".join(wl)],
+        1, "per connection: both ends of every transfer (and the entry hook, for sendmmsg)")
     if shutil.which("bpftrace"):
         c["bpftrace count in kernel"] = (
             lambda wl: pin + ["bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }",

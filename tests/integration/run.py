@@ -115,7 +115,8 @@ DEGRADE = {
     "stack": {"iter_as_msg": True},  # io_uring READ/WRITE count as SEND/RECV
     "st_sock_create": {"null_sock": _LIFECYCLE},
     "st_exit": {"drop_exit_closes": True},
-    "st_sys_enter": {"drop": _ENTRY | _LIFECYCLE},
+    "st_sys_enter": {"drop": _ENTRY | _LIFECYCLE,
+                     "null_mmsg_addr": True},
     "st_iter_unix": {"null_sock": _LIFECYCLE},  # ids of unix sockets that moved no data
     "st_iter_netlink": {"null_sock": _LIFECYCLE},
     "selftest": {},
@@ -231,6 +232,12 @@ def derive(records):
                 and sock.family in (AF_INET, AF_INET6)
                 and deg.get("null_msg_addr" if path in SEND_PATHS else "null_dgram_src")):
             DECLARED[f"--refuse {REFUSE}: an unconnected socket's message address null"] += \
+                len(FANOUT[path])
+            addrs = {**addrs, "raddr": None, "rport": None}
+        if (addrs is not None and rec["op"] == "sendmmsg" and deg.get("null_mmsg_addr")
+                and not (src or rec).get("connected") and sock.family in (AF_INET, AF_INET6)):
+            # which message a sendmmsg is sending is the entry hook's to say
+            DECLARED[f"--refuse {REFUSE}: sendmmsg messages' destinations null"] += \
                 len(FANOUT[path])
             addrs = {**addrs, "raddr": None, "rport": None}
         if (addrs is not None and rec["op"] in NO_ADDR_BUFFER and not (src or rec).get("connected")
