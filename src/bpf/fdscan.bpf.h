@@ -68,13 +68,6 @@ ST_GLOBAL_PTR int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u6
  */
 enum scan_action { SCAN_EMIT, SCAN_EXEC };
 
-/* scan_one's socket values (scans run in process context: never two at once per CPU) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sockvals);
-} scan_scratch SEC(".maps");
 struct scan_ctx {
 	struct file **fds;
 	unsigned long *open_fds;
@@ -126,11 +119,9 @@ __noinline int scan_one(__u64 fd, __u64 file, __u32 pass, __u32 mode, __u64 ts)
 	}
 
 	/* not on the stack: this is the deepest call chain of the fd scans */
-	__u32 zero = 0;
-	struct sockvals *v = bpf_map_lookup_elem(&scan_scratch, &zero);
+	struct sockvals *v = sockvals_scratch();
 	if (!v)
 		return 0;
-	__builtin_memset(v, 0, sizeof(*v));
 	read_sockvals(sock, v);
 	v->fd = fd;
 	sockvals_cookie(v, fd);

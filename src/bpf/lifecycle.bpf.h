@@ -81,11 +81,13 @@ static __always_inline void enter_dup(struct task_struct *t, __s64 oldfd, __s64 
 	struct socket *sock = file_socket(f);
 	if (!sock || f == oldf || file_refs(f) != 1)
 		return;
-	struct sockvals v = {};
-	read_sockvals(sock, &v);
-	v.fd = newfd;
-	sockvals_cookie(&v, newfd);
-	emit_close(&v, ST_CLOSE_DUP, now, now);
+	struct sockvals *v = sockvals_scratch();
+	if (!v)
+		return;
+	read_sockvals(sock, v);
+	v->fd = newfd;
+	sockvals_cookie(v, newfd);
+	emit_close(v, ST_CLOSE_DUP, now, now);
 }
 
 static __always_inline void enter_close_range(struct task_struct *t, struct pt_regs *regs,

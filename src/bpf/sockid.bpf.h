@@ -52,6 +52,28 @@ static __always_inline __u32 socket_ino(struct socket *sock)
 	return (__u32)BPF_CORE_READ((struct socket_alloc *)sock, vfs_inode.i_ino);
 }
 
+/*
+ * Socket values for a release record made at once (dup2, the fd scans):
+ * per CPU, not on the stack, which the scans' call chain (sys_enter, the
+ * loop callbacks, scan_one, emit_close) cannot spare: 512 bytes for all
+ * of them. Process context only: never two at once on a CPU. Zeroed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sockvals);
+} sockvals_scratch_map SEC(".maps");
+
+static __always_inline struct sockvals *sockvals_scratch(void)
+{
+	__u32 zero = 0;
+	struct sockvals *v = bpf_map_lookup_elem(&sockvals_scratch_map, &zero);
+	if (v)
+		__builtin_memset(v, 0, sizeof(*v));
+	return v;
+}
+
 static __always_inline void read_sockvals(struct socket *sock, struct sockvals *v)
 {
 	struct sock *sk = BPF_CORE_READ(sock, sk);
