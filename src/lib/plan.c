@@ -128,11 +128,13 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 		need |= 1u << ST_FEAT_SELFTEST;
 	if (!in->aggregate || (in->aggregate & SOCKTAP_AGG_CGROUPS))
 		need |= 1u << ST_FEAT_CGROUP;
-	if (in->addrs && ((m & st_probes_send()) || counting)) {
+	/*
+	 * Not the entry hook for sendmmsg's message index: any syscall hook puts
+	 * every syscall on the slow path. trace has it for its entry probes,
+	 * create and close; without them, sendmmsg's destinations are null.
+	 */
+	if (in->addrs && ((m & st_probes_send()) || counting))
 		need |= 1u << ST_FEAT_MSG_ADDR;
-		if (!in->aggregate)
-			out->sources |= avail & 1ull << SRC_SYS_ENTER;
-	}
 	if (in->addrs && ((m & st_probes_recv()) || counting))
 		need |= 1u << ST_FEAT_DGRAM_SRC;
 	out->features = need & ~in->refused_features;
