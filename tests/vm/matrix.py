@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SUITE = ("python3 tests/integration/run.py --socktap build/socktap "
-         "--workload build/tests/workload")
+         "--workload build/tests/workload --filters one")
 # kernel -> the backends it is expected to offer (tracepoints need >= 6.3)
 DEFAULT = ["5.10:fentry,kprobe", "6.1:fentry,kprobe", "6.12:tracepoint,fentry,kprobe"]
 BACKENDS = ["auto", "tracepoint", "fentry", "kprobe"]
