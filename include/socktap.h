@@ -272,8 +272,8 @@ enum socktap_agg {
 	SOCKTAP_AGG_HIST_SIZE = 1u << 2, /* log2 histogram of send/receive sizes */
 	SOCKTAP_AGG_HIST_LATENCY = 1u << 3,	/* log2 histogram of entry-to-return ns */
 	SOCKTAP_AGG_HIST_BY_PROTOCOL = 1u << 4, /* histograms per protocol, not per process */
-	SOCKTAP_AGG_CONNECTIONS = 1u << 5,	/* per (pid, protocol, both ends): socktap_conn_row */
-	SOCKTAP_AGG_CGROUPS = 1u << 6,		/* per cgroup: socktap_cgroup_row */
+	SOCKTAP_AGG_CONNECTIONS = 1u << 5, /* per (pid, protocol, both ends): socktap_conn_row */
+	SOCKTAP_AGG_CGROUPS = 1u << 6,	   /* per cgroup: socktap_cgroup_row */
 };
 #define SOCKTAP_OPTS(NAME, ...)                                                                    \
 	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}

@@ -99,8 +99,8 @@ struct st_rec {
 	__s32 protocol; /* sk->sk_protocol; CREATE: as requested */
 	__s32 state;	/* struct socket's state */
 	char comm[16];
-	__u64 cgroup_id;      /* the task's cgroup v2 id; 0 if not known */
-	__u32 nspid;	      /* tgid in the task's own pid namespace; 0: socktap's */
+	__u64 cgroup_id; /* the task's cgroup v2 id; 0 if not known */
+	__u32 nspid;	 /* tgid in the task's own pid namespace; 0: socktap's */
 	__u32 pad;
 	struct st_addrs addrs; /* all zero when not wanted */
 };

@@ -45,10 +45,10 @@ struct filters {
  * printing an error about arg (unless quiet).
  */
 int filters_parse(struct filters *f, int opt, const char *arg);
-/* The options the filters share besides the letters: --backend (opt 'B'), --addr, --port, --cgroup. */
+/* The filters' long options: --backend (opt 'B'), --addr, --port, --cgroup. */
 enum { OPT_ADDR = 0x200, OPT_PORT, OPT_CGROUP };
 #define FILTER_LONGOPTS                                                                            \
-	{"backend", required_argument, NULL, 'B'}, {"addr", required_argument, NULL, OPT_ADDR},   \
+	{"backend", required_argument, NULL, 'B'}, {"addr", required_argument, NULL, OPT_ADDR},    \
 	    {"port", required_argument, NULL, OPT_PORT},                                           \
 	{                                                                                          \
 		"cgroup", required_argument, NULL, OPT_CGROUP                                      \

@@ -21,8 +21,8 @@ enum st_feature {
 	ST_FEAT_ITER_NETLINK, /* the program st_iter_netlink: netlink socket ids likewise */
 	ST_FEAT_CGROUP,	      /* feat_cgroup: the task's cgroup id */
 	ST_FEAT_MSG_ADDR,     /* feat_msg_addr: a datagram send's destination, from user memory */
-	ST_FEAT_DGRAM_SRC,    /* programs st_recvmsg4/6, st_dgram_src: a received datagram's source */
-	ST_FEAT_SELFTEST,     /* feat_selftest: a step every verifier refuses (tests only) */
+	ST_FEAT_DGRAM_SRC, /* programs st_recvmsg4/6, st_dgram_src: a received datagram's source */
+	ST_FEAT_SELFTEST,  /* feat_selftest: a step every verifier refuses (tests only) */
 	ST_FEAT__COUNT,
 };
 

@@ -552,9 +552,10 @@ static long x_recvmsg_src(int fd, struct iovec *iov, size_t n, int flags, bool n
 			  const void *src, socklen_t slen)
 {
 	struct sockaddr_storage from;
-	struct msghdr m = {
-	    .msg_name = noname ? NULL : &from, .msg_namelen = noname ? 0 : sizeof(from),
-	    .msg_iov = iov, .msg_iovlen = n};
+	struct msghdr m = {.msg_name = noname ? NULL : &from,
+			   .msg_namelen = noname ? 0 : sizeof(from),
+			   .msg_iov = iov,
+			   .msg_iovlen = n};
 	bool conn = is_connected(fd);
 	memset(&from, 0, sizeof(from));
 	long r = res(recvmsg(fd, &m, flags));
@@ -616,11 +617,10 @@ static void rec_mmsg(const char *op, int fd, const struct mmsghdr *v, unsigned i
 		}
 		if (is_recv && r < 0)
 			a = NULL;
-		pos += (size_t)snprintf(msgs + pos, sizeof(msgs) - pos,
-					"%s{\"req\":%zu,\"ret\":%d%s}", i ? "," : "",
-					iov_sum(h->msg_iov, h->msg_iovlen),
-					r < 0 ? r : (int)v[i].msg_len,
-					ends(e, sizeof(e), fd, a, alen, connected));
+		pos += (size_t)snprintf(
+		    msgs + pos, sizeof(msgs) - pos, "%s{\"req\":%zu,\"ret\":%d%s}", i ? "," : "",
+		    iov_sum(h->msg_iov, h->msg_iovlen), r < 0 ? r : (int)v[i].msg_len,
+		    ends(e, sizeof(e), fd, a, alen, connected));
 	}
 	if (pos < sizeof(msgs))
 		snprintf(msgs + pos, sizeof(msgs) - pos, "]");
@@ -1403,7 +1403,8 @@ static bool addrs_tcp6(void)
 	socklen_t len = sizeof(la);
 	int l = (int)res(x_socket(AF_INET6, SOCK_STREAM, 0));
 	if (l < 0) {
-		gt_add("note", -1, ",\"text\":\"no IPv6 (socket: %s): the IPv6 parts are left out\"",
+		gt_add("note", -1,
+		       ",\"text\":\"no IPv6 (socket: %s): the IPv6 parts are left out\"",
 		       strerror(-l));
 		return false;
 	}
@@ -1464,11 +1465,17 @@ static void addrs_udp(bool v6)
 	/* one sendmmsg, three destinations in turn */
 	struct iovec miov[3] = {{payload, 110}, {payload, 120}, {payload, 130}};
 	struct mmsghdr sv[3] = {
-	    {.msg_hdr = {.msg_name = &a2, .msg_namelen = sizeof(a2), .msg_iov = &miov[0],
+	    {.msg_hdr = {.msg_name = &a2,
+			 .msg_namelen = sizeof(a2),
+			 .msg_iov = &miov[0],
 			 .msg_iovlen = 1}},
-	    {.msg_hdr = {.msg_name = &a3, .msg_namelen = sizeof(a3), .msg_iov = &miov[1],
+	    {.msg_hdr = {.msg_name = &a3,
+			 .msg_namelen = sizeof(a3),
+			 .msg_iov = &miov[1],
 			 .msg_iovlen = 1}},
-	    {.msg_hdr = {.msg_name = &a2, .msg_namelen = sizeof(a2), .msg_iov = &miov[2],
+	    {.msg_hdr = {.msg_name = &a2,
+			 .msg_namelen = sizeof(a2),
+			 .msg_iov = &miov[2],
 			 .msg_iovlen = 1}},
 	};
 	if (need(x_sendmmsg(u1, sv, 3, 0), "sendmmsg") != 3)
@@ -1478,7 +1485,9 @@ static void addrs_udp(bool v6)
 	struct sockaddr_storage from0;
 	struct iovec rv_iov[3] = {{rb[0], 512}, {rb[1], 512}, {rb[2], 512}};
 	struct mmsghdr rv[2] = {
-	    {.msg_hdr = {.msg_name = &from0, .msg_namelen = sizeof(from0), .msg_iov = &rv_iov[0],
+	    {.msg_hdr = {.msg_name = &from0,
+			 .msg_namelen = sizeof(from0),
+			 .msg_iov = &rv_iov[0],
 			 .msg_iovlen = 1}},
 	    {.msg_hdr = {.msg_iov = &rv_iov[1], .msg_iovlen = 1}},
 	};
@@ -1487,7 +1496,9 @@ static void addrs_udp(bool v6)
 		fail("recvmmsg: not both received");
 	struct sockaddr_storage from1;
 	struct mmsghdr rv3[1] = {
-	    {.msg_hdr = {.msg_name = &from1, .msg_namelen = sizeof(from1), .msg_iov = &rv_iov[2],
+	    {.msg_hdr = {.msg_name = &from1,
+			 .msg_namelen = sizeof(from1),
+			 .msg_iov = &rv_iov[2],
 			 .msg_iovlen = 1}},
 	};
 	if (need(x_recvmmsg(u3, rv3, 1, 0), "recvmmsg") != 1)

@@ -795,10 +795,10 @@ static void ta_udp_round(int round)
 	struct iovec iov[2] = {{sbuf, 70}, {sbuf, 80}};
 	struct mmsghdr mv[2];
 	memset(mv, 0, sizeof(mv));
-	mv[0].msg_hdr = (struct msghdr){.msg_name = &a2, .msg_namelen = sizeof(a2),
-					.msg_iov = &iov[0], .msg_iovlen = 1};
-	mv[1].msg_hdr = (struct msghdr){.msg_name = &a3, .msg_namelen = sizeof(a3),
-					.msg_iov = &iov[1], .msg_iovlen = 1};
+	mv[0].msg_hdr = (struct msghdr){
+	    .msg_name = &a2, .msg_namelen = sizeof(a2), .msg_iov = &iov[0], .msg_iovlen = 1};
+	mv[1].msg_hdr = (struct msghdr){
+	    .msg_name = &a3, .msg_namelen = sizeof(a3), .msg_iov = &iov[1], .msg_iovlen = 1};
 	int r = sendmmsg(u1, mv, 2, 0);
 	expect(r, 2, "udp sendmmsg");
 	for (int i = 0; i < r; i++)
@@ -809,8 +809,10 @@ static void ta_udp_round(int round)
 		struct iovec riov = {rbuf, 4096};
 		struct mmsghdr rv;
 		memset(&rv, 0, sizeof(rv));
-		rv.msg_hdr = (struct msghdr){.msg_name = &from, .msg_namelen = sizeof(from),
-					     .msg_iov = &riov, .msg_iovlen = 1};
+		rv.msg_hdr = (struct msghdr){.msg_name = &from,
+					     .msg_namelen = sizeof(from),
+					     .msg_iov = &riov,
+					     .msg_iovlen = 1};
 		int n = recvmmsg(fd, &rv, 1, 0, NULL);
 		expect(n, 1, "udp recvmmsg");
 		if (n == 1)
@@ -1137,7 +1139,8 @@ int main(int argc, char **argv)
 					found = true;
 				}
 			if (!found) {
-				fprintf(stderr, "traffic: no child with role %.*s\n", (int)rl, role);
+				fprintf(stderr, "traffic: no child with role %.*s\n", (int)rl,
+					role);
 				return 2;
 			}
 		} else {
@@ -1158,7 +1161,9 @@ int main(int argc, char **argv)
 	}
 
 	struct child *kids = addrs ? addrs_children : children;
-	size_t nchildren = many_n >= 0 ? 0 : addrs ? ARRAY_SIZE(addrs_children) : ARRAY_SIZE(children);
+	size_t nchildren = many_n >= 0 ? 0
+			   : addrs     ? ARRAY_SIZE(addrs_children)
+				       : ARRAY_SIZE(children);
 	if (many_n >= 0)
 		many_done = many(many_n);
 	for (size_t i = 0; i < nchildren; i++) {
