@@ -145,7 +145,7 @@ def main():
     ap.add_argument("--xfail", nargs="*", default=os.environ.get("VM_XFAIL", "").split(),
                     metavar="KERNEL:BACKEND")
     ap.add_argument("--reports", default=os.path.join(ROOT, "build", "vm", "reports"))
-    ap.add_argument("--timeout", type=float, default=1200, help="per boot, seconds")
+    ap.add_argument("--timeout", type=float, default=2400, help="per boot, seconds")
     a = ap.parse_args()
     os.makedirs(a.reports, exist_ok=True)
     plan = []
