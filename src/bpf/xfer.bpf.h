@@ -117,6 +117,17 @@ static __always_inline void xfer_addrs(struct sock *sk, const struct addr_query 
 	}
 }
 
+/* The transfer's ends, in this CPU's scratch; 0 when the address filters reject them. */
+static __always_inline struct addr_scratch *xfer_ends(struct sock *sk, const struct addr_query *q,
+						      const struct uregs *regs)
+{
+	struct addr_scratch *ax = addr_scratch_get();
+	if (!ax)
+		return 0;
+	xfer_addrs(sk, q, regs, ax);
+	return addrs_selected(&ax->a) ? ax : 0;
+}
+
 /* The current message's index in an mmsg call, for counting (nothing else advances it). */
 static __always_inline __s64 mmsg_idx_next(struct task_struct *t, __s64 nr)
 {
@@ -176,11 +187,8 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 					       .family = x.skfamily,
 					       .type = x.type,
 					       .is_send = is_send};
-			ax = addr_scratch_get();
+			ax = xfer_ends(sk, &q, &regs);
 			if (!ax)
-				return 0;
-			xfer_addrs(sk, &q, &regs, ax);
-			if (!addrs_selected(&ax->a))
 				return 0;
 		}
 		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
@@ -300,11 +308,8 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 				       .family = family,
 				       .type = type,
 				       .is_send = is_send};
-		ax = addr_scratch_get();
+		ax = xfer_ends(sk, &q, &regs);
 		if (!ax)
-			return 0;
-		xfer_addrs(sk, &q, &regs, ax);
-		if (!addrs_selected(&ax->a))
 			return 0;
 	}
 

@@ -204,13 +204,7 @@ static void merge_conns(struct socktap_snapshot *s)
 	for (size_t i = 0; i < s->nconns; i++) {
 		struct socktap_conn_row *r = &s->conns[i];
 		if (n && cmp_conn_key(&s->conns[n - 1], r) == 0) {
-			struct socktap_conn_row *m = &s->conns[n - 1];
-			m->sends += r->sends;
-			m->recvs += r->recvs;
-			m->send_bytes += r->send_bytes;
-			m->recv_bytes += r->recv_bytes;
-			m->send_errors += r->send_errors;
-			m->recv_errors += r->recv_errors;
+			SUM_COUNTS(&s->conns[n - 1], r, 1);
 			continue;
 		}
 		s->conns[n++] = *r;
