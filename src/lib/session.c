@@ -336,7 +336,8 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	st->aggregate = OPT(o, aggregate, 0);
 	if (st->aggregate & ~(SOCKTAP_AGG_PROCESSES | SOCKTAP_AGG_DEVICES | SOCKTAP_AGG_HIST_SIZE |
 			      SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_HIST_BY_PROTOCOL |
-			      SOCKTAP_AGG_CONNECTIONS | SOCKTAP_AGG_CGROUPS)) {
+			      SOCKTAP_AGG_CONNECTIONS | SOCKTAP_AGG_CGROUPS | SOCKTAP_AGG_SERIES |
+			      SOCKTAP_AGG_SERIES_CGROUP)) {
 		err = -EINVAL;
 		goto fail;
 	}
@@ -403,6 +404,21 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	err = refusals(st, &in);
 	if (err)
 		goto fail;
+	/*
+	 * Fork the command before loading: fork copies the fd table sized to
+	 * our open fds, and once the maps, programs and links are open (past
+	 * 64) the child's table would never be the embedded one that the fd
+	 * step needs (cookie_by_fd() in src/bpf/sockid.bpf.h). Before the
+	 * ksym thread, too: the child forks from a single-threaded process.
+	 */
+	if (command) {
+		err = st_command_spawn(command, &st->cmd);
+		if (err) {
+			st_log(st, SOCKTAP_LOG_WARN, "cannot start '%s': %s", command[0],
+			       strerror(-err));
+			goto fail;
+		}
+	}
 	kernel_lacks(st, &in);
 	st_probe_kernel(st, &in);
 	st->want_iter = (st->probe_mask & st_probes_iter()) != 0;
@@ -413,14 +429,6 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 		goto fail;
 	st->want_iter = (st->probe_mask & st_probes_iter()) && (st->features >> ST_FEAT_STACK & 1);
 	st->want_cookies = st->features >> ST_FEAT_COOKIE_MAKER & 1;
-	if (command) {
-		err = st_command_spawn(command, &st->cmd);
-		if (err) {
-			st_log(st, SOCKTAP_LOG_WARN, "cannot start '%s': %s", command[0],
-			       strerror(-err));
-			goto fail;
-		}
-	}
 	err = fill_maps(st, o);
 	if (err)
 		goto fail;

@@ -1268,6 +1268,27 @@ def no_addrs_test(tmpdir):
     return problems, None
 
 
+def command_fds_test(tmpdir):
+    """-c: the command starts with socktap's fds closed and its fd table the small embedded one
+    (fork copies the table sized to the parent's open fds; past 64 the kernel's fd step cannot
+    name the command's sockets)."""
+    problems = []
+    out = os.path.join(tmpdir, "fds.json")
+    p, _, _ = run_trace("json", "sh -c 'grep FDSize /proc/self/status; ls /proc/self/fd'", out)
+    if p.returncode != 0:
+        return [f"socktap exit {p.returncode}: {p.stderr.strip()[-300:]}"]
+    m = re.search(r"^FDSize:\s*(\d+)$", p.stdout, re.M)
+    if not m:
+        return [f"no FDSize line in the command's output: {p.stdout[:200]!r}"]
+    if int(m.group(1)) != 64:
+        problems.append(f"command's fd table holds {m.group(1)} fds, want 64 (the embedded one)")
+    # ls lists its own directory fd too: at most one beyond stdin, stdout and stderr
+    fds = sorted(int(w) for w in p.stdout[m.end():].split() if w.isdigit())
+    if [f for f in fds if f > 2][1:]:
+        problems.append(f"command inherited fds from socktap: {fds}")
+    return problems
+
+
 BULK_PROBES = ("socket.send", "socket.sendmsg", "socket.sendmsg.return", "socket.receive")
 
 
@@ -1759,6 +1780,8 @@ def main():
         tests.append(("sendfile and splice: bytes against the workload's counts",
                       lambda d: (sendfile_test(d), None)))
         tests.append(("kernel-made sockets (requester = 1)", kernel_sockets_test))
+        tests.append(("-c: the command's fd table is small and holds no socktap fd",
+                      lambda d: (command_fds_test(d), None)))
         tests.append(("cgroup: the task keys in a docker-style cgroup, and --cgroup",
                       cgroup_test))
         tests.append(("nspid: a workload in a pid namespace of its own", nspid_test))
