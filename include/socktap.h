@@ -274,6 +274,13 @@ enum socktap_agg {
 	SOCKTAP_AGG_HIST_BY_PROTOCOL = 1u << 4, /* histograms per protocol, not per process */
 	SOCKTAP_AGG_CONNECTIONS = 1u << 5, /* per (pid, protocol, both ends): socktap_conn_row */
 	SOCKTAP_AGG_CGROUPS = 1u << 6,	   /* per cgroup: socktap_cgroup_row */
+	/*
+	 * serve: per (process, protocol, family, type, errno), named after the
+	 * thread-group leader: socktap_series_row; with HIST_SIZE/LATENCY,
+	 * their histograms (socktap_series_hist) instead of per process.
+	 */
+	SOCKTAP_AGG_SERIES = 1u << 7,
+	SOCKTAP_AGG_SERIES_CGROUP = 1u << 8, /* series per cgroup too */
 };
 #define SOCKTAP_OPTS(NAME, ...)                                                                    \
 	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}
@@ -409,6 +416,36 @@ struct socktap_hist {
 /* The bucket a value falls in. */
 unsigned int socktap_hist_bucket(uint64_t value);
 
+/* serve's rows: successes in err 0's row, failures in their errno's */
+struct socktap_series_row {
+	uint32_t pid, uid;
+	char comm[16]; /* the process's name: its thread-group leader's */
+	int32_t protocol, family, type;
+	int32_t err;			/* 0, or the errno of the failures counted here */
+	uint64_t cgroup_id;		/* with SOCKTAP_AGG_SERIES_CGROUP, else 0 */
+	const char *cgroup, *container; /* NULL: unknown; live as long as the session */
+	uint64_t sends, recvs;
+	uint64_t send_bytes, recv_bytes;
+	uint64_t send_errors, recv_errors;
+	uint64_t send_ns, recv_ns; /* sums of entry-to-return times (HIST_LATENCY) */
+};
+
+/*
+ * A series' histogram. Slots are upper-inclusive, so that each bound is
+ * an exact power of two: slot 0 holds 0, slot s >= 1 holds values in
+ * (2^(s-2), 2^(s-1)] (slot 1: 1, slot 2: 2, slot 3: 3..4, ...).
+ */
+#define SOCKTAP_SERIES_SLOTS 66
+struct socktap_series_hist {
+	uint32_t pid;
+	int32_t protocol, family, type;
+	uint64_t cgroup_id;
+	enum socktap_hist_kind kind;
+	bool recv;
+	uint64_t count;
+	uint64_t slots[SOCKTAP_SERIES_SLOTS];
+};
+
 struct socktap_snapshot {
 	uint64_t ts_start, ts_end; /* CLOCK_REALTIME ns: the interval covered */
 	size_t nprocs;
@@ -421,6 +458,10 @@ struct socktap_snapshot {
 	struct socktap_conn_row *conns;
 	size_t ncgroups;
 	struct socktap_cgroup_row *cgroups; /* strings live as long as the session */
+	size_t nseries;
+	struct socktap_series_row *series;
+	size_t nshists;
+	struct socktap_series_hist *shists;
 	/* updates that found the kernel's table full (bounded), not counted above */
 	uint64_t dropped;
 };

@@ -141,6 +141,8 @@ enum st_counter {
 #define ST_AGG_HIST_BY_PROTO 0x10
 #define ST_AGG_CONNS	     0x20
 #define ST_AGG_CGROUPS	     0x40
+#define ST_AGG_SERIES	     0x80
+#define ST_AGG_SERIES_CGROUP 0x100 /* series keyed by cgroup too */
 
 struct st_agg_key {
 	__u32 tgid;
@@ -206,6 +208,45 @@ struct st_hist_key {
 	__u8 recv;
 	__u8 bucket; /* 0: value 0; b >= 1: [2^(b-1), 2^b) */
 	__u8 pad;
+};
+
+/*
+ * serve: per (process, cgroup if asked, protocol, family, type, errno).
+ * Failures are counted in rows of their errno, successes in err 0's.
+ */
+struct st_series_key {
+	__u64 cgroup_id; /* 0 unless the cgroup is asked for */
+	__u32 tgid;
+	__u16 protocol;
+	__u16 family;
+	__u16 type;
+	__u16 err; /* a failure's errno; 0: successes */
+	__u32 pad;
+};
+
+/* per CPU; the comm is the thread-group leader's, the uid the first operation's */
+struct st_series_val {
+	__u64 sends, recvs;
+	__u64 send_bytes, recv_bytes;
+	__u64 send_errors, recv_errors;
+	__u64 send_ns, recv_ns; /* entry-to-return sums, with ST_AGG_HIST_LATENCY */
+	__u32 uid;
+	__u32 pad;
+	char comm[16];
+};
+
+/*
+ * serve's histograms, per series (err 0). Slots are upper-inclusive so
+ * that Prometheus's "le" bounds are exact powers of two: slot 0 holds 0,
+ * slot s >= 1 holds (2^(s-2), 2^(s-1)], so slot 1 holds 1.
+ */
+#define ST_SERIES_SLOTS 66
+struct st_series_hist_key {
+	struct st_series_key s;
+	__u8 kind; /* enum st_hist_kind */
+	__u8 recv;
+	__u8 slot;
+	__u8 pad[5];
 };
 
 /* Most probe events one record fans out to. */

@@ -69,6 +69,20 @@ struct {
 	__type(value, __u64);
 } hists0 SEC(".maps"), hists1 SEC(".maps");
 
+/* serve: its series, and their histograms */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AGG_ENTRIES);
+	__type(key, struct st_series_key);
+	__type(value, struct st_series_val);
+} series0 SEC(".maps"), series1 SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4 * AGG_ENTRIES);
+	__type(key, struct st_series_hist_key);
+	__type(value, __u64);
+} shists0 SEC(".maps"), shists1 SEC(".maps");
+
 static __always_inline void agg_dropped(void)
 {
 	__u32 k = ST_CNT_AGG_DROPPED;
@@ -133,20 +147,87 @@ static __always_inline void hist_add(__u32 key, __u8 kind, bool is_send, __u64 v
 		*c += 1;
 }
 
-static __always_inline void count_xfer(struct st_agg_val *v, int ret, bool is_send)
+/* A macro, not a function: st_agg_val and st_series_val share these six counters. */
+#define COUNT_XFER(v, ret, is_send)                                                                \
+	do {                                                                                       \
+		if ((ret) < 0) {                                                                   \
+			if (is_send)                                                               \
+				(v)->send_errors++;                                                \
+			else                                                                       \
+				(v)->recv_errors++;                                                \
+		} else if (is_send) {                                                              \
+			(v)->sends++;                                                              \
+			(v)->send_bytes += (ret);                                                  \
+		} else {                                                                           \
+			(v)->recvs++;                                                              \
+			(v)->recv_bytes += (ret);                                                  \
+		}                                                                                  \
+	} while (0)
+
+static __always_inline void series_hist_add(__u32 gen, const struct st_series_key *sk, __u8 kind,
+					    bool recv, __u64 value)
 {
-	if (ret < 0) {
-		if (is_send)
-			v->send_errors++;
-		else
-			v->recv_errors++;
-	} else if (is_send) {
-		v->sends++;
-		v->send_bytes += ret;
-	} else {
-		v->recvs++;
-		v->recv_bytes += ret;
+	struct st_series_hist_key k = {.s = *sk, .kind = kind, .recv = recv};
+	k.slot = value ? (__u8)(log2_bucket(value - 1) + 1) : 0;
+	__u64 zero = 0, *c;
+	c = gen ? agg_entry(&shists1, &k, &zero) : agg_entry(&shists0, &k, &zero);
+	if (c)
+		*c += 1;
+}
+
+/* serve's row: named after the thread-group leader, so a pool's thread names are one series */
+static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s32 family,
+					 __s32 type, __s32 protocol, int ret, bool is_send,
+					 __s64 lat)
+{
+	struct st_series_key k = {.tgid = tgid,
+				  .protocol = (__u16)protocol,
+				  .family = (__u16)family,
+				  .type = (__u16)type,
+				  .err = ret < 0 ? (__u16)-ret : 0};
+	if (aggregate & ST_AGG_SERIES_CGROUP)
+		k.cgroup_id = task_cgroup_id();
+	/* one generation for the row and its histograms: a snapshot has both or neither */
+	__u32 gen = agg_slot;
+	struct st_series_val zero = {}, *v;
+	v = gen ? agg_entry(&series1, &k, &zero) : agg_entry(&series0, &k, &zero);
+	if (!v)
+		return;
+	if (!v->comm[0]) {
+		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+		bpf_core_read(v->comm, sizeof(v->comm), &leader->comm);
+		v->uid = task_uid(t);
 	}
+	COUNT_XFER(v, ret, is_send);
+	if (ret < 0)
+		return;
+	if (aggregate & ST_AGG_HIST_SIZE)
+		series_hist_add(gen, &k, ST_HIST_SIZE, !is_send, (__u64)ret);
+	if (lat >= 0) {
+		if (is_send)
+			v->send_ns += lat;
+		else
+			v->recv_ns += lat;
+		series_hist_add(gen, &k, ST_HIST_LATENCY, !is_send, (__u64)lat);
+	}
+}
+
+/*
+ * The entry-to-return time of the syscall's own operation, or -1: only a
+ * syscall's own operation has a known start.
+ */
+static __always_inline __s64 xfer_latency(struct task_struct *t, __u64 now)
+{
+	struct uregs regs = {};
+	if ((TASK_GET(t, flags, flags) & ST_PF_KTHREAD) || !task_uregs(t, &regs) ||
+	    regs.ax != -ENOSYS)
+		return -1;
+	struct inflight *inf = task_state(&inflight, t, false);
+	if (!inf || inf->nr != (__u32)regs.orig_ax + 1)
+		return -1;
+	__s64 lat = now - inf->ts;
+	inf->ts = now; /* the next message of an mmsg call starts here */
+	return lat;
 }
 
 /* A connection row; its comm, uid and unix paths come from its first operation. */
@@ -180,14 +261,19 @@ static __always_inline void count_conn(struct task_struct *t, __u32 tgid, struct
 		else
 			bpf_map_update_elem(&conn_ids0, &k, id, BPF_NOEXIST);
 	}
-	count_xfer(v, ret, is_send);
+	COUNT_XFER(v, ret, is_send);
 }
 
 static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, struct sock *sk,
-					   struct socket *sock, __s32 family, __s32 protocol,
-					   const struct st_addrs *a, int ret, bool is_send,
-					   __u64 now)
+					   struct socket *sock, __s32 family, __s32 type,
+					   __s32 protocol, const struct st_addrs *a, int ret,
+					   bool is_send, __u64 now)
 {
+	__s64 lat = -1;
+	if ((aggregate & ST_AGG_HIST_LATENCY) && ret >= 0)
+		lat = xfer_latency(t, now);
+	if (aggregate & ST_AGG_SERIES)
+		count_series(t, tgid, family, type, protocol, ret, is_send, lat);
 	if (aggregate & ST_AGG_CONNS)
 		count_conn(t, tgid, sk, sock, family, protocol, a, ret, is_send);
 	if (aggregate & ST_AGG_CGROUPS) {
@@ -195,7 +281,7 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, st
 		struct st_agg_val zero = {}, *v;
 		v = agg_slot ? agg_entry(&cgroups1, &k, &zero) : agg_entry(&cgroups0, &k, &zero);
 		if (v)
-			count_xfer(v, ret, is_send);
+			COUNT_XFER(v, ret, is_send);
 	}
 	if (aggregate & ST_AGG_PROCS) {
 		struct st_agg_key k = {
@@ -219,25 +305,15 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, st
 			else
 				bpf_map_update_elem(&ids0, &k, &id, BPF_NOEXIST);
 		}
-		count_xfer(v, ret, is_send);
+		COUNT_XFER(v, ret, is_send);
 	}
-	if (ret < 0)
-		return;
+	if (ret < 0 || (aggregate & ST_AGG_SERIES))
+		return; /* serve's histograms are its series' */
 	__u32 hkey = (aggregate & ST_AGG_HIST_BY_PROTO) ? (__u32)protocol : tgid;
 	if (aggregate & ST_AGG_HIST_SIZE)
 		hist_add(hkey, ST_HIST_SIZE, is_send, (__u64)ret);
-	if (aggregate & ST_AGG_HIST_LATENCY) {
-		/* only a syscall's own operation has a known start */
-		struct uregs regs = {};
-		if ((TASK_GET(t, flags, flags) & ST_PF_KTHREAD) || !task_uregs(t, &regs) ||
-		    regs.ax != -ENOSYS)
-			return;
-		struct inflight *inf = task_state(&inflight, t, false);
-		if (!inf || inf->nr != (__u32)regs.orig_ax + 1)
-			return;
-		hist_add(hkey, ST_HIST_LATENCY, is_send, now - inf->ts);
-		inf->ts = now; /* the next message of an mmsg call starts here */
-	}
+	if ((aggregate & ST_AGG_HIST_LATENCY) && lat >= 0)
+		hist_add(hkey, ST_HIST_LATENCY, is_send, (__u64)lat);
 }
 
 #endif /* ST_AGGREGATE_BPF_H */

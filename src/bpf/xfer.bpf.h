@@ -169,7 +169,8 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 		 * latency histogram wants it, no socket type unless filtered on.
 		 */
 		bool need_addrs = (aggregate & ST_AGG_CONNS) || filter_port || filter_addr;
-		if (!xsock_read(sk, &x, btf, false, filter_type || need_addrs) ||
+		if (!xsock_read(sk, &x, btf, false,
+				filter_type || need_addrs || (aggregate & ST_AGG_SERIES)) ||
 		    !sock_selected(x.skfamily, x.type, x.protocol))
 			return 0;
 		struct addr_scratch *ax = 0;
@@ -192,8 +193,8 @@ static __always_inline int handle_xfer_path(void *ctx, struct sock *sk, int ret,
 				return 0;
 		}
 		__u64 at = (aggregate & ST_AGG_HIST_LATENCY) ? bpf_ktime_get_ns() : 0;
-		aggregate_xfer(t, tgid, sk, x.sock, x.skfamily, x.protocol, ax ? &ax->a : 0, ret,
-			       is_send, at);
+		aggregate_xfer(t, tgid, sk, x.sock, x.skfamily, x.type, x.protocol, ax ? &ax->a : 0,
+			       ret, is_send, at);
 		return 0;
 	}
 

@@ -16,6 +16,7 @@ static const struct cmd cmds[] = {
     {"list", cmd_list, "list [PATTERN...] [-v]    probe points and their values"},
     {"trace", cmd_trace, "trace [PATTERN...] [OPTIONS] trace probe points (default: all)"},
     {"top", cmd_top, "top [OPTIONS]             socket traffic per process, every interval"},
+    {"serve", cmd_serve, "serve [OPTIONS]           a Prometheus exporter of the same counts"},
     {"help", cmd_help, "help                      this text"},
     {"version", cmd_version, "version                   socktap's version"},
 };

@@ -19,7 +19,10 @@ _Static_assert(SOCKTAP_AGG_PROCESSES == ST_AGG_PROCS && SOCKTAP_AGG_DEVICES == S
 		   SOCKTAP_AGG_HIST_SIZE == ST_AGG_HIST_SIZE &&
 		   SOCKTAP_AGG_HIST_LATENCY == ST_AGG_HIST_LATENCY &&
 		   SOCKTAP_AGG_HIST_BY_PROTOCOL == ST_AGG_HIST_BY_PROTO &&
-		   SOCKTAP_AGG_CONNECTIONS == ST_AGG_CONNS && SOCKTAP_AGG_CGROUPS == ST_AGG_CGROUPS,
+		   SOCKTAP_AGG_CONNECTIONS == ST_AGG_CONNS &&
+		   SOCKTAP_AGG_CGROUPS == ST_AGG_CGROUPS && SOCKTAP_AGG_SERIES == ST_AGG_SERIES &&
+		   SOCKTAP_AGG_SERIES_CGROUP == ST_AGG_SERIES_CGROUP &&
+		   SOCKTAP_SERIES_SLOTS == ST_SERIES_SLOTS,
 	       "socktap.h and socktap_abi.h disagree on aggregation flags");
 
 /*
@@ -232,6 +235,114 @@ static int add_cgroup(const void *key, const void *vals, void *ctx)
 	return 0;
 }
 
+static int add_series(const void *key, const void *vals, void *ctx)
+{
+	const struct st_series_key *k = key;
+	const struct st_series_val *v = vals;
+	struct collect *c = ctx;
+	struct socktap_snapshot *s = c->snap;
+	if (grow((void **)&s->series, &c->cap, s->nseries, sizeof(*s->series)))
+		return -ENOMEM;
+	struct socktap_series_row *r = &s->series[s->nseries++];
+	memset(r, 0, sizeof(*r));
+	r->pid = k->tgid;
+	r->protocol = k->protocol;
+	r->family = k->family;
+	r->type = k->type;
+	r->err = k->err;
+	r->cgroup_id = k->cgroup_id;
+	if (c->st->cgroups && k->cgroup_id) {
+		r->cgroup = st_cgroups_path(c->st->cgroups, k->cgroup_id);
+		r->container =
+		    r->cgroup ? st_cgroups_container(c->st->cgroups, k->cgroup_id) : NULL;
+	}
+	SUM_COUNTS(r, v, c->ncpus);
+	for (int i = 0; i < c->ncpus; i++) {
+		r->send_ns += v[i].send_ns;
+		r->recv_ns += v[i].recv_ns;
+		if (!r->comm[0] && v[i].comm[0]) {
+			memcpy(r->comm, v[i].comm, sizeof(r->comm));
+			r->comm[sizeof(r->comm) - 1] = '\0';
+			r->uid = v[i].uid;
+		}
+	}
+	return 0;
+}
+
+/* One slot's count as drained: gathered, then sorted into histograms. */
+struct slot_count {
+	struct st_series_hist_key k;
+	uint64_t n;
+};
+struct slot_list {
+	struct slot_count *v;
+	size_t n, cap;
+	int ncpus;
+};
+
+static int add_slot(const void *key, const void *vals, void *ctx)
+{
+	struct slot_list *l = ctx;
+	const uint64_t *v = vals;
+	if (grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v)))
+		return -ENOMEM;
+	struct slot_count *e = &l->v[l->n++];
+	memcpy(&e->k, key, sizeof(e->k));
+	e->n = 0;
+	for (int i = 0; i < l->ncpus; i++)
+		e->n += v[i];
+	return 0;
+}
+
+/* the histogram a slot belongs to: every key field but the slot */
+static int cmp_slot_hist(const struct st_series_hist_key *a, const struct st_series_hist_key *b)
+{
+	struct st_series_hist_key x = *a, y = *b;
+	x.slot = y.slot = 0;
+	return memcmp(&x, &y, sizeof(x));
+}
+
+static int cmp_slot(const void *pa, const void *pb)
+{
+	return cmp_slot_hist(&((const struct slot_count *)pa)->k,
+			     &((const struct slot_count *)pb)->k);
+}
+
+static int collect_shists(int fd, struct socktap_snapshot *s, int ncpus)
+{
+	struct slot_list l = {.ncpus = ncpus};
+	size_t cap = 0;
+	int err =
+	    drain(fd, sizeof(struct st_series_hist_key), sizeof(uint64_t), ncpus, add_slot, &l);
+	if (!err && l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_slot);
+	for (size_t i = 0; !err && i < l.n; i++) {
+		const struct st_series_hist_key *k = &l.v[i].k;
+		if (!i || cmp_slot_hist(&l.v[i - 1].k, k)) {
+			if (grow((void **)&s->shists, &cap, s->nshists, sizeof(*s->shists))) {
+				err = -ENOMEM;
+				break;
+			}
+			struct socktap_series_hist *h = &s->shists[s->nshists++];
+			memset(h, 0, sizeof(*h));
+			h->pid = k->s.tgid;
+			h->protocol = k->s.protocol;
+			h->family = k->s.family;
+			h->type = k->s.type;
+			h->cgroup_id = k->s.cgroup_id;
+			h->kind =
+			    k->kind == ST_HIST_LATENCY ? SOCKTAP_HIST_LATENCY : SOCKTAP_HIST_SIZE;
+			h->recv = k->recv;
+		}
+		struct socktap_series_hist *h = &s->shists[s->nshists - 1];
+		if (k->slot < SOCKTAP_SERIES_SLOTS)
+			h->slots[k->slot] += l.v[i].n;
+		h->count += l.v[i].n;
+	}
+	free(l.v);
+	return err;
+}
+
 /* Delete every key of a (shared) table. */
 static int clear_table(int fd, size_t ksize)
 {
@@ -333,7 +444,7 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 			    sizeof(struct st_dev_key), sizeof(struct st_dev_val), st->ncpus,
 			    add_dev, &c);
 	}
-	if (!err) {
+	if (!err && !(st->aggregate & SOCKTAP_AGG_SERIES)) {
 		c.cap = 0;
 		err = drain(bpf_map__fd(old ? skel->maps.hists1 : skel->maps.hists0),
 			    sizeof(struct st_hist_key), sizeof(uint64_t), st->ncpus, add_hist, &c);
@@ -353,6 +464,16 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 		err = drain(bpf_map__fd(old ? skel->maps.cgroups1 : skel->maps.cgroups0),
 			    sizeof(struct st_cgroup_key), sizeof(struct st_agg_val), st->ncpus,
 			    add_cgroup, &c);
+	}
+	if (!err && (st->aggregate & SOCKTAP_AGG_SERIES)) {
+		c.cap = 0;
+		err = drain(bpf_map__fd(old ? skel->maps.series1 : skel->maps.series0),
+			    sizeof(struct st_series_key), sizeof(struct st_series_val), st->ncpus,
+			    add_series, &c);
+		if (!err && (st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY)))
+			err = collect_shists(
+			    bpf_map__fd(old ? skel->maps.shists1 : skel->maps.shists0), s,
+			    st->ncpus);
 	}
 	/* each row's name: its first operation's, from the shared table */
 	int ids_fd = bpf_map__fd(old ? skel->maps.ids1 : skel->maps.ids0);
@@ -402,5 +523,7 @@ void socktap_snapshot_free(struct socktap_snapshot *snap)
 	free(snap->hists);
 	free(snap->conns);
 	free(snap->cgroups);
+	free(snap->series);
+	free(snap->shists);
 	free(snap);
 }

@@ -180,6 +180,40 @@ void st_json_fputs(FILE *f, const char *s, size_t max)
 	free(big);
 }
 
+/*
+ * A Prometheus label value (text format 0.0.4): backslash, quote and
+ * newline escaped, the only escapes the format has; other control bytes
+ * and invalid UTF-8 (which the format forbids) as U+FFFD.
+ */
+void st_prom_label_fputs(FILE *f, const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			fputc('\\', f);
+			fputc(c, f);
+			i++;
+		} else if (c == '\n') {
+			fputs("\\n", f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fputs("\xef\xbf\xbd", f);
+			i++;
+		} else {
+			size_t l = utf8_seq(s + i, n - i);
+			if (l == 0) {
+				fputs("\xef\xbf\xbd", f);
+				i++;
+			} else {
+				fwrite(s + i, 1, l, f);
+				i += l;
+			}
+		}
+	}
+}
+
 /* RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
 static void put_csv_str(struct out *o, const char *str, size_t max)
 {

@@ -257,7 +257,7 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	 * Tables a session does not use shrink to one entry: preallocating
 	 * 10240-entry per-CPU tables costs tens of ms of start-up and memory.
 	 */
-	struct bpf_map *unused[16];
+	struct bpf_map *unused[24];
 	int nunused = 0;
 	if (!(st->aggregate & SOCKTAP_AGG_PROCESSES)) {
 		unused[nunused++] = s->maps.procs0;
@@ -269,9 +269,20 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 		unused[nunused++] = s->maps.devs0;
 		unused[nunused++] = s->maps.devs1;
 	}
-	if (!(st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY))) {
+	/* with series, the histograms are theirs (shists) */
+	if (!(st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY)) ||
+	    (st->aggregate & SOCKTAP_AGG_SERIES)) {
 		unused[nunused++] = s->maps.hists0;
 		unused[nunused++] = s->maps.hists1;
+	}
+	if (!(st->aggregate & SOCKTAP_AGG_SERIES)) {
+		unused[nunused++] = s->maps.series0;
+		unused[nunused++] = s->maps.series1;
+	}
+	if (!(st->aggregate & SOCKTAP_AGG_SERIES) ||
+	    !(st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY))) {
+		unused[nunused++] = s->maps.shists0;
+		unused[nunused++] = s->maps.shists1;
 	}
 	if (!(st->aggregate & SOCKTAP_AGG_CONNECTIONS)) {
 		unused[nunused++] = s->maps.conns0;

@@ -126,7 +126,7 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 		need |= 1u << ST_FEAT_STACK;
 	if (in->selftest && ((m & st_probes_send()) || counting))
 		need |= 1u << ST_FEAT_SELFTEST;
-	if (!in->aggregate || (in->aggregate & SOCKTAP_AGG_CGROUPS))
+	if (!in->aggregate || (in->aggregate & (SOCKTAP_AGG_CGROUPS | SOCKTAP_AGG_SERIES_CGROUP)))
 		need |= 1u << ST_FEAT_CGROUP;
 	/*
 	 * Not the entry hook for sendmmsg's message index: any syscall hook puts

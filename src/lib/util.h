@@ -15,6 +15,9 @@
 /* s (at most max bytes) as a JSON string: escaped, invalid UTF-8 as U+FFFD. */
 void st_json_fputs(FILE *f, const char *s, size_t max);
 
+/* s (at most max bytes) as a Prometheus label value, without the quotes. */
+void st_prom_label_fputs(FILE *f, const char *s, size_t max);
+
 int st_edit_distance(const char *a, const char *b, bool ignore_case);
 
 #endif

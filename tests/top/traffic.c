@@ -3,7 +3,7 @@
  * Traffic generator for tests/top/run.py (socktap top), with its own
  * ground truth.
  *
- *   traffic [netns] [slow|busy] [dur=SECONDS] [many=N] [addrs [cg:ROLE=DIR]...]
+ *   traffic [netns] [slow|busy] [dur=SECONDS] [many=N [names]] [addrs [cg:ROLE=DIR]...]
  *           [out=FILE]
  *
  * Forks child processes, each with its own comm, each doing a known
@@ -55,7 +55,8 @@
  *
  * many=N: instead of the children above, N processes "tt-many" one after
  * the other, each making one failing send (EDESTADDRREQ) and exiting, to
- * overflow top's tables; the document then has "many": {"n": N,
+ * overflow top's tables (with names: each its own comm, "tt-m00000",
+ * "tt-m00001", ..., to overflow serve's label sets); the document then has "many": {"n": N,
  * "failed_sends": how many did fail so} and no processes.
  *
  * addrs: instead, three children on chosen loopback addresses, for top's
@@ -1053,7 +1054,7 @@ static void put_stats(FILE *f, const char *name, const unsigned long long *v)
 }
 
 /* many=N: N short processes, one failing send each; returns how many failed as expected. */
-static long many(long n)
+static long many(long n, bool names)
 {
 	long done = 0;
 	for (long i = 0; i < n; i++) {
@@ -1061,7 +1062,9 @@ static long many(long n)
 		if (pid < 0)
 			die("fork");
 		if (pid == 0) {
-			prctl(PR_SET_NAME, "tt-many");
+			char comm[16];
+			snprintf(comm, sizeof(comm), "tt-m%05ld", i % 100000);
+			prctl(PR_SET_NAME, names ? comm : "tt-many");
 			int c = socket(AF_INET, SOCK_DGRAM, 0);
 			if (c < 0)
 				_exit(2);
@@ -1108,7 +1111,7 @@ static unsigned long long netns_setup(int *ifindex)
 int main(int argc, char **argv)
 {
 	unsigned long long t_start = now_ns();
-	bool netns = false, slow = false, busy = false, addrs = false;
+	bool netns = false, slow = false, busy = false, addrs = false, names = false;
 	double dur = 2.0;
 	long many_n = -1, many_done = 0;
 	const char *out_path = NULL;
@@ -1126,6 +1129,8 @@ int main(int argc, char **argv)
 			many_n = atol(argv[i] + 5);
 		else if (strncmp(argv[i], "out=", 4) == 0)
 			out_path = argv[i] + 4;
+		else if (strcmp(argv[i], "names") == 0)
+			names = true;
 		else if (strcmp(argv[i], "addrs") == 0)
 			addrs = true;
 		else if (strncmp(argv[i], "cg:", 3) == 0 && strchr(argv[i], '=')) {
@@ -1144,7 +1149,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else {
-			fputs("usage: traffic [netns] [slow|busy] [dur=SECONDS] [many=N] "
+			fputs("usage: traffic [netns] [slow|busy] [dur=SECONDS] [many=N [names]] "
 			      "[addrs [cg:ROLE=DIR]...] [out=FILE]\n",
 			      stderr);
 			return 2;
@@ -1165,7 +1170,7 @@ int main(int argc, char **argv)
 			   : addrs     ? ARRAY_SIZE(addrs_children)
 				       : ARRAY_SIZE(children);
 	if (many_n >= 0)
-		many_done = many(many_n);
+		many_done = many(many_n, names);
 	for (size_t i = 0; i < nchildren; i++) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC))

@@ -1,0 +1,824 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * socktap serve's series. Snapshots are per-interval counts read and
+ * cleared in the kernel, so totals are sums of deltas kept here per label
+ * set: a process that exits or a kernel row that is recycled only stops
+ * adding, and no counter goes backwards (rate() sees no false reset).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "series.h"
+#include "util.h"
+
+static const char *const label_names[SL__COUNT] = {
+    [SL_COMM] = "comm",	    [SL_PROTOCOL] = "protocol",	  [SL_FAMILY] = "family",
+    [SL_TYPE] = "type",	    [SL_CGROUP] = "cgroup",	  [SL_CONTAINER] = "container",
+    [SL_USER] = "user",	    [SL_PID] = "pid",		  [SL_ERRNO] = "errno",
+    [SL_DEVICE] = "device",
+};
+/* the labels that make a label set; errno and device label their own counters */
+#define SET_LABELS (SL_PID + 1)
+
+const char *serve_label_names(void)
+{
+	return "comm, protocol, family, type, cgroup, container, user, pid, errno, device";
+}
+
+int serve_labels_parse(const char *list, unsigned int *labels, const char **bad)
+{
+	unsigned int set = (list[0] == '+' || list[0] == '-') ? SL_DEFAULT : 0;
+	const char *p = list;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char sign = (*p == '+' || *p == '-') ? *p : 0;
+		const char *w = sign ? p + 1 : p;
+		size_t wn = sign ? n - 1 : n;
+		int found = -1;
+		for (int l = 0; l < SL__COUNT && wn; l++)
+			if (strlen(label_names[l]) == wn && strncmp(w, label_names[l], wn) == 0)
+				found = l;
+		if (found < 0) {
+			*bad = p;
+			return -1;
+		}
+		if (sign == '-')
+			set &= ~SL_BIT(found);
+		else
+			set |= SL_BIT(found);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*labels = set;
+	return 0;
+}
+
+/*
+ * The errno label's values: the failures sockets commonly return, from a
+ * fixed table so that the label stays bounded; the rest are "other".
+ */
+static const struct {
+	int err;
+	const char *name;
+} errnos[] = {
+    {EPERM, "EPERM"},
+    {EINTR, "EINTR"},
+    {EIO, "EIO"},
+    {EBADF, "EBADF"},
+    {EAGAIN, "EAGAIN"},
+    {ENOMEM, "ENOMEM"},
+    {EACCES, "EACCES"},
+    {EFAULT, "EFAULT"},
+    {EINVAL, "EINVAL"},
+    {EPIPE, "EPIPE"},
+    {ENOTSOCK, "ENOTSOCK"},
+    {EDESTADDRREQ, "EDESTADDRREQ"},
+    {EMSGSIZE, "EMSGSIZE"},
+    {EOPNOTSUPP, "EOPNOTSUPP"},
+    {EAFNOSUPPORT, "EAFNOSUPPORT"},
+    {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+    {ENETDOWN, "ENETDOWN"},
+    {ENETUNREACH, "ENETUNREACH"},
+    {ECONNABORTED, "ECONNABORTED"},
+    {ECONNRESET, "ECONNRESET"},
+    {ENOBUFS, "ENOBUFS"},
+    {EISCONN, "EISCONN"},
+    {ENOTCONN, "ENOTCONN"},
+    {ESHUTDOWN, "ESHUTDOWN"},
+    {ETIMEDOUT, "ETIMEDOUT"},
+    {ECONNREFUSED, "ECONNREFUSED"},
+    {EHOSTUNREACH, "EHOSTUNREACH"},
+    {512, "ERESTARTSYS"}, /* kernel-internal: a signal interrupted the call */
+};
+#define NERRNO (sizeof(errnos) / sizeof(errnos[0]) + 1) /* + "other" */
+
+static unsigned int errno_index(int err)
+{
+	for (unsigned int i = 0; i < NERRNO - 1; i++)
+		if (errnos[i].err == err)
+			return i;
+	return NERRNO - 1;
+}
+
+const char *serve_errno_name(int err)
+{
+	unsigned int i = errno_index(err);
+	return i < NERRNO - 1 ? errnos[i].name : "other";
+}
+
+/* The emitted histogram bounds: slots of sizes up to 1 MiB, of durations 1 us .. 17 s. */
+#define SIZE_LAST_SLOT 21 /* le = 2^20 */
+#define DUR_FIRST_SLOT 11 /* le = 2^10 ns */
+#define DUR_LAST_SLOT  35 /* le = 2^34 ns */
+
+struct entry {
+	struct entry *next; /* hash chain */
+	uint64_t hash;
+	char *key; /* the label values, each ended by a NUL */
+	size_t keylen;
+	uint64_t ops[2], bytes[2], dur_ns[2]; /* [0] sends, [1] receives */
+	uint64_t errs[2][NERRNO];
+	uint64_t *hist[2][2]; /* [size, duration][send, receive]: slots, made on first use */
+	uint64_t last_ns;
+};
+
+struct dev_total {
+	char name[16];
+	uint64_t xmits, recvs, xmit_bytes, recv_bytes;
+};
+
+struct series_store {
+	unsigned int labels;
+	size_t max_series;
+	uint64_t ttl_ns;
+	struct entry **buckets;
+	size_t nbuckets, n;
+	struct entry *overflow;
+	/* distinct label sets folded into the overflow series, by hash (open addressing) */
+	uint64_t *ovf;
+	size_t ovf_cap, novf;
+	uint64_t expired, kernel_drops;
+	struct dev_total *devs;
+	size_t ndevs, devs_cap;
+	time_t start;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+struct series_store *series_new(unsigned int labels, size_t max_series, uint64_t pid_ttl_ns)
+{
+	struct series_store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->labels = labels;
+	s->max_series = max_series;
+	s->ttl_ns = (labels & SL_BIT(SL_PID)) ? pid_ttl_ns : 0;
+	s->nbuckets = 1024;
+	s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
+	s->start = time(NULL);
+	if (!s->buckets) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void entry_free(struct entry *e)
+{
+	if (!e)
+		return;
+	for (int k = 0; k < 2; k++)
+		for (int d = 0; d < 2; d++)
+			free(e->hist[k][d]);
+	free(e->key);
+	free(e);
+}
+
+void series_free(struct series_store *s)
+{
+	if (!s)
+		return;
+	for (size_t b = 0; b < s->nbuckets; b++)
+		for (struct entry *e = s->buckets[b], *next; e; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	entry_free(s->overflow);
+	free(s->buckets);
+	free(s->ovf);
+	free(s->devs);
+	free(s);
+}
+
+size_t series_count(const struct series_store *s)
+{
+	return s->n + (s->overflow != NULL);
+}
+
+uint64_t series_overflowed(const struct series_store *s)
+{
+	return s->novf;
+}
+
+/* A label set's key: the selected labels' values in label order, each ended by a NUL. */
+struct keybuf {
+	char b[1024];
+	size_t n;
+};
+
+static void key_add(struct keybuf *k, const char *v)
+{
+	size_t l = strnlen(v, 255);
+	if (k->n + l + 1 > sizeof(k->b))
+		l = 0; /* cannot happen with 8 values of at most 255 bytes */
+	memcpy(k->b + k->n, v, l);
+	k->n += l;
+	k->b[k->n++] = '\0';
+}
+
+static void row_key(const struct series_store *s, const struct socktap_series_row *r,
+		    series_user_fn user, struct keybuf *k)
+{
+	char num[24];
+	k->n = 0;
+	for (int l = 0; l < SET_LABELS; l++) {
+		if (!(s->labels & SL_BIT(l)))
+			continue;
+		switch (l) {
+		case SL_COMM:
+			key_add(k, r->comm);
+			break;
+		case SL_PROTOCOL:
+			key_add(k, sock_prot_num2str(r->protocol));
+			break;
+		case SL_FAMILY:
+			key_add(k, sock_fam_num2str(r->family));
+			break;
+		case SL_TYPE:
+			key_add(k, sock_type_num2str(r->type));
+			break;
+		case SL_CGROUP:
+			if (!r->cgroup && r->cgroup_id)
+				snprintf(num, sizeof(num), "%llu", (unsigned long long)r->cgroup_id);
+			key_add(k, r->cgroup ? r->cgroup : r->cgroup_id ? num : "");
+			break;
+		case SL_CONTAINER:
+			key_add(k, r->container ? r->container : "");
+			break;
+		case SL_USER: {
+			const char *u = user ? user(r->uid) : NULL;
+			snprintf(num, sizeof(num), "%u", r->uid);
+			key_add(k, u ? u : num);
+			break;
+		}
+		case SL_PID:
+			snprintf(num, sizeof(num), "%u", r->pid);
+			key_add(k, num);
+			break;
+		}
+	}
+}
+
+static struct entry *entry_new(const char *key, size_t n, uint64_t hash)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->key = malloc(n ? n : 1);
+	if (!e->key) {
+		free(e);
+		return NULL;
+	}
+	memcpy(e->key, key, n);
+	e->keylen = n;
+	e->hash = hash;
+	return e;
+}
+
+static int rehash(struct series_store *s)
+{
+	size_t nb = s->nbuckets * 2;
+	struct entry **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct entry *e = s->buckets[i], *next; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	free(s->buckets);
+	s->buckets = b;
+	s->nbuckets = nb;
+	return 0;
+}
+
+/* Remember a label set folded into the overflow series; true if it is new there. */
+static int overflow_note(struct series_store *s, uint64_t h)
+{
+	if (s->novf * 2 >= s->ovf_cap) {
+		size_t cap = s->ovf_cap ? s->ovf_cap * 2 : 4096;
+		/* bounded: past 2^22 distinct sets the count stops (the memory would not) */
+		if (cap > (1u << 23))
+			return 0;
+		uint64_t *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->ovf_cap; i++) {
+			uint64_t v = s->ovf[i];
+			if (!v)
+				continue;
+			size_t j = v & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = v;
+		}
+		free(s->ovf);
+		s->ovf = t;
+		s->ovf_cap = cap;
+	}
+	h |= 1; /* 0 marks a free slot */
+	size_t j = h & (s->ovf_cap - 1);
+	while (s->ovf[j]) {
+		if (s->ovf[j] == h)
+			return 0;
+		j = (j + 1) & (s->ovf_cap - 1);
+	}
+	s->ovf[j] = h;
+	s->novf++;
+	return 0;
+}
+
+static struct entry *overflow_entry(struct series_store *s)
+{
+	if (s->overflow)
+		return s->overflow;
+	struct keybuf k = {.n = 0};
+	for (int l = 0; l < SET_LABELS; l++)
+		if (s->labels & SL_BIT(l))
+			key_add(&k, "~other");
+	s->overflow = entry_new(k.b, k.n, 0);
+	return s->overflow;
+}
+
+/* The label set's entry: found, made, or the overflow series at the limit. */
+static struct entry *entry_get(struct series_store *s, const struct keybuf *k)
+{
+	uint64_t h = fnv1a(k->b, k->n);
+	for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->next)
+		if (e->hash == h && e->keylen == k->n && memcmp(e->key, k->b, k->n) == 0)
+			return e;
+	if (s->max_series && s->n >= s->max_series) {
+		if (overflow_note(s, h))
+			return NULL;
+		return overflow_entry(s);
+	}
+	if (s->n >= s->nbuckets && rehash(s))
+		return NULL;
+	struct entry *e = entry_new(k->b, k->n, h);
+	if (!e)
+		return NULL;
+	e->next = s->buckets[h & (s->nbuckets - 1)];
+	s->buckets[h & (s->nbuckets - 1)] = e;
+	s->n++;
+	return e;
+}
+
+/* the histogram's series: a row with the same kernel key and err 0 */
+struct row_ref {
+	const struct socktap_series_row *r;
+	struct entry *e;
+};
+
+static int cmp_tuple(uint32_t pa, int32_t pra, int32_t fa, int32_t ta, uint64_t ca, uint32_t pb,
+		     int32_t prb, int32_t fb, int32_t tb, uint64_t cb)
+{
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	if (pra != prb)
+		return pra < prb ? -1 : 1;
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return 0;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct socktap_series_row *x = ((const struct row_ref *)a)->r;
+	const struct socktap_series_row *y = ((const struct row_ref *)b)->r;
+	return cmp_tuple(x->pid, x->protocol, x->family, x->type, x->cgroup_id, y->pid,
+			 y->protocol, y->family, y->type, y->cgroup_id);
+}
+
+static struct entry *hist_entry(const struct row_ref *refs, size_t n,
+				const struct socktap_series_hist *h)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct socktap_series_row *r = refs[mid].r;
+		int c = cmp_tuple(r->pid, r->protocol, r->family, r->type, r->cgroup_id, h->pid,
+				  h->protocol, h->family, h->type, h->cgroup_id);
+		if (c == 0)
+			return refs[mid].e;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int fold_devs(struct series_store *s, const struct socktap_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->ndevs; i++) {
+		const struct socktap_dev_row *r = &snap->devs[i];
+		struct dev_total *d = NULL;
+		/* by name: "lo" of every network namespace is one series */
+		for (size_t j = 0; j < s->ndevs && !d; j++)
+			if (strncmp(s->devs[j].name, r->name, sizeof(r->name)) == 0)
+				d = &s->devs[j];
+		if (!d) {
+			if (s->ndevs == s->devs_cap) {
+				size_t cap = s->devs_cap ? s->devs_cap * 2 : 16;
+				void *p = realloc(s->devs, cap * sizeof(*s->devs));
+				if (!p)
+					return -ENOMEM;
+				s->devs = p;
+				s->devs_cap = cap;
+			}
+			d = &s->devs[s->ndevs++];
+			memset(d, 0, sizeof(*d));
+			memcpy(d->name, r->name, sizeof(d->name));
+			d->name[sizeof(d->name) - 1] = '\0';
+		}
+		d->xmits += r->xmits;
+		d->recvs += r->recvs;
+		d->xmit_bytes += r->xmit_bytes;
+		d->recv_bytes += r->recv_bytes;
+	}
+	return 0;
+}
+
+static void expire(struct series_store *s, uint64_t now_ns)
+{
+	if (!s->ttl_ns)
+		return;
+	for (size_t b = 0; b < s->nbuckets; b++)
+		for (struct entry **pe = &s->buckets[b]; *pe;) {
+			struct entry *e = *pe;
+			if (now_ns - e->last_ns > s->ttl_ns) {
+				*pe = e->next;
+				entry_free(e);
+				s->n--;
+				s->expired++;
+			} else {
+				pe = &e->next;
+			}
+		}
+}
+
+int series_fold(struct series_store *s, const struct socktap_snapshot *snap, uint64_t now_ns,
+		series_user_fn user)
+{
+	struct row_ref *refs = snap->nseries ? calloc(snap->nseries, sizeof(*refs)) : NULL;
+	size_t nrefs = 0;
+	int err = 0;
+	if (snap->nseries && !refs)
+		return -ENOMEM;
+	s->kernel_drops += snap->dropped;
+	for (size_t i = 0; i < snap->nseries; i++) {
+		const struct socktap_series_row *r = &snap->series[i];
+		struct keybuf k;
+		row_key(s, r, user, &k);
+		struct entry *e = entry_get(s, &k);
+		if (!e) {
+			err = -ENOMEM;
+			break;
+		}
+		e->last_ns = now_ns;
+		e->ops[0] += r->sends;
+		e->ops[1] += r->recvs;
+		e->bytes[0] += r->send_bytes;
+		e->bytes[1] += r->recv_bytes;
+		e->dur_ns[0] += r->send_ns;
+		e->dur_ns[1] += r->recv_ns;
+		unsigned int x = errno_index(r->err);
+		e->errs[0][x] += r->send_errors;
+		e->errs[1][x] += r->recv_errors;
+		if (r->err == 0)
+			refs[nrefs++] = (struct row_ref){r, e};
+	}
+	if (!err && snap->nshists) {
+		qsort(refs, nrefs, sizeof(*refs), cmp_ref);
+		for (size_t i = 0; i < snap->nshists; i++) {
+			const struct socktap_series_hist *h = &snap->shists[i];
+			struct entry *e = hist_entry(refs, nrefs, h);
+			if (!e)
+				continue; /* its row was dropped: the kernel counted the drop */
+			int kind = h->kind == SOCKTAP_HIST_LATENCY;
+			uint64_t **slots = &e->hist[kind][h->recv];
+			if (!*slots && !(*slots = calloc(SOCKTAP_SERIES_SLOTS, sizeof(uint64_t)))) {
+				err = -ENOMEM;
+				break;
+			}
+			for (int j = 0; j < SOCKTAP_SERIES_SLOTS; j++)
+				(*slots)[j] += h->slots[j];
+		}
+	}
+	free(refs);
+	if (!err)
+		err = fold_devs(s, snap);
+	expire(s, now_ns);
+	return err;
+}
+
+/* ---- the exposition ---- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+/* {a="..",b="..",extra="v"}: the label set, then up to two extra labels */
+static void put_labels(FILE *f, const struct series_store *s, const struct entry *e,
+		       const char *n1, const char *v1, const char *n2, const char *v2)
+{
+	const char *v = e->key;
+	bool first = true;
+	fputc('{', f);
+	for (int l = 0; l < SET_LABELS; l++) {
+		if (!(s->labels & SL_BIT(l)))
+			continue;
+		fprintf(f, "%s%s=\"", first ? "" : ",", label_names[l]);
+		st_prom_label_fputs(f, v, 255);
+		fputc('"', f);
+		v += strlen(v) + 1;
+		first = false;
+	}
+	const char *names[2] = {n1, n2}, *vals[2] = {v1, v2};
+	for (int i = 0; i < 2; i++) {
+		if (!names[i])
+			continue;
+		fprintf(f, "%s%s=\"", first ? "" : ",", names[i]);
+		st_prom_label_fputs(f, vals[i], 255);
+		fputc('"', f);
+		first = false;
+	}
+	fputc('}', f);
+}
+
+static void family_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A float as Prometheus reads it: the shortest decimal that reads back the same. */
+static void put_float(FILE *f, double v)
+{
+	char b[32];
+	for (int p = 1; p <= 17; p++) {
+		snprintf(b, sizeof(b), "%.*g", p, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	fputs(b, f);
+}
+
+static void write_counters(FILE *f, const struct series_store *s, struct entry **es, size_t n)
+{
+	static const struct {
+		const char *name, *help;
+		int what, dir; /* what: 0 ops, 1 bytes */
+	} fams[] = {
+	    {"socktap_send_operations_total", "Successful sends (socket.send).", 0, 0},
+	    {"socktap_receive_operations_total", "Successful receives (socket.receive).", 0, 1},
+	    {"socktap_send_bytes_total", "Bytes sent by successful sends.", 1, 0},
+	    {"socktap_receive_bytes_total", "Bytes received by successful receives.", 1, 1},
+	};
+	for (size_t m = 0; m < sizeof(fams) / sizeof(fams[0]); m++) {
+		family_head(f, fams[m].name, "counter", fams[m].help);
+		for (size_t i = 0; i < n; i++) {
+			const struct entry *e = es[i];
+			fputs(fams[m].name, f);
+			put_labels(f, s, e, NULL, NULL, NULL, NULL);
+			fprintf(f, " %llu\n",
+				(unsigned long long)(fams[m].what ? e->bytes[fams[m].dir]
+								  : e->ops[fams[m].dir]));
+		}
+	}
+	static const char *const err_names[2] = {"socktap_send_errors_total",
+						 "socktap_receive_errors_total"};
+	static const char *const err_help[2] = {"Failed sends.", "Failed receives."};
+	bool by_errno = s->labels & SL_BIT(SL_ERRNO);
+	for (int d = 0; d < 2; d++) {
+		family_head(f, err_names[d], "counter", err_help[d]);
+		for (size_t i = 0; i < n; i++) {
+			const struct entry *e = es[i];
+			uint64_t sum = 0;
+			for (unsigned int x = 0; x < NERRNO; x++) {
+				sum += e->errs[d][x];
+				if (!by_errno || !e->errs[d][x])
+					continue;
+				fputs(err_names[d], f);
+				put_labels(f, s, e, "errno",
+					   x < NERRNO - 1 ? errnos[x].name : "other", NULL, NULL);
+				fprintf(f, " %llu\n", (unsigned long long)e->errs[d][x]);
+			}
+			if (by_errno)
+				continue;
+			fputs(err_names[d], f);
+			put_labels(f, s, e, NULL, NULL, NULL, NULL);
+			fprintf(f, " %llu\n", (unsigned long long)sum);
+		}
+	}
+}
+
+static void write_hist(FILE *f, const struct series_store *s, struct entry **es, size_t n,
+		       int kind, int dir)
+{
+	static const char *const names[2][2] = {
+	    {"socktap_send_size_bytes", "socktap_receive_size_bytes"},
+	    {"socktap_send_duration_seconds", "socktap_receive_duration_seconds"}};
+	static const char *const helps[2][2] = {
+	    {"Bytes per successful send.", "Bytes per successful receive."},
+	    {"Time from a send syscall's entry to its send's end.",
+	     "Time from a receive syscall's entry to its receive's end."}};
+	const char *name = names[kind][dir];
+	int first = kind ? DUR_FIRST_SLOT : 0, last = kind ? DUR_LAST_SLOT : SIZE_LAST_SLOT;
+	char le[32];
+	family_head(f, name, "histogram", helps[kind][dir]);
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = es[i];
+		const uint64_t *slots = e->hist[kind][dir];
+		uint64_t cum = 0;
+		int j = 0;
+		for (int b = first; b <= last; b++) {
+			for (; j <= b; j++)
+				cum += slots ? slots[j] : 0;
+			/* slot b holds values up to 2^(b-1): the bound is exact */
+			double bound = b ? (double)(1ull << (b - 1)) : 0;
+			FILE *lf = fmemopen(le, sizeof(le), "w");
+			if (!lf)
+				return;
+			put_float(lf, kind ? bound / 1e9 : bound);
+			fclose(lf);
+			fprintf(f, "%s_bucket", name);
+			put_labels(f, s, e, "le", le, NULL, NULL);
+			fprintf(f, " %llu\n", (unsigned long long)cum);
+		}
+		for (; j < SOCKTAP_SERIES_SLOTS; j++)
+			cum += slots ? slots[j] : 0;
+		fprintf(f, "%s_bucket", name);
+		put_labels(f, s, e, "le", "+Inf", NULL, NULL);
+		fprintf(f, " %llu\n%s_sum", (unsigned long long)cum, name);
+		put_labels(f, s, e, NULL, NULL, NULL, NULL);
+		fputc(' ', f);
+		if (kind)
+			put_float(f, (double)e->dur_ns[dir] / 1e9);
+		else
+			fprintf(f, "%llu", (unsigned long long)e->bytes[dir]);
+		fprintf(f, "\n%s_count", name);
+		put_labels(f, s, e, NULL, NULL, NULL, NULL);
+		fprintf(f, " %llu\n", (unsigned long long)cum);
+	}
+}
+
+static void write_devs(FILE *f, const struct series_store *s)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fams[] = {
+	    {"socktap_device_transmit_bytes_total", "Bytes handed to a device (net_dev_xmit).",
+	     offsetof(struct dev_total, xmit_bytes)},
+	    {"socktap_device_transmit_packets_total", "Packets handed to a device.",
+	     offsetof(struct dev_total, xmits)},
+	    {"socktap_device_receive_bytes_total", "Bytes received (netif_receive_skb).",
+	     offsetof(struct dev_total, recv_bytes)},
+	    {"socktap_device_receive_packets_total", "Packets received.",
+	     offsetof(struct dev_total, recvs)},
+	};
+	for (size_t m = 0; m < sizeof(fams) / sizeof(fams[0]); m++) {
+		family_head(f, fams[m].name, "counter", fams[m].help);
+		bool labelled = s->labels & SL_BIT(SL_DEVICE);
+		uint64_t sum = 0;
+		for (size_t i = 0; i < s->ndevs; i++) {
+			uint64_t v;
+			memcpy(&v, (const char *)&s->devs[i] + fams[m].off, sizeof(v));
+			sum += v;
+			if (!labelled)
+				continue;
+			fprintf(f, "%s{device=\"", fams[m].name);
+			st_prom_label_fputs(f, s->devs[i].name, sizeof(s->devs[i].name));
+			fprintf(f, "\"} %llu\n", (unsigned long long)v);
+		}
+		if (!labelled)
+			fprintf(f, "%s %llu\n", fams[m].name, (unsigned long long)sum);
+	}
+}
+
+/* process_* as the client libraries define them, from /proc/self */
+static void write_process(FILE *f, time_t start)
+{
+	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	unsigned long long ut = 0, stt = 0, vsize = 0, rss = 0;
+	FILE *p = fopen("/proc/self/stat", "re");
+	if (p) {
+		char buf[1024];
+		size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+		buf[n] = '\0';
+		fclose(p);
+		/* after the comm's closing parenthesis: fields 3.. */
+		char *q = strrchr(buf, ')');
+		if (q && sscanf(q + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+				"%*d %*d %*d %*u %llu %llu",
+				&ut, &stt, &vsize, &rss) == 4) {
+			family_head(f, "process_cpu_seconds_total", "counter",
+				    "User and system CPU time spent in seconds.");
+			fputs("process_cpu_seconds_total ", f);
+			put_float(f, (double)(ut + stt) / (double)tick);
+			fputc('\n', f);
+			family_head(f, "process_virtual_memory_bytes", "gauge",
+				    "Virtual memory size in bytes.");
+			fprintf(f, "process_virtual_memory_bytes %llu\n", vsize);
+			family_head(f, "process_resident_memory_bytes", "gauge",
+				    "Resident memory size in bytes.");
+			fprintf(f, "process_resident_memory_bytes %llu\n",
+				rss * (unsigned long long)page);
+		}
+	}
+	family_head(f, "process_start_time_seconds", "gauge",
+		    "Start time of the process since unix epoch in seconds.");
+	fprintf(f, "process_start_time_seconds %lld\n", (long long)start);
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		long nfd = -1; /* the directory's own fd */
+		while (readdir(d))
+			nfd++;
+		closedir(d);
+		family_head(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+		fprintf(f, "process_open_fds %ld\n", nfd - 2); /* less . and .. */
+	}
+	long max = sysconf(_SC_OPEN_MAX);
+	family_head(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+	fprintf(f, "process_max_fds %ld\n", max);
+}
+
+int series_write(struct series_store *s, FILE *f, const struct serve_self *self)
+{
+	size_t n = 0;
+	struct entry **es = malloc((s->n + 1) * sizeof(*es));
+	if (!es)
+		return -ENOMEM;
+	for (size_t b = 0; b < s->nbuckets; b++)
+		for (struct entry *e = s->buckets[b]; e; e = e->next)
+			es[n++] = e;
+	qsort(es, n, sizeof(*es), cmp_entry);
+	if (s->overflow)
+		es[n++] = s->overflow;
+
+	write_counters(f, s, es, n);
+	for (int d = 0; d < 2 && self->sizes; d++)
+		write_hist(f, s, es, n, 0, d);
+	for (int d = 0; d < 2 && self->durations; d++)
+		write_hist(f, s, es, n, 1, d);
+	free(es);
+	write_devs(f, s);
+
+	family_head(f, "socktap_build_info", "gauge", "socktap's version; always 1.");
+	fputs("socktap_build_info{version=\"", f);
+	st_prom_label_fputs(f, self->version, 64);
+	fputs("\"} 1\n", f);
+	family_head(f, "socktap_probe_info", "gauge",
+		    "What backs each probe on this kernel; always 1.");
+	const char *mech[2] = {self->send_mechanism, self->recv_mechanism};
+	static const char *const probe[2] = {"socket.send", "socket.receive"};
+	for (int i = 0; i < 2; i++) {
+		fprintf(f, "socktap_probe_info{probe=\"%s\",mechanism=\"", probe[i]);
+		st_prom_label_fputs(f, mech[i] ? mech[i] : "", 160);
+		fputs("\"} 1\n", f);
+	}
+	family_head(f, "socktap_kernel_updates_dropped_total", "counter",
+		    "Updates the kernel's bounded tables had no room for (not counted).");
+	fprintf(f, "socktap_kernel_updates_dropped_total %llu\n",
+		(unsigned long long)s->kernel_drops);
+	family_head(f, "socktap_series", "gauge", "Label sets held.");
+	fprintf(f, "socktap_series %zu\n", series_count(s));
+	family_head(f, "socktap_series_limit", "gauge", "--max-series (0: no limit).");
+	fprintf(f, "socktap_series_limit %zu\n", s->max_series);
+	family_head(f, "socktap_series_overflowed", "gauge",
+		    "Distinct label sets folded into the comm=\"~other\" series at the limit.");
+	fprintf(f, "socktap_series_overflowed %llu\n", (unsigned long long)s->novf);
+	family_head(f, "socktap_series_expired_total", "counter",
+		    "Label sets with a pid label removed after their time to live.");
+	fprintf(f, "socktap_series_expired_total %llu\n", (unsigned long long)s->expired);
+	family_head(f, "socktap_scrape_collect_seconds", "gauge",
+		    "Time the previous scrape took to read the kernel's counts and fold them.");
+	fputs("socktap_scrape_collect_seconds ", f);
+	put_float(f, self->scrape_seconds);
+	fputc('\n', f);
+	write_process(f, s->start);
+	return ferror(f) ? -EIO : 0;
+}

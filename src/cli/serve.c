@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * socktap serve: top's in-kernel counts as a Prometheus exporter. The
+ * kernel's tables are read and cleared every second (and at each scrape)
+ * and folded into monotonic totals (series.c); HTTP is libmicrohttpd's,
+ * in its own thread, listening only once the probes are armed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include <zlib.h>
+#include "cli.h"
+#include "series.h"
+
+/* outside 9100-9999 (Prometheus's exporter range, all allocated) and the ports the issue names */
+#define SERVE_DEFAULT_ADDR "127.0.0.1:10477"
+
+struct serve {
+	struct socktap *st;
+	struct series_store *store;
+	pthread_mutex_t lock; /* the session's snapshots and the store: main loop vs HTTP */
+	struct serve_self self;
+	char send_mech[160], recv_mech[160];
+	int err; /* a fold that failed: the main loop stops */
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* getpwuid() may ask NSS each time: names per uid, remembered (called with the lock held) */
+static const char *user_name(uint32_t uid)
+{
+	static struct {
+		bool valid, known;
+		uint32_t uid;
+		char name[64];
+	} cache[256];
+	__typeof__(cache[0]) *c = &cache[uid % 256];
+	if (!c->valid || c->uid != uid) {
+		struct passwd *pw = getpwuid(uid);
+		c->valid = true;
+		c->uid = uid;
+		c->known = pw && strlen(pw->pw_name) < sizeof(c->name);
+		if (c->known)
+			strcpy(c->name, pw->pw_name);
+	}
+	return c->known ? c->name : NULL;
+}
+
+/* Read the kernel's counts and fold them. Lock held. */
+static int collect(struct serve *sv)
+{
+	struct socktap_snapshot *snap;
+	int err = socktap_snapshot_take(sv->st, &snap);
+	if (err)
+		return err;
+	err = series_fold(sv->store, snap, (uint64_t)mono_ns(), user_name);
+	socktap_snapshot_free(snap);
+	return err;
+}
+
+/* The exposition into a malloc'ed buffer, after a fresh collection. */
+static int render(struct serve *sv, char **buf, size_t *len)
+{
+	pthread_mutex_lock(&sv->lock);
+	int64_t t0 = mono_ns();
+	int err = collect(sv);
+	if (err && !sv->err)
+		sv->err = err;
+	double took = (double)(mono_ns() - t0) / 1e9;
+	FILE *f = open_memstream(buf, len);
+	if (!f)
+		err = -errno;
+	else {
+		err = series_write(sv->store, f, &sv->self);
+		if (fclose(f) && !err)
+			err = -EIO;
+	}
+	sv->self.scrape_seconds = took;
+	pthread_mutex_unlock(&sv->lock);
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
+/* gzip (RFC 1952) of in, or NULL */
+static char *gzip_buf(const char *in, size_t n, size_t *out_len)
+{
+	z_stream z = {0};
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&z, n);
+	char *out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)n;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	int r = deflate(&z, Z_FINISH);
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static bool accepts_gzip(struct MHD_Connection *c)
+{
+	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+	return ae && strstr(ae, "gzip");
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
+			     char *body, size_t len, bool gz)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	if (gz)
+		MHD_add_response_header(r, "Content-Encoding", "gzip");
+	enum MHD_Result ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code, const char *type,
+				  const char *text)
+{
+	char *b = strdup(text);
+	return b ? reply(c, code, type, b, strlen(b), false) : MHD_NO;
+}
+
+static const char index_page[] =
+    "<html><head><title>socktap</title></head><body><h1>socktap</h1>"
+    "<p>Socket traffic per process, counted in the kernel.</p>"
+    "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *data_size, void **state)
+{
+	struct serve *sv = cls;
+	(void)version;
+	(void)data;
+	if (!*state) {
+		/* the first call only sees the headers; answer on the second */
+		*state = (void *)1;
+		return MHD_YES;
+	}
+	if (*data_size) {
+		*data_size = 0; /* a body is read and ignored */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+				  "only GET and HEAD\n");
+	if (strcmp(url, "/") == 0)
+		return reply_text(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_page);
+	if (strcmp(url, "/metrics") != 0)
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n");
+	char *buf = NULL;
+	size_t len = 0;
+	int err = render(sv, &buf, &len);
+	if (err)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+				  "cannot read the kernel's counts\n");
+	bool gz = false;
+	if (accepts_gzip(c)) {
+		size_t zl;
+		char *z = gzip_buf(buf, len, &zl);
+		if (z) {
+			free(buf);
+			buf = z;
+			len = zl;
+			gz = true;
+		}
+	}
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len, gz);
+}
+
+/* HOST:PORT, [V6]:PORT or :PORT (every address) */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	if (!colon || colon - spec >= (long)sizeof(host))
+		return -1;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	long port;
+	if (!parse_long(colon + 1, 1, 65535, &port))
+		return -1;
+	char *h = host;
+	size_t hl = strlen(h);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h[hl - 1] = '\0';
+		h++;
+	} else if (strchr(h, ':')) {
+		return -1; /* an IPv6 address needs its brackets */
+	}
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST},
+			*res = NULL;
+	char ps[8];
+	snprintf(ps, sizeof(ps), "%ld", port);
+	if (getaddrinfo(*h ? h : NULL, ps, &hints, &res) || !res)
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sl = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void mechanism_of(enum socktap_probe_id id, char *out, size_t n)
+{
+	struct socktap_backing b = {.sz = sizeof(b)};
+	if (socktap_probe_backing(id, &b) == 0 && b.available)
+		snprintf(out, n, "%s", b.mechanism);
+	else
+		snprintf(out, n, "none");
+}
+
+/* --textfile: the exposition by rename, so node_exporter never reads half of one */
+static int write_textfile(struct serve *sv, const char *path)
+{
+	char *buf = NULL, tmp[PATH_MAX];
+	size_t len = 0;
+	int err = render(sv, &buf, &len);
+	if (err)
+		return err;
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		free(buf);
+		return -ENAMETOOLONG;
+	}
+	FILE *f = fopen(tmp, "we");
+	if (!f) {
+		err = -errno;
+		free(buf);
+		return err;
+	}
+	size_t w = fwrite(buf, 1, len, f);
+	free(buf);
+	if (fclose(f) || w != len) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+struct serve_config {
+	struct filters flt;
+	const char *listen, *textfile;
+	double interval;
+	unsigned int labels;
+	long max_series;
+	double pid_ttl;
+	bool durations, no_sizes;
+};
+
+static int serve_run(struct serve_config *cfg)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	if (!cfg->textfile && parse_listen(cfg->listen, &ss, &sl)) {
+		cli_error("--web.listen-address: '%s' is not HOST:PORT (e.g. 127.0.0.1:10477 or "
+			  "[::1]:10477)",
+			  cfg->listen);
+		return EXIT_USAGE;
+	}
+	struct serve sv = {.self = {.version = SOCKTAP_VERSION,
+				    .durations = cfg->durations,
+				    .sizes = !cfg->no_sizes}};
+	pthread_mutex_init(&sv.lock, NULL);
+	sv.store = series_new(cfg->labels, (size_t)cfg->max_series,
+			      (uint64_t)(cfg->pid_ttl * 1e9));
+	if (!sv.store) {
+		cli_error("out of memory");
+		return 1;
+	}
+	unsigned int agg = SOCKTAP_AGG_SERIES | SOCKTAP_AGG_DEVICES |
+			   (cfg->no_sizes ? 0 : SOCKTAP_AGG_HIST_SIZE) |
+			   (cfg->durations ? SOCKTAP_AGG_HIST_LATENCY : 0);
+	if (cfg->labels & (SL_BIT(SL_CGROUP) | SL_BIT(SL_CONTAINER)))
+		agg |= SOCKTAP_AGG_SERIES_CGROUP;
+	SOCKTAP_OPTS(opts, .aggregate = agg, .print = lib_print);
+	filters_apply(&cfg->flt, &opts);
+	cli_install_signals();
+	int err = socktap_open(&opts, &sv.st);
+	if (err == -ENOTSUP) {
+		/* a kernel without the device tracepoints still has sockets to count */
+		opts.aggregate = agg & ~(unsigned int)SOCKTAP_AGG_DEVICES;
+		err = socktap_open(&opts, &sv.st);
+	}
+	if (!err)
+		err = socktap_start(sv.st);
+	if (err) {
+		int rc = start_failed(err, NULL);
+		socktap_close(sv.st);
+		series_free(sv.store);
+		return rc;
+	}
+	report_degraded(sv.st);
+	mechanism_of(SOCKTAP_PROBE_SEND, sv.send_mech, sizeof(sv.send_mech));
+	mechanism_of(SOCKTAP_PROBE_RECEIVE, sv.recv_mech, sizeof(sv.recv_mech));
+	sv.self.send_mechanism = sv.send_mech;
+	sv.self.recv_mechanism = sv.recv_mech;
+
+	/* armed: only now may a scrape succeed */
+	struct MHD_Daemon *d = NULL;
+	int rc = 0;
+	if (!cfg->textfile) {
+		unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+				     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&ss,
+				     /* idle and slow clients: bounded, and timed out */
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+				     MHD_OPTION_END);
+		if (!d) {
+			cli_error("--web.listen-address: cannot listen on '%s': %s", cfg->listen,
+				  strerror(errno ? errno : EADDRINUSE));
+			rc = 1;
+			goto out;
+		}
+	}
+	int64_t next_file = mono_ns();
+	while (!cli_got_stop && !cli_got_int) {
+		/* the kernel's tables stay small: fold every second, whoever scrapes */
+		poll(NULL, 0, 1000);
+		if (cli_got_stop || cli_got_int)
+			break;
+		pthread_mutex_lock(&sv.lock);
+		err = collect(&sv);
+		if (err && !sv.err)
+			sv.err = err;
+		pthread_mutex_unlock(&sv.lock);
+		if (sv.err) {
+			cli_error("reading the kernel's counts: %s", strerror(-sv.err));
+			rc = 1;
+			break;
+		}
+		if (cfg->textfile && mono_ns() >= next_file) {
+			err = write_textfile(&sv, cfg->textfile);
+			if (err) {
+				cli_error("--textfile: cannot write '%s': %s", cfg->textfile,
+					  strerror(-err));
+				rc = 1;
+				break;
+			}
+			next_file += (int64_t)(cfg->interval * 1e9);
+		}
+	}
+out:
+	if (d)
+		MHD_stop_daemon(d);
+	socktap_close(sv.st);
+	series_free(sv.store);
+	pthread_mutex_destroy(&sv.lock);
+	return rc;
+}
+
+static void serve_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: socktap serve [OPTIONS]\n"
+		"  A Prometheus exporter: socket traffic counted in the kernel, as counters\n"
+		"  and histograms per label set that never go backwards.\n"
+		"Filters (repeatable; in the kernel):\n"
+		"  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
+		"  --addr ADDR[/PREFIX]  either end (IPv4 or IPv6)   --port PORT  either end\n"
+		"  --cgroup PATH       tasks in that cgroup (v2) or below\n"
+		"Exporter:\n"
+		"      --web.listen-address HOST:PORT  where /metrics is served\n"
+		"                      (default " SERVE_DEFAULT_ADDR ", loopback only)\n"
+		"      --labels LIST   label names, or +NAME/-NAME to change the default\n"
+		"                      (comm,protocol,family,type,errno,device); also\n"
+		"                      cgroup, container, user, pid\n"
+		"      --max-series N  label sets kept; more fold into comm=\"~other\"\n"
+		"                      (default 2000; 0: no limit)\n"
+		"      --pid-ttl SEC   with the pid label, drop series idle that long\n"
+		"                      (default 300)\n"
+		"      --durations     duration histograms too (a syscall hook: every\n"
+		"                      syscall on the machine takes the slow path)\n"
+		"      --no-sizes      no size histograms\n"
+		"      --textfile PATH write the exposition to PATH every interval\n"
+		"                      instead of listening (node_exporter's textfile)\n"
+		"      --interval SEC  --textfile's interval (default 15)\n"
+		"      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
+}
+
+enum {
+	OPT_LISTEN = 0x100,
+	OPT_LABELS,
+	OPT_MAX_SERIES,
+	OPT_PID_TTL,
+	OPT_DURATIONS,
+	OPT_NO_SIZES,
+	OPT_TEXTFILE,
+	OPT_INTERVAL,
+};
+_Static_assert((int)OPT_INTERVAL < (int)OPT_ADDR, "option codes collide");
+
+static bool parse_seconds(const char *opt, const char *arg, double lo, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || errno || !isfinite(v) || v < lo || v > 1e6 || arg[0] == ' ') {
+		cli_error("%s: '%s' is not a number of seconds (at least %g)", opt, arg, lo);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    FILTER_LONGOPTS,
+	    {"web.listen-address", required_argument, NULL, OPT_LISTEN},
+	    {"labels", required_argument, NULL, OPT_LABELS},
+	    {"max-series", required_argument, NULL, OPT_MAX_SERIES},
+	    {"pid-ttl", required_argument, NULL, OPT_PID_TTL},
+	    {"durations", no_argument, NULL, OPT_DURATIONS},
+	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
+	    {"textfile", required_argument, NULL, OPT_TEXTFILE},
+	    {"interval", required_argument, NULL, OPT_INTERVAL},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct serve_config cfg = {
+	    .listen = SERVE_DEFAULT_ADDR,
+	    .interval = 15,
+	    .labels = SL_DEFAULT,
+	    .max_series = 2000,
+	    .pid_ttl = 300,
+	};
+	int c, rc = EXIT_USAGE;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "p:n:u:f:P:t:h", longopts, NULL)) != -1) {
+		int fr = filters_parse(&cfg.flt, c, optarg);
+		if (fr < 0)
+			goto out;
+		if (fr > 0)
+			continue;
+		switch (c) {
+		case OPT_LISTEN:
+			cfg.listen = optarg;
+			break;
+		case OPT_LABELS: {
+			const char *bad = NULL;
+			if (serve_labels_parse(optarg, &cfg.labels, &bad)) {
+				cli_error("--labels: unknown label '%.*s' (%s)",
+					  (int)strcspn(bad, ","), bad, serve_label_names());
+				goto out;
+			}
+			break;
+		}
+		case OPT_MAX_SERIES:
+			if (!parse_long(optarg, 0, 10000000, &cfg.max_series)) {
+				cli_error("--max-series: '%s' is not a number of series (0 to "
+					  "10000000)",
+					  optarg);
+				goto out;
+			}
+			break;
+		case OPT_PID_TTL:
+			if (!parse_seconds("--pid-ttl", optarg, 1, &cfg.pid_ttl))
+				goto out;
+			break;
+		case OPT_DURATIONS:
+			cfg.durations = true;
+			break;
+		case OPT_NO_SIZES:
+			cfg.no_sizes = true;
+			break;
+		case OPT_TEXTFILE:
+			cfg.textfile = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (!parse_seconds("--interval", optarg, 0.1, &cfg.interval))
+				goto out;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			rc = fflush(stdout) ? 1 : 0;
+			goto out;
+		case '?':
+		default:
+			rc = bad_option("serve", argv);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error("serve: unexpected argument '%s' (serve takes no probe patterns)",
+			  argv[optind]);
+		goto out;
+	}
+	rc = serve_run(&cfg);
+out:
+	filters_free(&cfg.flt);
+	return rc;
+}
