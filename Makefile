@@ -33,14 +33,15 @@ LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c sr
 	    src/lib/aggregate.c src/lib/optional.c src/lib/plan.c src/lib/load.c src/lib/decode.c \
 	    src/lib/who.c src/lib/cgroup.c
 CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c src/cli/top.c \
-	    src/cli/top_render.c src/cli/serve.c src/cli/series.c
+	    src/cli/top_render.c src/cli/serve.c src/cli/series.c src/cli/webconfig.c
 SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/top.c src/cli/top_render.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 SOCKTOP_OBJS := $(SOCKTOP_SRCS:%.c=$(B)/%.o)
 CLI_LDLIBS := -lncursesw
-# serve: HTTP (libmicrohttpd); gzip is zlib's, already in LDLIBS
-SERVE_LDLIBS := -lmicrohttpd
+# serve: HTTP (libmicrohttpd, TLS by GnuTLS), its web config (libyaml), bcrypt (libcrypt);
+# gzip is zlib's, already in LDLIBS
+SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload

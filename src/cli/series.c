@@ -16,9 +16,9 @@
 #include "util.h"
 
 static const char *const label_names[SL__COUNT] = {
-    [SL_COMM] = "comm",	    [SL_PROTOCOL] = "protocol",	  [SL_FAMILY] = "family",
-    [SL_TYPE] = "type",	    [SL_CGROUP] = "cgroup",	  [SL_CONTAINER] = "container",
-    [SL_USER] = "user",	    [SL_PID] = "pid",		  [SL_ERRNO] = "errno",
+    [SL_COMM] = "comm",	    [SL_PROTOCOL] = "protocol", [SL_FAMILY] = "family",
+    [SL_TYPE] = "type",	    [SL_CGROUP] = "cgroup",	[SL_CONTAINER] = "container",
+    [SL_USER] = "user",	    [SL_PID] = "pid",		[SL_ERRNO] = "errno",
     [SL_DEVICE] = "device",
 };
 /* the labels that make a label set; errno and device label their own counters */
@@ -252,7 +252,8 @@ static void row_key(const struct series_store *s, const struct socktap_series_ro
 			break;
 		case SL_CGROUP:
 			if (!r->cgroup && r->cgroup_id)
-				snprintf(num, sizeof(num), "%llu", (unsigned long long)r->cgroup_id);
+				snprintf(num, sizeof(num), "%llu",
+					 (unsigned long long)r->cgroup_id);
 			key_add(k, r->cgroup ? r->cgroup : r->cgroup_id ? num : "");
 			break;
 		case SL_CONTAINER:
@@ -403,8 +404,8 @@ static int cmp_ref(const void *a, const void *b)
 {
 	const struct socktap_series_row *x = ((const struct row_ref *)a)->r;
 	const struct socktap_series_row *y = ((const struct row_ref *)b)->r;
-	return cmp_tuple(x->pid, x->protocol, x->family, x->type, x->cgroup_id, y->pid,
-			 y->protocol, y->family, y->type, y->cgroup_id);
+	return cmp_tuple(x->pid, x->protocol, x->family, x->type, x->cgroup_id, y->pid, y->protocol,
+			 y->family, y->type, y->cgroup_id);
 }
 
 static struct entry *hist_entry(const struct row_ref *refs, size_t n,
@@ -541,8 +542,8 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 /* {a="..",b="..",extra="v"}: the label set, then up to two extra labels */
-static void put_labels(FILE *f, const struct series_store *s, const struct entry *e,
-		       const char *n1, const char *v1, const char *n2, const char *v2)
+static void put_labels(FILE *f, const struct series_store *s, const struct entry *e, const char *n1,
+		       const char *v1, const char *n2, const char *v2)
 {
 	const char *v = e->key;
 	bool first = true;
@@ -634,8 +635,8 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 	}
 }
 
-static void write_hist(FILE *f, const struct series_store *s, struct entry **es, size_t n,
-		       int kind, int dir)
+static void write_hist(FILE *f, const struct series_store *s, struct entry **es, size_t n, int kind,
+		       int dir)
 {
 	static const char *const names[2][2] = {
 	    {"socktap_send_size_bytes", "socktap_receive_size_bytes"},

@@ -42,9 +42,9 @@ const char *serve_label_names(void); /* "comm, protocol, ..." for messages */
 struct serve_self {
 	const char *version;
 	const char *send_mechanism, *recv_mechanism; /* what backs socket.send/receive */
-	double scrape_seconds; /* the previous scrape's collection time */
-	bool durations;	       /* duration histograms are collected */
-	bool sizes;	       /* size histograms are collected */
+	double scrape_seconds;			     /* the previous scrape's collection time */
+	bool durations;				     /* duration histograms are collected */
+	bool sizes;				     /* size histograms are collected */
 };
 
 struct series_store;

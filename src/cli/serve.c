@@ -18,10 +18,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <zlib.h>
 #include "cli.h"
 #include "series.h"
+#include "webconfig.h"
 
 /* outside 9100-9999 (Prometheus's exporter range, all allocated) and the ports the issue names */
 #define SERVE_DEFAULT_ADDR "127.0.0.1:10477"
@@ -33,6 +35,7 @@ struct serve {
 	struct serve_self self;
 	char send_mech[160], recv_mech[160];
 	int err; /* a fold that failed: the main loop stops */
+	struct web_config *web;
 };
 
 static int64_t mono_ns(void)
@@ -135,8 +138,7 @@ static bool accepts_gzip(struct MHD_Connection *c)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			     char *body, size_t len, bool gz)
 {
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body);
 		return MHD_NO;
@@ -156,10 +158,51 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code, c
 	return b ? reply(c, code, type, b, strlen(b), false) : MHD_NO;
 }
 
-static const char index_page[] =
-    "<html><head><title>socktap</title></head><body><h1>socktap</h1>"
-    "<p>Socket traffic per process, counted in the kernel.</p>"
-    "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+/* A client certificate that the configured CA signed, where one is required. */
+static bool client_verified(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	gnutls_session_t tls = (gnutls_session_t)ci->tls_session;
+	unsigned int n = 0, status = 0;
+	if (!gnutls_certificate_get_peers(tls, &n) || n == 0)
+		return false;
+	return gnutls_certificate_verify_peers2(tls, &status) == 0 && status == 0;
+}
+
+/* --web.config.file's checks: the client's certificate, then basic auth. */
+static bool allowed(struct serve *sv, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	struct web_config *wc = sv->web;
+	if (!wc)
+		return true;
+	if (wc->verify_clients && !client_verified(c)) {
+		*ret = reply_text(c, MHD_HTTP_FORBIDDEN, "text/plain",
+				  "a client certificate signed by the configured CA is required\n");
+		return false;
+	}
+	if (!wc->nusers)
+		return true;
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(c, &pass);
+	bool ok = user && pass && web_config_check(wc, user, pass);
+	MHD_free(user);
+	MHD_free(pass);
+	if (ok)
+		return true;
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    strlen("unauthorized\n"), (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
+	*ret = r ? MHD_queue_basic_auth_fail_response(c, "socktap", r) : MHD_NO;
+	if (r)
+		MHD_destroy_response(r);
+	return false;
+}
+
+static const char index_page[] = "<html><head><title>socktap</title></head><body><h1>socktap</h1>"
+				 "<p>Socket traffic per process, counted in the kernel.</p>"
+				 "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
@@ -177,6 +220,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*data_size = 0; /* a body is read and ignored */
 		return MHD_YES;
 	}
+	enum MHD_Result denied;
+	if (!allowed(sv, c, &denied))
+		return denied;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 				  "only GET and HEAD\n");
@@ -280,7 +326,7 @@ static int write_textfile(struct serve *sv, const char *path)
 
 struct serve_config {
 	struct filters flt;
-	const char *listen, *textfile;
+	const char *listen, *textfile, *web_config;
 	double interval;
 	unsigned int labels;
 	long max_series;
@@ -298,14 +344,25 @@ static int serve_run(struct serve_config *cfg)
 			  cfg->listen);
 		return EXIT_USAGE;
 	}
-	struct serve sv = {.self = {.version = SOCKTAP_VERSION,
+	struct web_config web = {0};
+	if (cfg->web_config) {
+		char msg[512];
+		if (web_config_load(cfg->web_config, &web, msg, sizeof(msg))) {
+			cli_error("--web.config.file: %s", msg);
+			return EXIT_USAGE;
+		}
+		if (cfg->textfile)
+			cli_warn("--web.config.file: no effect with --textfile");
+	}
+	struct serve sv = {.web = cfg->web_config ? &web : NULL,
+			   .self = {.version = SOCKTAP_VERSION,
 				    .durations = cfg->durations,
 				    .sizes = !cfg->no_sizes}};
 	pthread_mutex_init(&sv.lock, NULL);
-	sv.store = series_new(cfg->labels, (size_t)cfg->max_series,
-			      (uint64_t)(cfg->pid_ttl * 1e9));
+	sv.store = series_new(cfg->labels, (size_t)cfg->max_series, (uint64_t)(cfg->pid_ttl * 1e9));
 	if (!sv.store) {
 		cli_error("out of memory");
+		web_config_free(&web);
 		return 1;
 	}
 	unsigned int agg = SOCKTAP_AGG_SERIES | SOCKTAP_AGG_DEVICES |
@@ -328,6 +385,7 @@ static int serve_run(struct serve_config *cfg)
 		int rc = start_failed(err, NULL);
 		socktap_close(sv.st);
 		series_free(sv.store);
+		web_config_free(&web);
 		return rc;
 	}
 	report_degraded(sv.st);
@@ -342,12 +400,25 @@ static int serve_run(struct serve_config *cfg)
 	if (!cfg->textfile) {
 		unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 				     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR,
-				     (struct sockaddr *)&ss,
-				     /* idle and slow clients: bounded, and timed out */
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		/* idle and slow clients: bounded, and timed out */
+		struct MHD_OptionItem o[8] = {
+		    {MHD_OPTION_SOCK_ADDR, 0, &ss},
+		    {MHD_OPTION_CONNECTION_LIMIT, 256, NULL},
+		    {MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},
+		    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 65536, NULL},
+		};
+		int no = 4;
+		if (web.cert_pem) {
+			flags |= MHD_USE_TLS;
+			o[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, web.key_pem};
+			o[no++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, web.cert_pem};
+			if (web.client_ca_pem)
+				o[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+								  web.client_ca_pem};
+		}
+		o[no] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv, MHD_OPTION_ARRAY, o,
 				     MHD_OPTION_END);
 		if (!d) {
 			cli_error("--web.listen-address: cannot listen on '%s': %s", cfg->listen,
@@ -388,41 +459,46 @@ out:
 		MHD_stop_daemon(d);
 	socktap_close(sv.st);
 	series_free(sv.store);
+	web_config_free(&web);
 	pthread_mutex_destroy(&sv.lock);
 	return rc;
 }
 
 static void serve_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: socktap serve [OPTIONS]\n"
-		"  A Prometheus exporter: socket traffic counted in the kernel, as counters\n"
-		"  and histograms per label set that never go backwards.\n"
-		"Filters (repeatable; in the kernel):\n"
-		"  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
-		"  --addr ADDR[/PREFIX]  either end (IPv4 or IPv6)   --port PORT  either end\n"
-		"  --cgroup PATH       tasks in that cgroup (v2) or below\n"
-		"Exporter:\n"
-		"      --web.listen-address HOST:PORT  where /metrics is served\n"
-		"                      (default " SERVE_DEFAULT_ADDR ", loopback only)\n"
-		"      --labels LIST   label names, or +NAME/-NAME to change the default\n"
-		"                      (comm,protocol,family,type,errno,device); also\n"
-		"                      cgroup, container, user, pid\n"
-		"      --max-series N  label sets kept; more fold into comm=\"~other\"\n"
-		"                      (default 2000; 0: no limit)\n"
-		"      --pid-ttl SEC   with the pid label, drop series idle that long\n"
-		"                      (default 300)\n"
-		"      --durations     duration histograms too (a syscall hook: every\n"
-		"                      syscall on the machine takes the slow path)\n"
-		"      --no-sizes      no size histograms\n"
-		"      --textfile PATH write the exposition to PATH every interval\n"
-		"                      instead of listening (node_exporter's textfile)\n"
-		"      --interval SEC  --textfile's interval (default 15)\n"
-		"      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
+	fprintf(f, "Usage: socktap serve [OPTIONS]\n"
+		   "  A Prometheus exporter: socket traffic counted in the kernel, as counters\n"
+		   "  and histograms per label set that never go backwards.\n"
+		   "Filters (repeatable; in the kernel):\n"
+		   "  -p PID  -n NAME  -u USER  -f FAMILY  -P PROTOCOL  -t TYPE\n"
+		   "  --addr ADDR[/PREFIX]  either end (IPv4 or IPv6)   --port PORT  either end\n"
+		   "  --cgroup PATH       tasks in that cgroup (v2) or below\n"
+		   "Exporter:\n"
+		   "      --web.listen-address HOST:PORT  where /metrics is served\n"
+		   "                      (default " SERVE_DEFAULT_ADDR ", loopback only)\n"
+		   "      --web.config.file FILE  TLS and basic auth, in the Prometheus\n"
+		   "                      exporter-toolkit's format (tls_server_config:\n"
+		   "                      cert_file, key_file, client_ca_file,\n"
+		   "                      client_auth_type; basic_auth_users: bcrypt)\n"
+		   "      --labels LIST   label names, or +NAME/-NAME to change the default\n"
+		   "                      (comm,protocol,family,type,errno,device); also\n"
+		   "                      cgroup, container, user, pid\n"
+		   "      --max-series N  label sets kept; more fold into comm=\"~other\"\n"
+		   "                      (default 2000; 0: no limit)\n"
+		   "      --pid-ttl SEC   with the pid label, drop series idle that long\n"
+		   "                      (default 300)\n"
+		   "      --durations     duration histograms too (a syscall hook: every\n"
+		   "                      syscall on the machine takes the slow path)\n"
+		   "      --no-sizes      no size histograms\n"
+		   "      --textfile PATH write the exposition to PATH every interval\n"
+		   "                      instead of listening (node_exporter's textfile)\n"
+		   "      --interval SEC  --textfile's interval (default 15)\n"
+		   "      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
 }
 
 enum {
 	OPT_LISTEN = 0x100,
+	OPT_WEB_CONFIG,
 	OPT_LABELS,
 	OPT_MAX_SERIES,
 	OPT_PID_TTL,
@@ -451,6 +527,7 @@ int cmd_serve(int argc, char **argv)
 	static const struct option longopts[] = {
 	    FILTER_LONGOPTS,
 	    {"web.listen-address", required_argument, NULL, OPT_LISTEN},
+	    {"web.config.file", required_argument, NULL, OPT_WEB_CONFIG},
 	    {"labels", required_argument, NULL, OPT_LABELS},
 	    {"max-series", required_argument, NULL, OPT_MAX_SERIES},
 	    {"pid-ttl", required_argument, NULL, OPT_PID_TTL},
@@ -480,6 +557,9 @@ int cmd_serve(int argc, char **argv)
 		switch (c) {
 		case OPT_LISTEN:
 			cfg.listen = optarg;
+			break;
+		case OPT_WEB_CONFIG:
+			cfg.web_config = optarg;
 			break;
 		case OPT_LABELS: {
 			const char *bad = NULL;

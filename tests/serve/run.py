@@ -421,6 +421,103 @@ def test_http():
     return problems
 
 
+def make_certs(d):
+    """A CA, a server certificate for 127.0.0.1 it signed, a client one it signed, and a
+    self-signed client certificate it did not."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+         "ca.crt", "-days", "2", "-subj", "/CN=socktap-test-ca")
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for name, ext in (("srv", ["-extfile", "ext"]), ("cli", [])):
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+             f"{name}.csr", "-subj", f"/CN={name}")
+        ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", *ext)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out",
+         "other.crt", "-days", "2", "-subj", "/CN=other")
+
+
+def bcrypt(password):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+
+
+def curl_code(port, d, *args):
+    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                        "10", "--cacert", os.path.join(d, "ca.crt"), *args,
+                        f"https://127.0.0.1:{port}/metrics"],
+                       capture_output=True, text=True, cwd=d)
+    return p.stdout.strip()
+
+
+def test_tls_auth():
+    """--web.config.file: TLS with basic auth (right 200, wrong or none 401, plain HTTP to the
+    TLS port refused), then client certificates (the CA's 200, none or another's 403)."""
+    problems = []
+    d = tempfile.mkdtemp(prefix="socktap-tls-")
+    try:
+        make_certs(d)
+        with open(os.path.join(d, "auth.yml"), "w") as f:
+            f.write("tls_server_config:\n  cert_file: srv.crt\n  key_file: srv.key\n"
+                    f"basic_auth_users:\n  alice: '{bcrypt('s3cret')}'\n")
+        with open(os.path.join(d, "mtls.yml"), "w") as f:
+            f.write(f"tls_server_config:\n  cert_file: {d}/srv.crt\n  key_file: srv.key\n"
+                    "  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n")
+        srv = Serve(["--web.config.file", os.path.join(d, "auth.yml")])
+        try:
+            if not srv.wait_ready():
+                return [f"serve did not start: {srv.stderr()[-500:]}"]
+            for args, want in ((["-u", "alice:s3cret"], "200"), (["-u", "alice:wrong"], "401"),
+                               (["-u", "bob:s3cret"], "401"), ([], "401"),
+                               (["-u", "alice:s3cret"], "200")):
+                got = curl_code(srv.port, d, *args)
+                if got != want:
+                    problems.append(f"TLS + basic auth {args}: HTTP {got}, want {want}")
+            try:
+                st, _, _ = http_get(srv.port, timeout=5)
+                problems.append(f"plain HTTP to the TLS port answered HTTP {st}")
+            except (OSError, urllib.error.URLError, ValueError):
+                pass
+            if srv.p.poll() is not None:
+                problems.append("serve exited after a plain HTTP request")
+        finally:
+            srv.stop()
+        srv = Serve(["--web.config.file", os.path.join(d, "mtls.yml")])
+        try:
+            if not srv.wait_ready():
+                return [f"serve did not start: {srv.stderr()[-500:]}"]
+            for args, want in ((["--cert", "cli.crt", "--key", "cli.key"], "200"), ([], "403"),
+                               (["--cert", "other.crt", "--key", "other.key"], "403")):
+                got = curl_code(srv.port, d, *args)
+                if got != want:
+                    problems.append(f"client certificates {args}: HTTP {got}, want {want}")
+        finally:
+            srv.stop()
+        for body, word in (("tls_server_config:\n  cert_file: srv.crt\n  key_file: srv.key\n"
+                            "  min_version: TLS13\n", "min_version"),
+                           ("basic_auth_users:\n  alice: plaintext\n", "alice"),
+                           ("http_server_config: {}\n", "http_server_config"),
+                           ("tls_server_config:\n  cert_file: nope.crt\n  key_file: srv.key\n",
+                            "nope.crt")):
+            path = os.path.join(d, "bad.yml")
+            with open(path, "w") as f:
+                f.write(body)
+            p = subprocess.run([SOCKTAP, "serve", "--web.config.file", path],
+                               capture_output=True, text=True, timeout=30)
+            lines = p.stderr.strip().splitlines()
+            if p.returncode != 2 or len(lines) != 1 or word not in lines[0]:
+                problems.append(f"bad web config {body!r}: exit {p.returncode}, stderr "
+                                f"{p.stderr.strip()[:200]!r}; want exit 2 naming {word!r}")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return problems
+
+
 def test_cardinality():
     """5,000 processes of distinct names against --max-series 100: 100 series, the rest in
     the overflow series, counted; memory stays bounded."""
@@ -552,6 +649,7 @@ TESTS = [
     ("promtool check metrics", test_promtool),
     ("a real Prometheus: exact totals over two runs, no resets", test_prometheus),
     ("HTTP: index, 404, gzip, idle connections, malformed requests", test_http),
+    ("--web.config.file: TLS, basic auth, client certificates", test_tls_auth),
     ("cardinality: --max-series folds into comm=\"~other\"", test_cardinality),
     ("--labels +pid and --pid-ttl", test_pid_ttl),
     ("--textfile", test_textfile),
