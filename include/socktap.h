@@ -281,6 +281,8 @@ enum socktap_agg {
 	 */
 	SOCKTAP_AGG_SERIES = 1u << 7,
 	SOCKTAP_AGG_SERIES_CGROUP = 1u << 8, /* series per cgroup too */
+	/* series count sockets made and released (socket.create, socket.close) */
+	SOCKTAP_AGG_LIFECYCLE = 1u << 9,
 };
 #define SOCKTAP_OPTS(NAME, ...)                                                                    \
 	struct socktap_opts NAME = {.sz = sizeof(struct socktap_opts), __VA_ARGS__}
@@ -428,6 +430,7 @@ struct socktap_series_row {
 	uint64_t send_bytes, recv_bytes;
 	uint64_t send_errors, recv_errors;
 	uint64_t send_ns, recv_ns; /* sums of entry-to-return times (HIST_LATENCY) */
+	uint64_t creates, closes;  /* with SOCKTAP_AGG_LIFECYCLE */
 };
 
 /*

@@ -143,6 +143,7 @@ enum st_counter {
 #define ST_AGG_CGROUPS	     0x40
 #define ST_AGG_SERIES	     0x80
 #define ST_AGG_SERIES_CGROUP 0x100 /* series keyed by cgroup too */
+#define ST_AGG_LIFECYCLE     0x200 /* series count sockets made and released */
 
 struct st_agg_key {
 	__u32 tgid;
@@ -230,6 +231,7 @@ struct st_series_val {
 	__u64 send_bytes, recv_bytes;
 	__u64 send_errors, recv_errors;
 	__u64 send_ns, recv_ns; /* entry-to-return sums, with ST_AGG_HIST_LATENCY */
+	__u64 creates, closes;	/* with ST_AGG_LIFECYCLE */
 	__u32 uid;
 	__u32 pad;
 	char comm[16];

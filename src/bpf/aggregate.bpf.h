@@ -213,6 +213,36 @@ static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s3
 }
 
 /*
+ * serve's sockets made and released (the socket.create and socket.close
+ * events), counted in the series of their process and kind: a socket that
+ * never moves data still shows, and creates minus closes is what is open.
+ */
+static __always_inline void count_lifecycle(__s32 family, __s32 type, __s32 protocol, bool create,
+					    __u32 n)
+{
+	struct task_struct *t = cur_task();
+	struct st_series_key k = {.tgid = bpf_get_current_pid_tgid() >> 32,
+				  .protocol = (__u16)protocol,
+				  .family = (__u16)family,
+				  .type = (__u16)type};
+	if (aggregate & ST_AGG_SERIES_CGROUP)
+		k.cgroup_id = task_cgroup_id();
+	struct st_series_val zero = {}, *v;
+	v = agg_slot ? agg_entry(&series1, &k, &zero) : agg_entry(&series0, &k, &zero);
+	if (!v)
+		return;
+	if (!v->comm[0]) {
+		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+		bpf_core_read(v->comm, sizeof(v->comm), &leader->comm);
+		v->uid = task_uid(t);
+	}
+	if (create)
+		v->creates += n;
+	else
+		v->closes += n;
+}
+
+/*
  * The entry-to-return time of the syscall's own operation, or -1: only a
  * syscall's own operation has a known start.
  */

@@ -36,6 +36,10 @@ ST_GLOBAL_PTR int emit_close(struct sockvals *v, __u32 why, __u64 ts_enter, __u6
 		return 0;
 	if (!addrs_selected(&v->addrs))
 		return 0;
+	if (aggregate) {
+		count_lifecycle(v->family, v->type, v->protocol, false, 1);
+		return 0;
+	}
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct st_rec *r;
 	if (want_addrs && v->family == ST_AF_UNIX && v->sk) {

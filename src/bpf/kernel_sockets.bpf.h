@@ -37,6 +37,11 @@ int BPF_PROG(st_kcreate_fexit, struct net *net, int family, int type, int protoc
 	if (!task_selected(pid_tgid >> 32) || !sock_selected(family, type, protocol) ||
 	    filter_port || filter_addr)
 		return 0;
+	if (aggregate) {
+		if (ret == 0)
+			count_lifecycle(family, type, protocol, true, 1);
+		return 0;
+	}
 	__u64 now = bpf_ktime_get_ns();
 	struct st_rec *r = rec_begin(ST_REC_CREATE, fanout_create, pid_tgid, now);
 	if (!r)

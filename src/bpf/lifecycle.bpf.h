@@ -204,6 +204,18 @@ static __always_inline void emit_create(struct inflight *inf, __u64 pid_tgid, __
 	/* a new socket has no address: no address or port filter selects it */
 	if (!sock_selected(inf->a0, inf->a1, inf->a2) || filter_port || filter_addr)
 		return;
+	if (aggregate) {
+		/* each socket with its kind as made (the protocol asked for may be 0) */
+		__s32 fds[2] = {fd, fd2};
+		for (int i = 0; i < 2; i++) {
+			struct socket *sock = file_socket(fd_file(cur_task(), fds[i]));
+			struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : 0;
+			if (sock)
+				count_lifecycle(inf->a0, BPF_CORE_READ(sock, type),
+						sk ? sk_protocol_of(sk) : inf->a2, true, 1);
+		}
+		return;
+	}
 	struct st_rec *r =
 	    rec_begin(ST_REC_CREATE, fanout_create * (count ? count : 1), pid_tgid, now);
 	if (!r)

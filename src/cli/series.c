@@ -122,6 +122,7 @@ struct entry {
 	char *key; /* the label values, each ended by a NUL */
 	size_t keylen;
 	uint64_t ops[2], bytes[2], dur_ns[2]; /* [0] sends, [1] receives */
+	uint64_t creates, closes;
 	uint64_t errs[2][NERRNO];
 	uint64_t *hist[2][2]; /* [size, duration][send, receive]: slots, made on first use */
 	uint64_t last_ns;
@@ -501,6 +502,8 @@ int series_fold(struct series_store *s, const struct socktap_snapshot *snap, uin
 		e->bytes[1] += r->recv_bytes;
 		e->dur_ns[0] += r->send_ns;
 		e->dur_ns[1] += r->recv_ns;
+		e->creates += r->creates;
+		e->closes += r->closes;
 		unsigned int x = errno_index(r->err);
 		e->errs[0][x] += r->send_errors;
 		e->errs[1][x] += r->recv_errors;
@@ -631,6 +634,23 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 			fputs(err_names[d], f);
 			put_labels(f, s, e, NULL, NULL, NULL, NULL);
 			fprintf(f, " %llu\n", (unsigned long long)sum);
+		}
+	}
+}
+
+static void write_lifecycle(FILE *f, const struct series_store *s, struct entry **es, size_t n)
+{
+	static const char *const names[2] = {"socktap_sockets_created_total",
+					     "socktap_sockets_closed_total"};
+	static const char *const helps[2] = {"Sockets made (socket.create).",
+					     "Sockets released (socket.close)."};
+	for (int m = 0; m < 2; m++) {
+		family_head(f, names[m], "counter", helps[m]);
+		for (size_t i = 0; i < n; i++) {
+			fputs(names[m], f);
+			put_labels(f, s, es[i], NULL, NULL, NULL, NULL);
+			fprintf(f, " %llu\n",
+				(unsigned long long)(m ? es[i]->closes : es[i]->creates));
 		}
 	}
 }
@@ -781,6 +801,8 @@ int series_write(struct series_store *s, FILE *f, const struct serve_self *self)
 		es[n++] = s->overflow;
 
 	write_counters(f, s, es, n);
+	if (self->lifecycle)
+		write_lifecycle(f, s, es, n);
 	for (int d = 0; d < 2 && self->sizes; d++)
 		write_hist(f, s, es, n, 0, d);
 	for (int d = 0; d < 2 && self->durations; d++)

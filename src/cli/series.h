@@ -45,6 +45,7 @@ struct serve_self {
 	double scrape_seconds;			     /* the previous scrape's collection time */
 	bool durations;				     /* duration histograms are collected */
 	bool sizes;				     /* size histograms are collected */
+	bool lifecycle;				     /* sockets created and closed are counted */
 };
 
 struct series_store;

@@ -331,7 +331,7 @@ struct serve_config {
 	unsigned int labels;
 	long max_series;
 	double pid_ttl;
-	bool durations, no_sizes;
+	bool durations, no_sizes, lifecycle;
 };
 
 static int serve_run(struct serve_config *cfg)
@@ -357,6 +357,7 @@ static int serve_run(struct serve_config *cfg)
 	struct serve sv = {.web = cfg->web_config ? &web : NULL,
 			   .self = {.version = SOCKTAP_VERSION,
 				    .durations = cfg->durations,
+				    .lifecycle = cfg->lifecycle,
 				    .sizes = !cfg->no_sizes}};
 	pthread_mutex_init(&sv.lock, NULL);
 	sv.store = series_new(cfg->labels, (size_t)cfg->max_series, (uint64_t)(cfg->pid_ttl * 1e9));
@@ -367,7 +368,8 @@ static int serve_run(struct serve_config *cfg)
 	}
 	unsigned int agg = SOCKTAP_AGG_SERIES | SOCKTAP_AGG_DEVICES |
 			   (cfg->no_sizes ? 0 : SOCKTAP_AGG_HIST_SIZE) |
-			   (cfg->durations ? SOCKTAP_AGG_HIST_LATENCY : 0);
+			   (cfg->durations ? SOCKTAP_AGG_HIST_LATENCY : 0) |
+			   (cfg->lifecycle ? SOCKTAP_AGG_LIFECYCLE : 0);
 	if (cfg->labels & (SL_BIT(SL_CGROUP) | SL_BIT(SL_CONTAINER)))
 		agg |= SOCKTAP_AGG_SERIES_CGROUP;
 	SOCKTAP_OPTS(opts, .aggregate = agg, .print = lib_print);
@@ -503,6 +505,7 @@ enum {
 	OPT_MAX_SERIES,
 	OPT_PID_TTL,
 	OPT_DURATIONS,
+	OPT_LIFECYCLE,
 	OPT_NO_SIZES,
 	OPT_TEXTFILE,
 	OPT_INTERVAL,
@@ -532,6 +535,7 @@ int cmd_serve(int argc, char **argv)
 	    {"max-series", required_argument, NULL, OPT_MAX_SERIES},
 	    {"pid-ttl", required_argument, NULL, OPT_PID_TTL},
 	    {"durations", no_argument, NULL, OPT_DURATIONS},
+	    {"lifecycle", no_argument, NULL, OPT_LIFECYCLE},
 	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
 	    {"textfile", required_argument, NULL, OPT_TEXTFILE},
 	    {"interval", required_argument, NULL, OPT_INTERVAL},
@@ -584,6 +588,9 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case OPT_DURATIONS:
 			cfg.durations = true;
+			break;
+		case OPT_LIFECYCLE:
+			cfg.lifecycle = true;
 			break;
 		case OPT_NO_SIZES:
 			cfg.no_sizes = true;

@@ -182,8 +182,8 @@ int web_config_load(const char *path, struct web_config *wc, char *err, size_t e
 		fail(&c, root, "not a mapping:", "the document");
 		goto out;
 	}
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = yaml_document_get_node(&doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(&doc, p->value);
 		const char *k = scalar(kn);

@@ -12,7 +12,7 @@
 
 struct web_user {
 	char *name, *hash;
-	bool ok;		   /* a password passed: its digest is below */
+	bool ok;		     /* a password passed: its digest is below */
 	unsigned char ok_sha256[32]; /* not the password itself */
 };
 

@@ -22,6 +22,7 @@ _Static_assert(SOCKTAP_AGG_PROCESSES == ST_AGG_PROCS && SOCKTAP_AGG_DEVICES == S
 		   SOCKTAP_AGG_CONNECTIONS == ST_AGG_CONNS &&
 		   SOCKTAP_AGG_CGROUPS == ST_AGG_CGROUPS && SOCKTAP_AGG_SERIES == ST_AGG_SERIES &&
 		   SOCKTAP_AGG_SERIES_CGROUP == ST_AGG_SERIES_CGROUP &&
+		   SOCKTAP_AGG_LIFECYCLE == ST_AGG_LIFECYCLE &&
 		   SOCKTAP_SERIES_SLOTS == ST_SERIES_SLOTS,
 	       "socktap.h and socktap_abi.h disagree on aggregation flags");
 
@@ -260,6 +261,8 @@ static int add_series(const void *key, const void *vals, void *ctx)
 	for (int i = 0; i < c->ncpus; i++) {
 		r->send_ns += v[i].send_ns;
 		r->recv_ns += v[i].recv_ns;
+		r->creates += v[i].creates;
+		r->closes += v[i].closes;
 		if (!r->comm[0] && v[i].comm[0]) {
 			memcpy(r->comm, v[i].comm, sizeof(r->comm));
 			r->comm[sizeof(r->comm) - 1] = '\0';

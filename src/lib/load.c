@@ -212,10 +212,13 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	s->rodata->want_entry =
 	    (m & st_probes_entry()) != 0 || (st->aggregate & SOCKTAP_AGG_HIST_LATENCY);
 	s->rodata->want_iter = (m & st_probes_iter()) != 0;
+	bool lifecycle = (st->aggregate & SOCKTAP_AGG_LIFECYCLE) != 0;
 	s->rodata->want_create =
-	    (m & (1ull << SOCKTAP_PROBE_CREATE | 1ull << SOCKTAP_PROBE_CREATE_RETURN)) != 0;
+	    (m & (1ull << SOCKTAP_PROBE_CREATE | 1ull << SOCKTAP_PROBE_CREATE_RETURN)) != 0 ||
+	    lifecycle;
 	s->rodata->want_close =
-	    (m & (1ull << SOCKTAP_PROBE_CLOSE | 1ull << SOCKTAP_PROBE_CLOSE_RETURN)) != 0;
+	    (m & (1ull << SOCKTAP_PROBE_CLOSE | 1ull << SOCKTAP_PROBE_CLOSE_RETURN)) != 0 ||
+	    lifecycle;
 	s->rodata->filter_target = targeted;
 	s->rodata->filter_pid = OPT(o, pid_cnt, 0) > 0;
 	s->rodata->filter_uid = OPT(o, uid_cnt, 0) > 0;

@@ -79,6 +79,16 @@ void st_plan_make(const struct st_plan_in *in, struct st_plan *out)
 				return fail(out, p, missing_for(p, avail, in->backend));
 			out->sources |= c->sources;
 		}
+		/* serve --lifecycle: what backs socket.create and socket.close */
+		static const int lifecycle[] = {SOCKTAP_PROBE_CREATE, SOCKTAP_PROBE_CLOSE};
+		for (size_t i = 0; (in->aggregate & SOCKTAP_AGG_LIFECYCLE) && i < 2; i++) {
+			const struct st_candidate *c =
+			    st_probe_resolve(lifecycle[i], avail, in->backend);
+			if (!c)
+				return fail(out, lifecycle[i],
+					    missing_for(lifecycle[i], avail, in->backend));
+			out->sources |= c->sources;
+		}
 		uint64_t need = 0;
 		if (in->aggregate & SOCKTAP_AGG_HIST_LATENCY)
 			need |= 1ull << SRC_SYS_ENTER; /* entry times */

@@ -334,10 +334,10 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	st->ncpus = libbpf_num_possible_cpus();
 
 	st->aggregate = OPT(o, aggregate, 0);
-	if (st->aggregate &
-	    ~(SOCKTAP_AGG_PROCESSES | SOCKTAP_AGG_DEVICES | SOCKTAP_AGG_HIST_SIZE |
-	      SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_HIST_BY_PROTOCOL | SOCKTAP_AGG_CONNECTIONS |
-	      SOCKTAP_AGG_CGROUPS | SOCKTAP_AGG_SERIES | SOCKTAP_AGG_SERIES_CGROUP)) {
+	if (st->aggregate & ~(SOCKTAP_AGG_PROCESSES | SOCKTAP_AGG_DEVICES | SOCKTAP_AGG_HIST_SIZE |
+			      SOCKTAP_AGG_HIST_LATENCY | SOCKTAP_AGG_HIST_BY_PROTOCOL |
+			      SOCKTAP_AGG_CONNECTIONS | SOCKTAP_AGG_CGROUPS | SOCKTAP_AGG_SERIES |
+			      SOCKTAP_AGG_SERIES_CGROUP | SOCKTAP_AGG_LIFECYCLE)) {
 		err = -EINVAL;
 		goto fail;
 	}

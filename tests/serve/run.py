@@ -275,10 +275,56 @@ def test_exact_totals():
     return problems
 
 
+LIFECYCLE_PROG = """
+import socket, sys
+n = int(sys.argv[1])
+for i in range(n):
+    a, b = socket.socketpair()
+    a.close()
+    b.close()
+for i in range(n + 1):
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+kept = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for i in range(n + 2)]
+"""
+
+
+def test_lifecycle():
+    """--lifecycle: sockets made and released, per label set, against the program's own counts
+    (sockets still open at exit are released by the exit)."""
+    problems = []
+    cg = Cgroup()
+    srv = Serve(["--cgroup", cg.rel, "--lifecycle"])
+    n = 25
+    try:
+        if not srv.wait_ready():
+            return [f"serve did not start: {srv.stderr()[-500:]}"]
+        p = subprocess.run([sys.executable, "-c", LIFECYCLE_PROG, str(n)], preexec_fn=cg.enter,
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode:
+            return [f"the program failed: {p.stderr[-300:]}"]
+        comm = os.path.basename(sys.executable)[:15]  # the name exec was given
+        time.sleep(1.2)
+        m = parse_exposition(wait_folded(srv, comm))
+        for proto, fam, typ, want in (("IP", "LOCAL", "STREAM", 2 * n),
+                                      ("UDP", "INET", "DGRAM", n + 1),
+                                      ("TCP", "INET", "STREAM", n + 2)):
+            ls = frozenset({("comm", comm), ("protocol", proto), ("family", fam),
+                            ("type", typ)})
+            for name in ("socktap_sockets_created_total", "socktap_sockets_closed_total"):
+                got = m.get((name, ls))
+                if got != want:
+                    problems.append(f"{name}{{{proto},{fam},{typ}}} = {got}, want {want}")
+    finally:
+        srv.stop()
+        cg.close()
+    return problems
+
+
 def test_promtool():
     """promtool check metrics: no error, no warning, on an exposition with every family."""
     cg = Cgroup()
-    srv = Serve(["--cgroup", cg.rel, "--durations", "--labels", "+user,+cgroup"])
+    srv = Serve(["--cgroup", cg.rel, "--durations", "--lifecycle", "--labels",
+                 "+user,+cgroup,+container"])
     try:
         if not srv.wait_ready():
             return [f"serve did not start: {srv.stderr()[-500:]}"]
@@ -295,6 +341,7 @@ def test_promtool():
         problems.append(f"promtool check metrics: exit {p.returncode}: "
                         f"{(p.stdout + p.stderr).strip()[:800]}")
     for fam in ("socktap_send_duration_seconds_bucket", "socktap_build_info",
+                "socktap_sockets_created_total",
                 "socktap_probe_info", "process_resident_memory_bytes",
                 "socktap_device_transmit_bytes_total"):
         if fam not in text:
@@ -646,6 +693,7 @@ def test_bad_input():
 
 TESTS = [
     ("exact totals per label set, across process exits", test_exact_totals),
+    ("--lifecycle: sockets created and closed", test_lifecycle),
     ("promtool check metrics", test_promtool),
     ("a real Prometheus: exact totals over two runs, no resets", test_prometheus),
     ("HTTP: index, 404, gzip, idle connections, malformed requests", test_http),
