@@ -41,6 +41,8 @@ SOCKTOP_OBJS := $(SOCKTOP_SRCS:%.c=$(B)/%.o)
 CLI_LDLIBS := -lncursesw
 # serve: HTTP (libmicrohttpd, TLS by GnuTLS), its web config (libyaml), bcrypt (libcrypt);
 # gzip is zlib's, already in LDLIBS
+# serve's default address, in the unit's comment (serve.c's SERVE_DEFAULT_ADDR)
+SERVE_LISTEN := $(shell sed -n 's/^\#define SERVE_DEFAULT_ADDR "\(.*\)"/\1/p' src/cli/serve.c)
 SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -202,6 +204,11 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocktap.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' socktap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/socktap.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/socktap/prometheus
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LISTEN@|$(SERVE_LISTEN)|' dist/systemd/socktap.service.in \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
+	install -m 0644 dist/prometheus/socktap.rules.yml dist/prometheus/socktap.rules.test.yml \
+		$(DESTDIR)$(PREFIX)/share/socktap/prometheus/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -661,6 +661,69 @@ def test_textfile():
     return problems
 
 
+DIST = os.path.join(ROOT, "dist")
+
+
+def test_rules():
+    """The shipped recording rules and alerts: promtool check rules and their own unit test."""
+    problems = []
+    d = os.path.join(DIST, "prometheus")
+    for args in (["check", "rules", "socktap.rules.yml"],
+                 ["test", "rules", "socktap.rules.test.yml"]):
+        p = subprocess.run([os.path.join(PROM_DIR, "promtool"), *args], cwd=d,
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0 or "SUCCESS" not in p.stdout:
+            problems.append(f"promtool {' '.join(args)}: exit {p.returncode}: "
+                            f"{(p.stdout + p.stderr).strip()[-600:]}")
+    return problems
+
+
+def test_unit_capabilities():
+    """The shipped systemd unit verifies, and serve works as an unprivileged user with only
+    the capabilities the unit grants."""
+    problems = []
+    with open(os.path.join(DIST, "systemd", "socktap.service.in")) as f:
+        unit = f.read()
+    caps = re.search(r"^AmbientCapabilities=(.*)$", unit, re.M).group(1).split()
+    bounding = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
+    if sorted(caps) != sorted(bounding):
+        problems.append(f"AmbientCapabilities {caps} != CapabilityBoundingSet {bounding}")
+    if shutil.which("systemd-analyze"):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "bin"))
+            shutil.copy(SOCKTAP, os.path.join(d, "bin", "socktap"))
+            path = os.path.join(d, "socktap.service")
+            with open(path, "w") as f:
+                f.write(unit.replace("@PREFIX@", d).replace("@LISTEN@", "127.0.0.1:10477"))
+            # --man=no: the man page is installed by make install, not here
+            p = subprocess.run(["systemd-analyze", "verify", "--man=no", path],
+                               capture_output=True, text=True, timeout=60)
+            if p.returncode != 0 or p.stderr.strip():
+                problems.append(f"systemd-analyze verify: exit {p.returncode}: "
+                                f"{p.stderr.strip()[-400:]}")
+    want = ",".join("+" + c.lower().removeprefix("cap_") for c in caps)
+    srv = Serve(["--lifecycle"])
+    srv.p.kill()
+    srv.p.wait()
+    srv.argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                f"--inh-caps=-all,{want}", f"--ambient-caps=-all,{want}",
+                f"--bounding-set=-all,{want}", *srv.argv]
+    srv.p = subprocess.Popen(srv.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=srv.errf)
+    try:
+        if not srv.wait_ready():
+            return problems + [f"serve with only {caps} did not start: "
+                               f"{srv.stderr()[-400:]}"]
+        text = srv.metrics()
+        if "socktap_sockets_created_total" not in text:
+            problems.append(f"serve with only {caps}: no lifecycle counters")
+    finally:
+        rc, _ = srv.stop()
+    if rc != 0:
+        problems.append(f"serve with only {caps}: exit {rc}: {srv.stderr()[-300:]}")
+    return problems
+
+
 def test_bad_input():
     """One message naming the bad value, exit 2 (1 for a port in use)."""
     problems = []
@@ -701,6 +764,9 @@ TESTS = [
     ("cardinality: --max-series folds into comm=\"~other\"", test_cardinality),
     ("--labels +pid and --pid-ttl", test_pid_ttl),
     ("--textfile", test_textfile),
+    ("shipped rules: promtool check and test rules", test_rules),
+    ("shipped systemd unit: verifies; serve runs with its capabilities only",
+     test_unit_capabilities),
     ("bad input", test_bad_input),
 ]
 
