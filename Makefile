@@ -171,7 +171,7 @@ $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
 $(B)/bench/peakrss: bench/peakrss.c
 	$(CC) $(CFLAGS) -o $@ $<
 
-BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss
+BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic
 
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
 bench: all $(BENCH_PROGS)

@@ -119,7 +119,8 @@ const char *serve_errno_name(int err)
 struct entry {
 	struct entry *next; /* hash chain */
 	uint64_t hash;
-	char *key; /* the label values, each ended by a NUL */
+	char *key;	/* the label values, each ended by a NUL */
+	char *rendered; /* the label set as exposed, once written */
 	size_t keylen;
 	uint64_t ops[2], bytes[2], dur_ns[2]; /* [0] sends, [1] receives */
 	uint64_t creates, closes;
@@ -185,6 +186,7 @@ static void entry_free(struct entry *e)
 		for (int d = 0; d < 2; d++)
 			free(e->hist[k][d]);
 	free(e->key);
+	free(e->rendered);
 	free(e);
 }
 
@@ -544,13 +546,18 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
-/* {a="..",b="..",extra="v"}: the label set, then up to two extra labels */
-static void put_labels(FILE *f, const struct series_store *s, const struct entry *e, const char *n1,
-		       const char *v1, const char *n2, const char *v2)
+/* The label set as exposed (a="..",b=".."), rendered once: the key never changes. */
+static const char *entry_labels(const struct series_store *s, struct entry *e)
 {
+	if (e->rendered)
+		return e->rendered;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return "";
 	const char *v = e->key;
 	bool first = true;
-	fputc('{', f);
 	for (int l = 0; l < SET_LABELS; l++) {
 		if (!(s->labels & SL_BIT(l)))
 			continue;
@@ -560,15 +567,23 @@ static void put_labels(FILE *f, const struct series_store *s, const struct entry
 		v += strlen(v) + 1;
 		first = false;
 	}
-	const char *names[2] = {n1, n2}, *vals[2] = {v1, v2};
-	for (int i = 0; i < 2; i++) {
-		if (!names[i])
-			continue;
-		fprintf(f, "%s%s=\"", first ? "" : ",", names[i]);
-		st_prom_label_fputs(f, vals[i], 255);
-		fputc('"', f);
-		first = false;
+	if (fclose(f)) {
+		free(buf);
+		return "";
 	}
+	e->rendered = buf;
+	return buf;
+}
+
+/* {label set[,extra="v"]}; extra values are socktap's own (errno names, bounds): plain */
+static void put_labels(FILE *f, const struct series_store *s, struct entry *e, const char *extra,
+		       const char *value)
+{
+	const char *l = entry_labels(s, e);
+	fputc('{', f);
+	fputs(l, f);
+	if (extra)
+		fprintf(f, "%s%s=\"%s\"", *l ? "," : "", extra, value);
 	fputc('}', f);
 }
 
@@ -603,9 +618,9 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 	for (size_t m = 0; m < sizeof(fams) / sizeof(fams[0]); m++) {
 		family_head(f, fams[m].name, "counter", fams[m].help);
 		for (size_t i = 0; i < n; i++) {
-			const struct entry *e = es[i];
+			struct entry *e = es[i];
 			fputs(fams[m].name, f);
-			put_labels(f, s, e, NULL, NULL, NULL, NULL);
+			put_labels(f, s, e, NULL, NULL);
 			fprintf(f, " %llu\n",
 				(unsigned long long)(fams[m].what ? e->bytes[fams[m].dir]
 								  : e->ops[fams[m].dir]));
@@ -618,7 +633,7 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 	for (int d = 0; d < 2; d++) {
 		family_head(f, err_names[d], "counter", err_help[d]);
 		for (size_t i = 0; i < n; i++) {
-			const struct entry *e = es[i];
+			struct entry *e = es[i];
 			uint64_t sum = 0;
 			for (unsigned int x = 0; x < NERRNO; x++) {
 				sum += e->errs[d][x];
@@ -626,13 +641,13 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 					continue;
 				fputs(err_names[d], f);
 				put_labels(f, s, e, "errno",
-					   x < NERRNO - 1 ? errnos[x].name : "other", NULL, NULL);
+					   x < NERRNO - 1 ? errnos[x].name : "other");
 				fprintf(f, " %llu\n", (unsigned long long)e->errs[d][x]);
 			}
 			if (by_errno)
 				continue;
 			fputs(err_names[d], f);
-			put_labels(f, s, e, NULL, NULL, NULL, NULL);
+			put_labels(f, s, e, NULL, NULL);
 			fprintf(f, " %llu\n", (unsigned long long)sum);
 		}
 	}
@@ -648,7 +663,7 @@ static void write_lifecycle(FILE *f, const struct series_store *s, struct entry 
 		family_head(f, names[m], "counter", helps[m]);
 		for (size_t i = 0; i < n; i++) {
 			fputs(names[m], f);
-			put_labels(f, s, es[i], NULL, NULL, NULL, NULL);
+			put_labels(f, s, es[i], NULL, NULL);
 			fprintf(f, " %llu\n",
 				(unsigned long long)(m ? es[i]->closes : es[i]->creates));
 		}
@@ -667,40 +682,45 @@ static void write_hist(FILE *f, const struct series_store *s, struct entry **es,
 	     "Time from a receive syscall's entry to its receive's end."}};
 	const char *name = names[kind][dir];
 	int first = kind ? DUR_FIRST_SLOT : 0, last = kind ? DUR_LAST_SLOT : SIZE_LAST_SLOT;
-	char le[32];
+	/* slot b holds values up to 2^(b-1): the bounds are exact */
+	char les[SOCKTAP_SERIES_SLOTS][32];
+	for (int b = first; b <= last; b++) {
+		double bound = b ? (double)(1ull << (b - 1)) : 0;
+		FILE *lf = fmemopen(les[b], sizeof(les[b]), "w");
+		if (!lf)
+			return;
+		put_float(lf, kind ? bound / 1e9 : bound);
+		fclose(lf);
+	}
 	family_head(f, name, "histogram", helps[kind][dir]);
 	for (size_t i = 0; i < n; i++) {
-		const struct entry *e = es[i];
+		struct entry *e = es[i];
 		const uint64_t *slots = e->hist[kind][dir];
+		/* like a client library's labelled histogram: there once observed */
+		if (!slots)
+			continue;
 		uint64_t cum = 0;
 		int j = 0;
 		for (int b = first; b <= last; b++) {
 			for (; j <= b; j++)
-				cum += slots ? slots[j] : 0;
-			/* slot b holds values up to 2^(b-1): the bound is exact */
-			double bound = b ? (double)(1ull << (b - 1)) : 0;
-			FILE *lf = fmemopen(le, sizeof(le), "w");
-			if (!lf)
-				return;
-			put_float(lf, kind ? bound / 1e9 : bound);
-			fclose(lf);
+				cum += slots[j];
 			fprintf(f, "%s_bucket", name);
-			put_labels(f, s, e, "le", le, NULL, NULL);
+			put_labels(f, s, e, "le", les[b]);
 			fprintf(f, " %llu\n", (unsigned long long)cum);
 		}
 		for (; j < SOCKTAP_SERIES_SLOTS; j++)
-			cum += slots ? slots[j] : 0;
+			cum += slots[j];
 		fprintf(f, "%s_bucket", name);
-		put_labels(f, s, e, "le", "+Inf", NULL, NULL);
+		put_labels(f, s, e, "le", "+Inf");
 		fprintf(f, " %llu\n%s_sum", (unsigned long long)cum, name);
-		put_labels(f, s, e, NULL, NULL, NULL, NULL);
+		put_labels(f, s, e, NULL, NULL);
 		fputc(' ', f);
 		if (kind)
 			put_float(f, (double)e->dur_ns[dir] / 1e9);
 		else
 			fprintf(f, "%llu", (unsigned long long)e->bytes[dir]);
 		fprintf(f, "\n%s_count", name);
-		put_labels(f, s, e, NULL, NULL, NULL, NULL);
+		put_labels(f, s, e, NULL, NULL);
 		fprintf(f, " %llu\n", (unsigned long long)cum);
 	}
 }

@@ -211,6 +211,12 @@ def check_exposition(m, sets, problems, what=""):
         for d, name in (("send", "socktap_send_size_bytes"),
                         ("recv", "socktap_receive_size_bytes")):
             sizes = t[f"{d}_sizes"]
+            if not sizes:
+                # like a client library's labelled histogram: absent until observed
+                if (name + "_count", lk) in m:
+                    problems.append(f"{what}{name}{{{ident}}}: a histogram without "
+                                    "observations")
+                continue
             for b in SIZE_BOUNDS:
                 want = sum(1 for v in sizes if v <= b)
                 got = m.get((name + "_bucket", lk | {("le", str(b))}))
