@@ -99,13 +99,14 @@ $(B)/socktop: $(SOCKTOP_OBJS) $(B)/libsocktap.a
 # ---- tests ----
 # Unit tests run with AddressSanitizer and UBSan.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
-# test_top_render also needs the renderer, which is the CLI's
+# test_top_render and test_series also need CLI code: the renderer, serve's series
 $(B)/tests/test_top_render: src/cli/top_render.c src/cli/top_render.h
+$(B)/tests/test_series: src/cli/series.c src/cli/series.h
 $(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h \
 		$(B)/socktap_legacy.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) \
-		$(if $(filter top_render,$*),-Isrc/cli src/cli/top_render.c) $(LDLIBS)
+		$(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) $(LDLIBS)
 
 $(B)/tests/workload: tests/integration/workload.c
 	@mkdir -p $(@D)

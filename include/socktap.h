@@ -477,6 +477,13 @@ struct socktap_snapshot {
 int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out);
 void socktap_snapshot_free(struct socktap_snapshot *snap);
 
+/*
+ * What backs probe id in this session (its loaded mechanism, as in
+ * struct socktap_backing), into buf; -ENOENT if the session does not
+ * trace it.
+ */
+int socktap_probe_source(const struct socktap *st, enum socktap_probe_id id, char *buf, size_t len);
+
 /* Which enabled probes the session traces (bit i = probe id i). */
 uint64_t socktap_probe_mask(const struct socktap *st);
 

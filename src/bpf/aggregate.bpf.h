@@ -83,6 +83,14 @@ struct {
 	__type(value, __u64);
 } shists0 SEC(".maps"), shists1 SEC(".maps");
 
+/*
+ * New rows start from these: zeroed globals, never written, rather than
+ * zeroed structs on the stack, which the transfer paths cannot spare
+ * (512 bytes for a whole call chain; 6.1's verifier counted 544).
+ */
+struct st_agg_val agg_val_zero;
+struct st_series_val series_val_zero;
+
 static __always_inline void agg_dropped(void)
 {
 	__u32 k = ST_CNT_AGG_DROPPED;
@@ -189,8 +197,9 @@ static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s3
 		k.cgroup_id = task_cgroup_id();
 	/* one generation for the row and its histograms: a snapshot has both or neither */
 	__u32 gen = agg_slot;
-	struct st_series_val zero = {}, *v;
-	v = gen ? agg_entry(&series1, &k, &zero) : agg_entry(&series0, &k, &zero);
+	struct st_series_val *v;
+	v = gen ? agg_entry(&series1, &k, &series_val_zero)
+		: agg_entry(&series0, &k, &series_val_zero);
 	if (!v)
 		return;
 	if (!v->comm[0]) {
@@ -227,8 +236,9 @@ static __always_inline void count_lifecycle(__s32 family, __s32 type, __s32 prot
 				  .type = (__u16)type};
 	if (aggregate & ST_AGG_SERIES_CGROUP)
 		k.cgroup_id = task_cgroup_id();
-	struct st_series_val zero = {}, *v;
-	v = agg_slot ? agg_entry(&series1, &k, &zero) : agg_entry(&series0, &k, &zero);
+	struct st_series_val *v;
+	v = agg_slot ? agg_entry(&series1, &k, &series_val_zero)
+		     : agg_entry(&series0, &k, &series_val_zero);
 	if (!v)
 		return;
 	if (!v->comm[0]) {
@@ -270,8 +280,9 @@ static __always_inline void count_conn(struct task_struct *t, __u32 tgid, struct
 		k.ino = sock ? socket_ino(sock) : 0;
 	else if (a)
 		k.addrs = *a;
-	struct st_agg_val zero = {}, *v;
-	v = agg_slot ? agg_entry(&conns1, &k, &zero) : agg_entry(&conns0, &k, &zero);
+	struct st_agg_val *v;
+	v = agg_slot ? agg_entry(&conns1, &k, &agg_val_zero)
+		     : agg_entry(&conns0, &k, &agg_val_zero);
 	if (!v)
 		return;
 	if (!v->comm[0]) {
@@ -308,16 +319,18 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, st
 		count_conn(t, tgid, sk, sock, family, protocol, a, ret, is_send);
 	if (aggregate & ST_AGG_CGROUPS) {
 		struct st_cgroup_key k = {.cgroup_id = task_cgroup_id()};
-		struct st_agg_val zero = {}, *v;
-		v = agg_slot ? agg_entry(&cgroups1, &k, &zero) : agg_entry(&cgroups0, &k, &zero);
+		struct st_agg_val *v;
+		v = agg_slot ? agg_entry(&cgroups1, &k, &agg_val_zero)
+			     : agg_entry(&cgroups0, &k, &agg_val_zero);
 		if (v)
 			COUNT_XFER(v, ret, is_send);
 	}
 	if (aggregate & ST_AGG_PROCS) {
 		struct st_agg_key k = {
 		    .tgid = tgid, .protocol = (__u16)protocol, .family = (__u16)family};
-		struct st_agg_val zero = {}, *v;
-		v = agg_slot ? agg_entry(&procs1, &k, &zero) : agg_entry(&procs0, &k, &zero);
+		struct st_agg_val *v;
+		v = agg_slot ? agg_entry(&procs1, &k, &agg_val_zero)
+			     : agg_entry(&procs0, &k, &agg_val_zero);
 		if (!v)
 			return;
 		if (!v->comm[0]) {

@@ -840,7 +840,7 @@ int series_write(struct series_store *s, FILE *f, const struct serve_self *self)
 	static const char *const probe[2] = {"socket.send", "socket.receive"};
 	for (int i = 0; i < 2; i++) {
 		fprintf(f, "socktap_probe_info{probe=\"%s\",mechanism=\"", probe[i]);
-		st_prom_label_fputs(f, mech[i] ? mech[i] : "", 160);
+		st_prom_label_fputs(f, mech[i] ? mech[i] : "", 512);
 		fputs("\"} 1\n", f);
 	}
 	family_head(f, "socktap_kernel_updates_dropped_total", "counter",

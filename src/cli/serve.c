@@ -33,7 +33,7 @@ struct serve {
 	struct series_store *store;
 	pthread_mutex_t lock; /* the session's snapshots and the store: main loop vs HTTP */
 	struct serve_self self;
-	char send_mech[160], recv_mech[160];
+	char send_mech[512], recv_mech[512];
 	int err; /* a fold that failed: the main loop stops */
 	struct web_config *web;
 };
@@ -283,12 +283,9 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t
 	return 0;
 }
 
-static void mechanism_of(enum socktap_probe_id id, char *out, size_t n)
+static void mechanism_of(struct socktap *st, enum socktap_probe_id id, char *out, size_t n)
 {
-	struct socktap_backing b = {.sz = sizeof(b)};
-	if (socktap_probe_backing(id, &b) == 0 && b.available)
-		snprintf(out, n, "%s", b.mechanism);
-	else
+	if (socktap_probe_source(st, id, out, n))
 		snprintf(out, n, "none");
 }
 
@@ -391,8 +388,8 @@ static int serve_run(struct serve_config *cfg)
 		return rc;
 	}
 	report_degraded(sv.st);
-	mechanism_of(SOCKTAP_PROBE_SEND, sv.send_mech, sizeof(sv.send_mech));
-	mechanism_of(SOCKTAP_PROBE_RECEIVE, sv.recv_mech, sizeof(sv.recv_mech));
+	mechanism_of(sv.st, SOCKTAP_PROBE_SEND, sv.send_mech, sizeof(sv.send_mech));
+	mechanism_of(sv.st, SOCKTAP_PROBE_RECEIVE, sv.recv_mech, sizeof(sv.recv_mech));
 	sv.self.send_mechanism = sv.send_mech;
 	sv.self.recv_mechanism = sv.recv_mech;
 

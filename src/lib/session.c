@@ -711,3 +711,23 @@ void socktap_close(struct socktap *st)
 	st_cgroups_free(st->cgroups);
 	free(st);
 }
+
+int socktap_probe_source(const struct socktap *st, enum socktap_probe_id id, char *buf, size_t len)
+{
+	if (!st || !buf || !len || (unsigned)id >= SOCKTAP_PROBE__COUNT)
+		return -EINVAL;
+	buf[0] = '\0';
+	/* the first candidate whose sources the session loaded all of */
+	for (int k = 0; k < ST_MAX_CANDIDATES && st_probes[id].cand[k].sources; k++) {
+		uint64_t want = st_probes[id].cand[k].sources;
+		if (want & ~st->sources)
+			continue;
+		size_t n = 0;
+		for (int i = 0; i < SRC__COUNT && n < len; i++)
+			if (want >> i & 1)
+				n += snprintf(buf + n, len - n, "%s%s", n ? " + " : "",
+					      st_sources[i].name);
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -15,30 +15,12 @@ typedef void (*render_fn)(FILE *f, const struct socktap_snapshot *s, const struc
 /* what fn printed, as one string (static: the last call's) */
 static const char *capture(render_fn fn, const struct socktap_snapshot *s, const struct top_view *v)
 {
-	static char *buf;
-	size_t len = 0;
-	free(buf);
-	buf = NULL;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return "(open_memstream failed)";
-	fn(f, s, v);
-	fclose(f);
-	return buf;
+	return TEST_CAPTURE(f, fn(f, s, v));
 }
 
 static const char *hist_text(const struct socktap_hist *h, bool by_protocol)
 {
-	static char *buf;
-	size_t len = 0;
-	free(buf);
-	buf = NULL;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return "(open_memstream failed)";
-	top_render_hist(f, h, by_protocol);
-	fclose(f);
-	return buf;
+	return TEST_CAPTURE(f, top_render_hist(f, h, by_protocol));
 }
 
 static const char *users(uint32_t uid)

@@ -76,6 +76,24 @@ static inline void test_end(void)
 		_ok;                                                                               \
 	})
 
+/*
+ * What stmt printed to FILE *f, as a string: a static buffer of this use
+ * of the macro, valid until its next run.
+ */
+#define TEST_CAPTURE(f, stmt)                                                                      \
+	({                                                                                         \
+		static char *buf_;                                                                 \
+		size_t len_ = 0;                                                                   \
+		free(buf_);                                                                        \
+		buf_ = NULL;                                                                       \
+		FILE *f = open_memstream(&buf_, &len_);                                            \
+		if (f) {                                                                           \
+			stmt;                                                                      \
+			fclose(f);                                                                 \
+		}                                                                                  \
+		(const char *)(buf_ ? buf_ : "(open_memstream failed)");                           \
+	})
+
 /* TEST_MAIN(run): run() holds the SUBTESTs. */
 #define TEST_MAIN(run)                                                                             \
 	struct test_state test_state;                                                              \
