@@ -5,7 +5,7 @@
 # end, as Prometheus would make; exits with CMD's status.
 socktap=$1 port=$2
 shift 2
-"$socktap" serve --web.listen-address "127.0.0.1:$port" &
+"$socktap" serve --web.listen-address "127.0.0.1:$port" $SERVE_ARGS &
 pid=$!
 i=0
 until curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; do

@@ -418,6 +418,8 @@ struct socktap_hist {
 /* The bucket a value falls in. */
 unsigned int socktap_hist_bucket(uint64_t value);
 
+#define SOCKTAP_SIZE_SLOTS 23
+
 /* serve's rows: successes in err 0's row, failures in their errno's */
 struct socktap_series_row {
 	uint32_t pid, uid;
@@ -431,10 +433,16 @@ struct socktap_series_row {
 	uint64_t send_errors, recv_errors;
 	uint64_t send_ns, recv_ns; /* sums of entry-to-return times (HIST_LATENCY) */
 	uint64_t creates, closes;  /* with SOCKTAP_AGG_LIFECYCLE */
+	/*
+	 * err 0's row with SOCKTAP_AGG_HIST_SIZE: its size histograms, slots as
+	 * socktap_series_hist's (below) for sizes up to 2^20, the last slot
+	 * holding everything larger. [0] sends, [1] receives.
+	 */
+	uint64_t size_slots[2][SOCKTAP_SIZE_SLOTS];
 };
 
 /*
- * A series' histogram. Slots are upper-inclusive, so that each bound is
+ * A series' duration histogram (HIST_LATENCY). Slots are upper-inclusive, so that each bound is
  * an exact power of two: slot 0 holds 0, slot s >= 1 holds values in
  * (2^(s-2), 2^(s-1)] (slot 1: 1, slot 2: 2, slot 3: 3..4, ...).
  */

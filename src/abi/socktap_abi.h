@@ -225,6 +225,13 @@ struct st_series_key {
 	__u32 pad;
 };
 
+/*
+ * Size histograms live in the series' own value, so that a transfer
+ * costs one map update: slots as ST_SERIES_SLOTS' (below), 0 .. 21
+ * (sizes up to 2^20), the last holding everything larger.
+ */
+#define ST_SIZE_SLOTS 23
+
 /* per CPU; the comm is the thread-group leader's, the uid the first operation's */
 struct st_series_val {
 	__u64 sends, recvs;
@@ -235,10 +242,12 @@ struct st_series_val {
 	__u32 uid;
 	__u32 pad;
 	char comm[16];
+	__u32 size_slots[2][ST_SIZE_SLOTS]; /* [send, receive]; with ST_AGG_HIST_SIZE */
+	__u32 pad2[2];
 };
 
 /*
- * serve's histograms, per series (err 0). Slots are upper-inclusive so
+ * serve's duration histograms, per series (err 0). Slots are upper-inclusive so
  * that Prometheus's "le" bounds are exact powers of two: slot 0 holds 0,
  * slot s >= 1 holds (2^(s-2), 2^(s-1)], so slot 1 holds 1.
  */

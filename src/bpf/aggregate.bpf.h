@@ -210,8 +210,12 @@ static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s3
 	COUNT_XFER(v, ret, is_send);
 	if (ret < 0)
 		return;
-	if (aggregate & ST_AGG_HIST_SIZE)
-		series_hist_add(gen, &k, ST_HIST_SIZE, !is_send, (__u64)ret);
+	if (aggregate & ST_AGG_HIST_SIZE) {
+		__u32 slot = ret ? log2_bucket((__u64)ret - 1) + 1 : 0;
+		if (slot > ST_SIZE_SLOTS - 1)
+			slot = ST_SIZE_SLOTS - 1;
+		v->size_slots[is_send ? 0 : 1][slot]++;
+	}
 	if (lat >= 0) {
 		if (is_send)
 			v->send_ns += lat;

@@ -112,7 +112,8 @@ const char *serve_errno_name(int err)
 }
 
 /* The emitted histogram bounds: slots of sizes up to 1 MiB, of durations 1 us .. 17 s. */
-#define SIZE_LAST_SLOT 21 /* le = 2^20 */
+#define SIZE_LAST_SLOT 21 /* le = 2^20; the kernel's slot 22 holds the rest */
+_Static_assert(SIZE_LAST_SLOT + 2 == SOCKTAP_SIZE_SLOTS, "size slots: the kernel's and these");
 #define DUR_FIRST_SLOT 11 /* le = 2^10 ns */
 #define DUR_LAST_SLOT  35 /* le = 2^34 ns */
 
@@ -509,8 +510,23 @@ int series_fold(struct series_store *s, const struct socktap_snapshot *snap, uin
 		unsigned int x = errno_index(r->err);
 		e->errs[0][x] += r->send_errors;
 		e->errs[1][x] += r->recv_errors;
-		if (r->err == 0)
-			refs[nrefs++] = (struct row_ref){r, e};
+		if (r->err != 0)
+			continue;
+		refs[nrefs++] = (struct row_ref){r, e};
+		for (int d = 0; d < 2 && !err; d++) {
+			uint64_t n = 0;
+			for (int j = 0; j < SOCKTAP_SIZE_SLOTS; j++)
+				n += r->size_slots[d][j];
+			if (!n)
+				continue;
+			uint64_t **slots = &e->hist[0][d];
+			if (!*slots && !(*slots = calloc(SOCKTAP_SERIES_SLOTS, sizeof(uint64_t))))
+				err = -ENOMEM;
+			for (int j = 0; *slots && j < SOCKTAP_SIZE_SLOTS; j++)
+				(*slots)[j] += r->size_slots[d][j];
+		}
+		if (err)
+			break;
 	}
 	if (!err && snap->nshists) {
 		qsort(refs, nrefs, sizeof(*refs), cmp_ref);

@@ -23,7 +23,7 @@ _Static_assert(SOCKTAP_AGG_PROCESSES == ST_AGG_PROCS && SOCKTAP_AGG_DEVICES == S
 		   SOCKTAP_AGG_CGROUPS == ST_AGG_CGROUPS && SOCKTAP_AGG_SERIES == ST_AGG_SERIES &&
 		   SOCKTAP_AGG_SERIES_CGROUP == ST_AGG_SERIES_CGROUP &&
 		   SOCKTAP_AGG_LIFECYCLE == ST_AGG_LIFECYCLE &&
-		   SOCKTAP_SERIES_SLOTS == ST_SERIES_SLOTS,
+		   SOCKTAP_SERIES_SLOTS == ST_SERIES_SLOTS && SOCKTAP_SIZE_SLOTS == ST_SIZE_SLOTS,
 	       "socktap.h and socktap_abi.h disagree on aggregation flags");
 
 /*
@@ -263,6 +263,9 @@ static int add_series(const void *key, const void *vals, void *ctx)
 		r->recv_ns += v[i].recv_ns;
 		r->creates += v[i].creates;
 		r->closes += v[i].closes;
+		for (int d = 0; d < 2; d++)
+			for (int j = 0; j < SOCKTAP_SIZE_SLOTS; j++)
+				r->size_slots[d][j] += v[i].size_slots[d][j];
 		if (!r->comm[0] && v[i].comm[0]) {
 			memcpy(r->comm, v[i].comm, sizeof(r->comm));
 			r->comm[sizeof(r->comm) - 1] = '\0';
@@ -473,7 +476,7 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 		err = drain(bpf_map__fd(old ? skel->maps.series1 : skel->maps.series0),
 			    sizeof(struct st_series_key), sizeof(struct st_series_val), st->ncpus,
 			    add_series, &c);
-		if (!err && (st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY)))
+		if (!err && (st->aggregate & SOCKTAP_AGG_HIST_LATENCY))
 			err = collect_shists(
 			    bpf_map__fd(old ? skel->maps.shists1 : skel->maps.shists0), s,
 			    st->ncpus);

@@ -282,8 +282,7 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 		unused[nunused++] = s->maps.series0;
 		unused[nunused++] = s->maps.series1;
 	}
-	if (!(st->aggregate & SOCKTAP_AGG_SERIES) ||
-	    !(st->aggregate & (SOCKTAP_AGG_HIST_SIZE | SOCKTAP_AGG_HIST_LATENCY))) {
+	if (!(st->aggregate & SOCKTAP_AGG_SERIES) || !(st->aggregate & SOCKTAP_AGG_HIST_LATENCY)) {
 		unused[nunused++] = s->maps.shists0;
 		unused[nunused++] = s->maps.shists1;
 	}

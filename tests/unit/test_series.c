@@ -39,7 +39,8 @@ static void run(void)
 		unsigned int l = 0;
 		const char *bad = NULL;
 		ASSERT_EQ(serve_labels_parse("+pid,-type", &l, &bad), 0, "relative");
-		ASSERT_EQ(l, (SL_DEFAULT | SL_BIT(SL_PID)) & ~SL_BIT(SL_TYPE), "default + pid - type");
+		ASSERT_EQ(l, (SL_DEFAULT | SL_BIT(SL_PID)) & ~SL_BIT(SL_TYPE),
+			  "default + pid - type");
 		ASSERT_EQ(serve_labels_parse("comm,cgroup", &l, &bad), 0, "absolute");
 		ASSERT_EQ(l, SL_BIT(SL_COMM) | SL_BIT(SL_CGROUP), "exactly comm and cgroup");
 		ASSERT_EQ(serve_labels_parse("+comm,nope,pid", &l, &bad), -1, "unknown");
@@ -88,12 +89,11 @@ static void run(void)
 	{
 		struct series_store *s = series_new(SL_BIT(SL_COMM), 0, 0);
 		struct socktap_series_row r = udp_row(1, "h");
-		r.sends = 4, r.send_bytes = 0 + 1 + 1024 + 1025;
-		struct socktap_series_hist h = {.pid = 1, .protocol = 17, .family = 2, .type = 2};
-		/* 0 -> slot 0, 1 -> 1, 1024 -> 11 ((512, 1024]), 1025 -> 12 */
-		h.slots[0] = h.slots[1] = h.slots[11] = h.slots[12] = 1;
-		h.count = 4;
-		struct socktap_snapshot snap = {.nseries = 1, .series = &r, .nshists = 1, .shists = &h};
+		r.sends = 5, r.send_bytes = 0 + 1 + 1024 + 1025 + (4 << 20);
+		/* 0 -> slot 0, 1 -> 1, 1024 -> 11 ((512, 1024]), 1025 -> 12, past 2^20: the last */
+		r.size_slots[0][0] = r.size_slots[0][1] = r.size_slots[0][11] = 1;
+		r.size_slots[0][12] = r.size_slots[0][SOCKTAP_SIZE_SLOTS - 1] = 1;
+		struct socktap_snapshot snap = {.nseries = 1, .series = &r};
 		series_fold(s, &snap, 1, NULL);
 		const char *t = expose(s);
 		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_bucket{comm=\"h\",le=\"0\"} 1"),
@@ -104,10 +104,13 @@ static void run(void)
 			    "le 1024 holds 1024");
 		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_bucket{comm=\"h\",le=\"2048\"} 4"),
 			    "le 2048");
-		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_bucket{comm=\"h\",le=\"+Inf\"} 4"),
+		ASSERT_TRUE(
+		    has_line(t, "socktap_send_size_bytes_bucket{comm=\"h\",le=\"1048576\"} 4"),
+		    "le 2^20");
+		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_bucket{comm=\"h\",le=\"+Inf\"} 5"),
 			    "+Inf");
-		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_sum{comm=\"h\"} 2050"), "sum");
-		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_count{comm=\"h\"} 4"), "count");
+		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_sum{comm=\"h\"} 4196354"), "sum");
+		ASSERT_TRUE(has_line(t, "socktap_send_size_bytes_count{comm=\"h\"} 5"), "count");
 		ASSERT_TRUE(strstr(t, "socktap_receive_size_bytes_count") == NULL,
 			    "no receive histogram before an observation");
 		series_free(s);
@@ -136,8 +139,9 @@ static void run(void)
 		r.sends = 1;
 		struct socktap_snapshot snap = {.nseries = 1, .series = &r};
 		series_fold(s, &snap, 1000, NULL);
-		ASSERT_TRUE(has_line(expose(s), "socktap_send_operations_total{comm=\"p\",pid=\"7\"} 1"),
-			    "pid label");
+		ASSERT_TRUE(
+		    has_line(expose(s), "socktap_send_operations_total{comm=\"p\",pid=\"7\"} 1"),
+		    "pid label");
 		struct socktap_snapshot empty = {0};
 		series_fold(s, &empty, 1050, NULL);
 		ASSERT_EQ(series_count(s), 1, "within the TTL");
@@ -159,8 +163,9 @@ static void run(void)
 		r.sends = 1;
 		struct socktap_snapshot snap = {.nseries = 1, .series = &r};
 		series_fold(s, &snap, 1, NULL);
-		ASSERT_TRUE(has_line(expose(s), "socktap_send_operations_total{comm=\"a\\\"b\\\\c\\nd"
-						"\xef\xbf\xbd\xef\xbf\xbd\"} 1"),
+		ASSERT_TRUE(has_line(expose(s),
+				     "socktap_send_operations_total{comm=\"a\\\"b\\\\c\\nd"
+				     "\xef\xbf\xbd\xef\xbf\xbd\"} 1"),
 			    "escaped");
 		series_free(s);
 	}
