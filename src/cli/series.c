@@ -316,8 +316,8 @@ static int overflow_note(struct series_store *s, uint64_t h)
 {
 	if (s->novf * 2 >= s->ovf_cap) {
 		size_t cap = s->ovf_cap ? s->ovf_cap * 2 : 4096;
-		/* bounded: past 2^22 distinct sets the count stops (the memory would not) */
-		if (cap > (1u << 23))
+		/* bounded (8 MiB): past 2^19 distinct sets the count stops growing */
+		if (cap > (1u << 20))
 			return 0;
 		uint64_t *t = calloc(cap, sizeof(*t));
 		if (!t)
