@@ -94,6 +94,22 @@ bool process_alive(pid_t pid);
 extern volatile sig_atomic_t cli_got_stop, cli_got_int;
 void cli_install_signals(void);
 
+/*
+ * -o FILE, safe against failed starts: output_open() opens FILE without
+ * truncating it (creating it if missing), so a bad path is reported before
+ * tracing starts; output_commit() empties it once tracing has started;
+ * output_abandon() (a failed start) leaves an existing file as it was and
+ * removes one it created. 0, or -1 after one message.
+ */
+struct output {
+	const char *path;
+	FILE *f;
+	bool created;
+};
+int output_open(struct output *o, const char *path);
+int output_commit(struct output *o);
+void output_abandon(struct output *o);
+
 int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_top(int argc, char **argv);

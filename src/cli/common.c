@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -463,4 +464,47 @@ void cli_install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+int output_open(struct output *o, const char *path)
+{
+	o->path = path;
+	o->created = false;
+	o->f = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		o->created = true;
+	else if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		cli_error("-o: cannot open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (o->created)
+			unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int output_commit(struct output *o)
+{
+	struct stat sb;
+	int fd = fileno(o->f);
+	/* a regular file only: /dev/null, a FIFO or a terminal has nothing to empty */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && ftruncate(fd, 0)) {
+		cli_error("-o: cannot empty '%s': %s", o->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void output_abandon(struct output *o)
+{
+	if (!o->f)
+		return;
+	fclose(o->f);
+	o->f = NULL;
+	if (o->created)
+		unlink(o->path);
 }

@@ -393,13 +393,14 @@ int top_run(struct top_config *cfg)
 		have_words = true;
 	}
 	struct top t = {.cfg = cfg, .view = cfg->view, .out = stdout, .command = have_words};
+	/* opened now (a bad path is said first), emptied only once counting runs */
+	struct output o = {0};
 	if (cfg->outpath) {
-		t.out = fopen(cfg->outpath, "we");
-		if (!t.out) {
-			cli_error("-o: cannot open '%s': %s", cfg->outpath, strerror(errno));
+		if (output_open(&o, cfg->outpath)) {
 			rc = 1;
 			goto out_words;
 		}
+		t.out = o.f;
 	}
 	setvbuf(t.out, NULL, _IOFBF, 1 << 16);
 	t.live = cfg->live && !cfg->outpath && cfg->fmt == SOCKTAP_FORMAT_TEXT &&
@@ -441,8 +442,13 @@ int top_run(struct top_config *cfg)
 	if (err) {
 		rc = start_failed(err, have_words ? we.we_wordv[0] : NULL);
 		socktap_close(t.st);
+		/* a failed start leaves -o's file as it was */
+		output_abandon(&o);
+		t.out = NULL;
 		goto out_close;
 	}
+	if (cfg->outpath && output_commit(&o))
+		t.werr = EIO; /* said already */
 	report_degraded(t.st);
 	pid_t child = socktap_command_pid(t.st);
 	if (t.live && !curses_start())

@@ -170,13 +170,14 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 	out->fmt = fmt;
 	out->f = stdout;
+	/* opened now (a bad path is said before tracing), emptied only once tracing runs */
+	struct output o = {0};
 	if (outpath) {
-		out->f = fopen(outpath, "we");
-		if (!out->f) {
-			cli_error("-o: cannot open '%s': %s", outpath, strerror(errno));
+		if (output_open(&o, outpath)) {
 			rc = 1;
 			goto out_free;
 		}
+		out->f = o.f;
 	}
 	/* 256 KiB: few write(2)s per poll, and a quarter of the RSS a 1 MiB buffer costs */
 	setvbuf(out->f, NULL, _IOFBF, 1 << 18);
@@ -192,7 +193,7 @@ int cmd_trace(int argc, char **argv)
 		opts.target_cnt = 1;
 	}
 	/* the header first: the command may print to the same stdout once it runs */
-	if (fmt == SOCKTAP_FORMAT_CSV)
+	if (fmt == SOCKTAP_FORMAT_CSV && !outpath)
 		fputs(socktap_csv_header(), out->f);
 	struct socktap *st = NULL;
 	int err = socktap_open(&opts, &st);
@@ -201,8 +202,15 @@ int cmd_trace(int argc, char **argv)
 	if (err) {
 		rc = start_failed(err, have_words ? we.we_wordv[0] : NULL);
 		socktap_close(st);
+		/* a failed start leaves -o's file as it was */
+		output_abandon(&o);
+		out->f = NULL;
 		goto out_close;
 	}
+	if (outpath && output_commit(&o))
+		out->err = EIO; /* said already; ends the run as a write error would */
+	else if (fmt == SOCKTAP_FORMAT_CSV && outpath)
+		fputs(socktap_csv_header(), out->f);
 	report_degraded(st);
 	pid_t child = socktap_command_pid(st);
 

@@ -182,6 +182,31 @@ else:
                 r.returncode == 1 and len(lines) == 1 and "no BTF" in lines[0],
                 f"rc={r.returncode} {r.stderr!r}")
 
+    # ---- -o: a failed start leaves the file as it was (a kernel without BTF fails after -o
+    # is opened) and removes one it created; a start that works replaces the contents ----
+    with tempfile.TemporaryDirectory() as d:
+        for cmd in (["trace", "socket.create"], ["top", "-C", "1", "-i", "0.2"]):
+            keep, new = os.path.join(d, "keep"), os.path.join(d, "new")
+            with open(keep, "w") as f:
+                f.write("data\n")
+            r = run(["unshare", "-m", "sh", "-c",
+                     f"mount -t tmpfs none /sys/kernel/btf && exec {SOCKTAP} {' '.join(cmd)} "
+                     f"-o {keep}"])
+            with open(keep) as f:
+                kept = f.read()
+            subtest(f"{cmd[0]}: a failed start leaves an existing -o file as it was",
+                    r.returncode == 1 and kept == "data\n", f"rc={r.returncode} file={kept!r}")
+            r = run(["unshare", "-m", "sh", "-c",
+                     f"mount -t tmpfs none /sys/kernel/btf && exec {SOCKTAP} {' '.join(cmd)} "
+                     f"-o {new}"])
+            subtest(f"{cmd[0]}: a failed start leaves no -o file behind",
+                    r.returncode == 1 and not os.path.exists(new), f"rc={r.returncode}")
+            r = run([SOCKTAP, *cmd, "-F", "json", "-o", keep, "-c", "true"])
+            with open(keep) as f:
+                got = f.read()
+            subtest(f"{cmd[0]}: a start that works replaces the -o file's contents",
+                    r.returncode == 0 and "data\n" not in got, f"rc={r.returncode} {got[:100]!r}")
+
     # ---- -o: stdout/stderr belong to the command; a full disk is an error ----
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "ev.json")
