@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* socktap: SystemTap's socket tapset on eBPF. One table of subcommands, like bpftool. */
+#include <errno.h>
 #include <string.h>
 #include "cli.h"
 
@@ -46,7 +47,24 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * What went to stdout is the command's result: a write error there (a full
+ * disk, a closed pipe) is a failure, said once, unless the command already
+ * failed and said why.
+ */
+static int finish(int rc)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	int e = errno ? errno : EIO;
+	if (rc == 0) {
+		cli_error("writing standard output: %s", strerror(e));
+		rc = 1;
+	}
+	return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -72,4 +90,9 @@ int main(int argc, char **argv)
 			return cmds[c].fn(argc - i, argv + i);
 	cli_error("unknown command '%s'; try 'socktap help'", argv[i]);
 	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	return finish(dispatch(argc, argv));
 }

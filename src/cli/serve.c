@@ -601,7 +601,7 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'h':
 			serve_usage(stdout);
-			rc = fflush(stdout) ? 1 : 0;
+			rc = 0; /* a write error is main()'s to report */
 			goto out;
 		case '?':
 		default:

@@ -163,6 +163,17 @@ r = run([SOCKTAP, "-j", "list", "socket.send"])
 subtest("-j list is JSON", r.stdout.startswith('{"probe":"socket.send","values":["name"'),
         r.stdout)
 
+# ---- a write error on stdout is an error, said once, whatever the command ----
+for argv in (["list"], ["list", "-v"], ["-j", "list"], ["--help"], ["help"], ["version"],
+             ["trace", "--help"], ["top", "--help"], ["serve", "--help"]):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([SOCKTAP, *argv], stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    subtest(f"{' '.join(argv)} > /dev/full: exit 1, one message",
+            r.returncode == 1 and len(lines) == 1 and "writing standard output" in lines[0],
+            f"rc={r.returncode} stderr={r.stderr!r}")
+
 if os.geteuid() != 0:
     print("# skipping privilege, BTF and output subtests: not root")
 else:
