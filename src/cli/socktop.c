@@ -89,7 +89,8 @@ int main(int argc, char **argv)
 		case 'i':
 			cfg.interval = strtod(optarg, &end);
 			if (end == optarg || *end || !(cfg.interval > 0) ||
-			    !isfinite(cfg.interval) || cfg.interval > 1e6) {
+			    !isfinite(cfg.interval) || cfg.interval > 1e6 ||
+			    cfg.interval < TOP_MIN_INTERVAL) {
 				printf("ERROR: Invalid interval: %s\n", optarg);
 				errors++;
 			}

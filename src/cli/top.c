@@ -348,6 +348,9 @@ static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool
 	if (t->live)
 		draw(t);
 	for (;;) {
+		/* first: an interval shorter than a snapshot must not starve the signals */
+		if (cli_got_stop || (cli_got_int && !child) || cli_got_int > 1)
+			return STOP_QUIT;
 		int64_t now = mono_ns();
 		if (now >= deadline) {
 			if (take(t, false))
@@ -586,6 +589,11 @@ int cmd_top(int argc, char **argv)
 			if (end == optarg || *end || !(cfg.interval > 0) ||
 			    !isfinite(cfg.interval) || cfg.interval > 1e6) {
 				cli_error("-i: '%s' is not a number of seconds", optarg);
+				return EXIT_USAGE;
+			}
+			if (cfg.interval < TOP_MIN_INTERVAL) {
+				cli_error("-i: '%s' is shorter than the shortest interval, %g s",
+					  optarg, TOP_MIN_INTERVAL);
 				return EXIT_USAGE;
 			}
 			break;

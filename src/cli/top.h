@@ -6,6 +6,9 @@
 #include "cli.h"
 #include "top_render.h"
 
+/* seconds: a snapshot itself takes milliseconds, so a shorter interval would only spin */
+#define TOP_MIN_INTERVAL 0.01
+
 struct top_config {
 	struct top_view view;
 	struct filters flt;

@@ -163,6 +163,13 @@ r = run([SOCKTAP, "-j", "list", "socket.send"])
 subtest("-j list is JSON", r.stdout.startswith('{"probe":"socket.send","values":["name"'),
         r.stdout)
 
+# ---- intervals shorter than a snapshot are refused (they only spin) ----
+expect_error("top -i 0.0005: below the shortest interval", ["top", "-i", "0.0005"], 2,
+             r"-i: '0\.0005' is shorter than the shortest interval")
+r = run([SOCKTAP.replace("socktap", "socktop"), "-i", "0.0005"])
+subtest("socktop -i 0.0005: socktop's ERROR line, exit 1",
+        r.returncode == 1 and "ERROR: Invalid interval: 0.0005" in r.stdout, r.stdout)
+
 # ---- a write error on stdout is an error, said once, whatever the command ----
 for argv in (["list"], ["list", "-v"], ["-j", "list"], ["--help"], ["help"], ["version"],
              ["trace", "--help"], ["top", "--help"], ["serve", "--help"]):
@@ -192,6 +199,22 @@ else:
         subtest("no BTF: one message, exit 1",
                 r.returncode == 1 and len(lines) == 1 and "no BTF" in lines[0],
                 f"rc={r.returncode} {r.stderr!r}")
+
+    # ---- the shortest interval, snapshots back to back: SIGTERM and SIGINT still end it ----
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        p = subprocess.Popen([SOCKTAP, "top", "-i", "0.01", "-F", "json", "-o", "/dev/null"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(2)
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        try:
+            rc = p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        took = time.monotonic() - t0
+        subtest(f"top -i 0.01: {sig.name} ends it within 0.5 s", rc == 0 and took < 0.5,
+                f"rc={rc} after {took:.2f} s")
 
     # ---- -o: a failed start leaves the file as it was (a kernel without BTF fails after -o
     # is opened) and removes one it created; a start that works replaces the contents ----
