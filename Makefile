@@ -116,7 +116,7 @@ check-unit: $(UNIT_TESTS) $(B)/socktap
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; exit $$fail
 
-check-cli: $(B)/socktap $(B)/socktop
+check-cli: $(B)/socktap $(B)/socktop $(B)/bench/workload
 	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
 
 check-integration: all $(TEST_PROGS)

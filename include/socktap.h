@@ -325,6 +325,12 @@ typedef int (*socktap_event_fn)(const struct socktap_event *ev, void *ctx);
  * (-EINTR when a signal interrupted the wait).
  */
 int socktap_poll(struct socktap *st, int timeout_ms, socktap_event_fn fn, void *ctx);
+/*
+ * Stop tracing: detach every probe, so that no new event is made (a -c
+ * command runs on untraced). Events already in the ring stay there for
+ * socktap_drain(), and the counts stay readable. Idempotent.
+ */
+int socktap_stop(struct socktap *st);
 /* Deliver whatever is in the ring now, without waiting. */
 int socktap_drain(struct socktap *st, socktap_event_fn fn, void *ctx);
 /* A descriptor that becomes readable when events wait (for epoll). */

@@ -491,8 +491,14 @@ int output_commit(struct output *o)
 {
 	struct stat sb;
 	int fd = fileno(o->f);
-	/* a regular file only: /dev/null, a FIFO or a terminal has nothing to empty */
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && ftruncate(fd, 0)) {
+	/*
+	 * A non-empty regular file only: /dev/null, a FIFO or a terminal has
+	 * nothing to empty, and truncating an empty file to 0 would still make
+	 * ext4 flush all that was written at the close (auto_da_alloc).
+	 */
+	if (o->created || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+		return 0;
+	if (ftruncate(fd, 0)) {
 		cli_error("-o: cannot empty '%s': %s", o->path, strerror(errno));
 		return -1;
 	}

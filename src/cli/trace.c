@@ -18,9 +18,39 @@
 struct out_ctx {
 	FILE *f;
 	enum socktap_format fmt;
-	int err;	  /* errno of a failed write */
-	char line[16384]; /* a cgroup path may take 4096 bytes, escaped up to 6 each */
+	int err;	      /* errno of a failed write */
+	unsigned int n;	      /* events written, for the stop checks */
+	int64_t end_ns;	      /* -d: CLOCK_MONOTONIC end, 0 = none */
+	int64_t drain_end_ns; /* the last drain writes until then (0: still tracing) */
+	uint64_t skipped;     /* events of the last drain left unwritten: lost */
+	char line[16384];     /* a cgroup path may take 4096 bytes, escaped up to 6 each */
 };
+
+/* How long the last drain may write after a stop: SIGTERM, Ctrl-C and -d end within 0.5 s. */
+#define DRAIN_NS 250000000
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Time to stop reading: a signal or -d's end; in the last drain, its own end. */
+static bool stop_due(const struct out_ctx *o)
+{
+	if (o->drain_end_ns)
+		return mono_ns() >= o->drain_end_ns;
+	return cli_got_stop || cli_got_int || (o->end_ns && mono_ns() >= o->end_ns);
+}
+
+/* The last drain past its time: events are taken from the ring and counted, not written. */
+static int count_skipped(const struct socktap_event *ev, void *data)
+{
+	(void)ev;
+	((struct out_ctx *)data)->skipped++;
+	return 0;
+}
 
 static int on_event(const struct socktap_event *ev, void *data)
 {
@@ -32,6 +62,12 @@ static int on_event(const struct socktap_event *ev, void *data)
 		o->err = errno ? errno : EIO;
 		return -EIO;
 	}
+	/*
+	 * A poll delivers for as long as events keep coming: under a flood it
+	 * would never return. Every 256 events, see whether it is time to stop.
+	 */
+	if (++o->n % 256 == 0 && stop_due(o))
+		return -EINTR;
 	return 0;
 }
 
@@ -214,8 +250,8 @@ int cmd_trace(int argc, char **argv)
 	report_degraded(st);
 	pid_t child = socktap_command_pid(st);
 
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (duration > 0)
+		out->end_ns = mono_ns() + (int64_t)(duration * 1e9);
 	int child_status = 0;
 	bool child_done = false, timed_out = false;
 	rc = 0;
@@ -239,25 +275,34 @@ int cmd_trace(int argc, char **argv)
 			break; /* second Ctrl-C: do not wait for the command */
 		if (xpid && !process_alive(xpid))
 			break;
-		if (duration > 0) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((double)(now.tv_sec - t0.tv_sec) +
-				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
-			    duration) {
-				timed_out = true; /* the command, if any, runs on untraced */
-				break;
-			}
+		if (out->end_ns && mono_ns() >= out->end_ns) {
+			timed_out = true; /* the command, if any, runs on untraced */
+			break;
 		}
 	}
-	/* events still in the ring belong to the run: deliver them before the summary */
-	if (!out->err && socktap_drain(st, on_event, out) < 0 && !out->err)
+	/*
+	 * Events still in the ring belong to the run: deliver them before the
+	 * summary. Detached first, so that what is left is finite (a ring's
+	 * worth at most) however fast events were coming.
+	 */
+	socktap_stop(st);
+	/*
+	 * A ring's worth is finite, but writing it may not be quick (a disk
+	 * throttling dirty pages): past the bound, count the rest as lost.
+	 */
+	out->drain_end_ns = mono_ns() + DRAIN_NS;
+	int dn = out->err ? 0 : socktap_drain(st, on_event, out);
+	if (dn == -EINTR)
+		dn = socktap_drain(st, count_skipped, out);
+	if (dn < 0 && !out->err)
 		rc = 1;
 	if (fflush(out->f) && !out->err)
 		out->err = errno;
 
 	struct socktap_stats stats = {.sz = sizeof(stats)};
 	socktap_stats_get(st, &stats);
+	stats.delivered -= out->skipped;
+	stats.lost += out->skipped;
 	if (child && !child_done && !timed_out) {
 		/* tracing ended first (SIGTERM, an error): the command's status still counts */
 		if (cli_got_stop)
@@ -286,12 +331,19 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "{\"delivered\":%llu,\"lost\":%llu,\"degraded\":%s}\n",
 			(unsigned long long)stats.delivered, (unsigned long long)stats.lost,
 			degraded);
-	else if (stats.lost)
+	else if (stats.lost && stats.lost == out->skipped)
 		fprintf(stderr,
-			"%s: %llu events delivered, %llu events lost (ring buffer full; try a "
-			"larger --ringbuf-size)\n",
+			"%s: %llu events delivered, %llu events lost (not written: "
+			"the output was too slow when told to stop)\n",
 			prog_name, (unsigned long long)stats.delivered,
 			(unsigned long long)stats.lost);
+	else if (stats.lost)
+		fprintf(stderr,
+			"%s: %llu events delivered, %llu events lost (ring buffer full%s; try a "
+			"larger --ringbuf-size)\n",
+			prog_name, (unsigned long long)stats.delivered,
+			(unsigned long long)stats.lost,
+			out->skipped ? ", and the rest unwritten when told to stop" : "");
 	else
 		fprintf(stderr, "%s: %llu events delivered, 0 events lost\n", prog_name,
 			(unsigned long long)stats.delivered);

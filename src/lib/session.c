@@ -582,6 +582,17 @@ int socktap_start(struct socktap *st)
 	return 0;
 }
 
+int socktap_stop(struct socktap *st)
+{
+	if (!st)
+		return -EINVAL;
+	for (int i = 0; i < SRC__COUNT; i++) {
+		bpf_link__destroy(st->links[i]);
+		st->links[i] = NULL;
+	}
+	return 0;
+}
+
 pid_t socktap_command_pid(const struct socktap *st)
 {
 	return st ? st->cmd.pid : 0;

@@ -200,6 +200,45 @@ else:
                 r.returncode == 1 and len(lines) == 1 and "no BTF" in lines[0],
                 f"rc={r.returncode} {r.stderr!r}")
 
+    # ---- trace stops when told, however fast events come: a failing-send flood (the
+    # cheapest socket operation), faster than JSON is written ----
+    # bench/workload's failsend: in C, as fast as one core issues sends (a Python loop is
+    # not faster than the JSON writer); bounded by its count (10 to 30 s here)
+    BENCH_WORKLOAD = os.path.join(os.path.dirname(SOCKTAP), "bench", "workload")
+    with tempfile.TemporaryDirectory() as d:
+        flood = subprocess.Popen([BENCH_WORKLOAD, "failsend", "80000000"],
+                                 stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            for how in ("SIGTERM", "SIGINT", "-d 2"):
+                out = os.path.join(d, f"flood-{how[-1]}.json")
+                argv = [SOCKTAP, "trace", "socket.send", "-F", "json", "-o", out]
+                t_start = time.monotonic()
+                p = subprocess.Popen(argv + (["-d", "2"] if how == "-d 2" else []),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                if how != "-d 2":
+                    time.sleep(3)
+                t0 = time.monotonic()
+                if how != "-d 2":
+                    p.send_signal(getattr(signal, how))
+                try:
+                    rc = p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    rc = p.wait()
+                took = time.monotonic() - t0
+                err = p.stderr.read().decode()
+                # -d 2: two seconds of tracing after a start-up of a fraction of one
+                ok = rc == 0 and "events delivered" in err and (
+                    took - 2 < 1.0 if how == "-d 2" else took < 0.5)
+                subtest(f"trace under a flood: {how} ends it "
+                        f"({'within 1 s of -d' if how == '-d 2' else 'within 0.5 s'})", ok,
+                        f"rc={rc} after {took:.2f} s (started {t0 - t_start:.2f} s earlier); "
+                        f"{err.strip()[-200:]!r}")
+        finally:
+            flood.kill()
+            flood.wait()
+
     # ---- the shortest interval, snapshots back to back: SIGTERM and SIGINT still end it ----
     for sig in (signal.SIGTERM, signal.SIGINT):
         p = subprocess.Popen([SOCKTAP, "top", "-i", "0.01", "-F", "json", "-o", "/dev/null"],
