@@ -29,7 +29,11 @@ static void vreport(const char *kind, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	bool note = kind[0] == '\1'; /* a notice: a warning without the word */
 	if (!json_errors) {
-		fprintf(stderr, "%s: %s%s\n", prog_name, note ? "" : kind, msg);
+		/* a message may quote what the user (or a process) wrote: never raw control bytes
+		 */
+		fprintf(stderr, "%s: %s", prog_name, note ? "" : kind);
+		st_safe_fputs(stderr, msg, sizeof(msg));
+		fputc('\n', stderr);
 		return;
 	}
 	/* bpftool's shape: one object, message escaped */

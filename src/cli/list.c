@@ -77,6 +77,7 @@ int cmd_list(int argc, char **argv)
 	bool verbose = false, doc = false;
 	int c;
 	optind = 1;
+	opterr = 0; /* one message, ours (JSON with -j) */
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
@@ -92,7 +93,7 @@ int cmd_list(int argc, char **argv)
 			       "  '*' matches within one dot-separated component.\n");
 			return 0;
 		default:
-			return EXIT_USAGE;
+			return bad_option("list", argv);
 		}
 	}
 	if (doc) {

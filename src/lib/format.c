@@ -214,21 +214,62 @@ void st_prom_label_fputs(FILE *f, const char *str, size_t max)
 	}
 }
 
-/* RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+/*
+ * Bytes as they are, except control bytes and invalid UTF-8 (and, in CSV,
+ * backslashes, so that \xNN reads back unambiguously): those as \xNN, so that nothing
+ * anyone can put in a name (a process's, a path) ever reaches a terminal
+ * as a control sequence, and a line stays one line.
+ */
+static void put_safe(struct out *o, const unsigned char *s, size_t n, bool csv)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t l = c < 0x20 || c == 0x7f || (csv && c == '\\') ? 0 : utf8_seq(s + i, n - i);
+		if (l == 0) {
+			put_lit(o, "\\x");
+			put_c(o, hex[c >> 4]);
+			put_c(o, hex[c & 15]);
+			i++;
+			continue;
+		}
+		if (c == '"' && csv)
+			put_c(o, '"'); /* quotes doubled (the field is quoted) */
+		put_mem(o, (const char *)s + i, l);
+		i += l;
+	}
+}
+
+/* A CSV field (RFC 4180): quoted when it holds a comma or a quote; safe bytes (above). */
 static void put_csv_str(struct out *o, const char *str, size_t max)
 {
 	size_t n = strnlen(str, max);
-	if (strcspn(str, ",\"\r\n") >= n) {
-		put_mem(o, str, n);
-		return;
+	bool quote = strcspn(str, ",\"") < n;
+	if (quote)
+		put_c(o, '"');
+	put_safe(o, (const unsigned char *)str, n, true);
+	if (quote)
+		put_c(o, '"');
+}
+
+void st_safe_fputs(FILE *f, const char *s, size_t max)
+{
+	char buf[2048];
+	size_t n = strnlen(s, max);
+	/* at most 4 bytes out per byte in: chunks that always fit */
+	for (size_t i = 0; i < n;) {
+		size_t take = n - i < 400 ? n - i : 400;
+		/* do not split a UTF-8 sequence between chunks */
+		while (take < n - i && take > 0 &&
+		       (((const unsigned char *)s)[i + take] & 0xc0) == 0x80)
+			take--;
+		if (!take)
+			take = 1;
+		struct out o = {buf, sizeof(buf), 0};
+		put_safe(&o, (const unsigned char *)s + i, take, false);
+		fwrite(buf, 1, o.pos, f);
+		i += take;
 	}
-	put_c(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (str[i] == '"')
-			put_c(o, '"');
-		put_c(o, str[i]);
-	}
-	put_c(o, '"');
 }
 
 /* Text: printable bytes as they are, anything else as \xNN, so a line stays one line. */

@@ -18,6 +18,9 @@ void st_json_fputs(FILE *f, const char *s, size_t max);
 /* s (at most max bytes) as a Prometheus label value, without the quotes. */
 void st_prom_label_fputs(FILE *f, const char *s, size_t max);
 
+/* s as text for a terminal: control bytes and invalid UTF-8 as \\xNN, UTF-8 kept. */
+void st_safe_fputs(FILE *f, const char *s, size_t max);
+
 int st_edit_distance(const char *a, const char *b, bool ignore_case);
 
 #endif

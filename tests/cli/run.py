@@ -12,6 +12,7 @@ import os
 import pty
 import re
 import select
+from shlex import quote as shlex_quote
 import shutil
 import signal
 import subprocess
@@ -163,6 +164,18 @@ r = run([SOCKTAP, "-j", "list", "socket.send"])
 subtest("-j list is JSON", r.stdout.startswith('{"probe":"socket.send","values":["name"'),
         r.stdout)
 
+# ---- nothing anyone wrote reaches the terminal raw: messages escape control bytes ----
+r = run([SOCKTAP, "trace", "-F", "\x1b[2J"])
+subtest("a message quoting a control sequence escapes it",
+        r.returncode == 2 and "\x1b" not in r.stderr and "'\\x1b[2J'" in r.stderr, repr(r.stderr))
+r = run([SOCKTAP, "-j", "list", "-z"])
+try:
+    ok = r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "-z" in json.loads(
+        r.stderr)["error"]
+except ValueError:
+    ok = False
+subtest("-j list -z: the error is one JSON object", ok, repr(r.stderr))
+
 # ---- intervals shorter than a snapshot are refused (they only spin) ----
 expect_error("top -i 0.0005: below the shortest interval", ["top", "-i", "0.0005"], 2,
              r"-i: '0\.0005' is shorter than the shortest interval")
@@ -238,6 +251,20 @@ else:
         finally:
             flood.kill()
             flood.wait()
+
+    # ---- -F csv: a process name with an escape sequence comes out escaped, on one line ----
+    EVIL = ("import ctypes, socket\nctypes.CDLL(None).prctl(15, b'\\x1b[31mev,il\\n', 0, 0, 0)\n"
+            "a, b = socket.socketpair()\na.send(b'x')\n")
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "ev.csv")
+        r = run([SOCKTAP, "trace", "socket.send", "-F", "csv", "-o", out, "-c",
+                 f"{sys.executable} -c {shlex_quote(EVIL)}"])
+        with open(out, "rb") as f:
+            data = f.read()
+        rows = data.decode(errors="replace").splitlines()
+        subtest("-F csv: a name with control bytes is escaped, quoted, one line per row",
+                r.returncode == 0 and b"\x1b" not in data and len(rows) == 2 and
+                '"\\x1b[31mev,il\\x0a"' in rows[1], f"rc={r.returncode} {data[-300:]!r}")
 
     # ---- the shortest interval, snapshots back to back: SIGTERM and SIGINT still end it ----
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -162,6 +162,12 @@ static void run(void)
 			     "socket.send,1700000000123456789,42,43,1000,\"a,\"\"b\"\"\",1,77,5,"
 			     "socket.send,64,1,6,2,3,4,1,,,,,,,,,,\n",
 			     "row");
+		/* a name anyone can set: no control byte, no raw invalid UTF-8, one line */
+		strcpy(ev.comm, "\x1b[31mx\ny\\\xff\xc3\xa9");
+		ASSERT_STREQ(fmt(&ev, SOCKTAP_FORMAT_CSV),
+			     "socket.send,1700000000123456789,42,43,1000,\\x1b[31mx\\x0ay\\x5c\\xff"
+			     "\xc3\xa9,1,77,5,socket.send,64,1,6,2,3,4,1,,,,,,,,,,\n",
+			     "control bytes, backslash and bad UTF-8 as \\xNN; UTF-8 kept");
 		ev = sample(SOCKTAP_PROBE_CLOSE_RETURN);
 		ev.fd = -1;
 		ASSERT_STREQ(fmt(&ev, SOCKTAP_FORMAT_CSV),
