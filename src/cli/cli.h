@@ -64,6 +64,8 @@ int probes_check(char *const *pats, int n);
 
 /* Number parsing: whole string, base 10, within [lo, hi]. */
 bool parse_long(const char *s, long lo, long hi, long *out);
+/* Seconds and the like: a plain decimal ("2", "0.5", ".5"), within [lo, hi]. */
+bool parse_decimal(const char *s, double lo, double hi, double *out);
 
 /* getopt returned '?' for cmd: one message naming the option; returns EXIT_USAGE. */
 int bad_option(const char *cmd, char **argv);

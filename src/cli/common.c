@@ -97,11 +97,28 @@ int str_list_add(struct str_list *l, const char *s)
 bool parse_long(const char *s, long lo, long hi, long *out)
 {
 	char *end;
-	if (!s || !*s)
+	/* digits only (a sign where negatives are allowed): strtol would take " 1", "+1", "-0" */
+	if (!s || !(isdigit((unsigned char)s[0]) ||
+		    (s[0] == '-' && lo < 0 && isdigit((unsigned char)s[1]))))
 		return false;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_decimal(const char *s, double lo, double hi, double *out)
+{
+	/* plain decimals only: strtod would take " 1", "0x10", "1e3", "inf", "nan" */
+	size_t digits = strspn(s, "0123456789"), frac = 0;
+	if (s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789");
+	if (digits + frac == 0 || s[digits + (s[digits] == '.' ? 1 + frac : 0)])
+		return false;
+	double v = strtod(s, NULL);
+	if (!(v >= lo) || v > hi)
 		return false;
 	*out = v;
 	return true;

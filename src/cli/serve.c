@@ -511,14 +511,10 @@ _Static_assert((int)OPT_INTERVAL < (int)OPT_ADDR, "option codes collide");
 
 static bool parse_seconds(const char *opt, const char *arg, double lo, double *out)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (end == arg || *end || errno || !isfinite(v) || v < lo || v > 1e6 || arg[0] == ' ') {
+	if (!parse_decimal(arg, lo, 1e6, out)) {
 		cli_error("%s: '%s' is not a number of seconds (at least %g)", opt, arg, lo);
 		return false;
 	}
-	*out = v;
 	return true;
 }
 

@@ -67,7 +67,6 @@ int main(int argc, char **argv)
 	};
 	int c, errors = 0;
 	long v;
-	char *end;
 
 	prog_name = "socktop";
 	opterr = 0;
@@ -87,10 +86,7 @@ int main(int argc, char **argv)
 			cfg.view.devices = true;
 			break;
 		case 'i':
-			cfg.interval = strtod(optarg, &end);
-			if (end == optarg || *end || !(cfg.interval > 0) ||
-			    !isfinite(cfg.interval) || cfg.interval > 1e6 ||
-			    cfg.interval < TOP_MIN_INTERVAL) {
+			if (!parse_decimal(optarg, TOP_MIN_INTERVAL, 1e6, &cfg.interval)) {
 				printf("ERROR: Invalid interval: %s\n", optarg);
 				errors++;
 			}
@@ -123,6 +119,11 @@ int main(int argc, char **argv)
 			usage();
 			return 1;
 		}
+	}
+	/* socktop takes no operands: say so, in its own words, rather than ignore them */
+	for (int i = optind; i < argc; i++) {
+		printf("ERROR: Unexpected argument: %s\n", argv[i]);
+		errors++;
 	}
 	if (errors)
 		return 1;

@@ -572,7 +572,6 @@ int cmd_top(int argc, char **argv)
 		if (f > 0)
 			continue;
 		long v;
-		char *end;
 		switch (c) {
 		case 'c':
 			cfg.command = optarg;
@@ -585,9 +584,7 @@ int cmd_top(int argc, char **argv)
 			cfg.xpid = (pid_t)v;
 			break;
 		case 'i':
-			cfg.interval = strtod(optarg, &end);
-			if (end == optarg || *end || !(cfg.interval > 0) ||
-			    !isfinite(cfg.interval) || cfg.interval > 1e6) {
+			if (!parse_decimal(optarg, 0, 1e6, &cfg.interval) || !(cfg.interval > 0)) {
 				cli_error("-i: '%s' is not a number of seconds", optarg);
 				return EXIT_USAGE;
 			}

@@ -152,15 +152,12 @@ int cmd_trace(int argc, char **argv)
 		case 'o':
 			outpath = optarg;
 			break;
-		case 'd': {
-			char *end;
-			duration = strtod(optarg, &end);
-			if (*end || !(duration > 0) || !isfinite(duration)) {
+		case 'd':
+			if (!parse_decimal(optarg, 0, 1e9, &duration) || !(duration > 0)) {
 				cli_error("--duration: '%s' is not a number of seconds", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		}
 		case 'R':
 			if (!parse_long(optarg, 4096, 1L << 30, &v) || (v & (v - 1))) {
 				cli_error("--ringbuf-size: '%s' is not a power of two from 4096 to "

@@ -176,6 +176,16 @@ except ValueError:
     ok = False
 subtest("-j list -z: the error is one JSON object", ok, repr(r.stderr))
 
+# ---- numbers are plain: no leading spaces, signs, hex or exponents ----
+for argv, word in ((["trace", "-d", "0x10"], "0x10"), (["trace", "-d", " 1"], " 1"),
+                   (["top", "-C", " 1"], " 1"), (["trace", "-p", "+5"], "+5"),
+                   (["top", "-i", "1e-1"], "1e-1"), (["trace", "-d", "inf"], "inf"),
+                   (["serve", "--interval", "0x1"], "0x1")):
+    expect_error(f"{' '.join(argv)}: not a plain number", argv, 2, re.escape(f"'{word}'"))
+r = run([SOCKTAP.replace("socktap", "socktop"), "-c", "1", "junk"])
+subtest("socktop -c 1 junk: the extra argument is an error, exit 1",
+        r.returncode == 1 and "ERROR: Unexpected argument: junk" in r.stdout, r.stdout)
+
 # ---- intervals shorter than a snapshot are refused (they only spin) ----
 expect_error("top -i 0.0005: below the shortest interval", ["top", "-i", "0.0005"], 2,
              r"-i: '0\.0005' is shorter than the shortest interval")
