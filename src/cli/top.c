@@ -121,7 +121,8 @@ enum stop_reason {
 	STOP_NONE,
 	STOP_COUNT,   /* -C snapshots printed */
 	STOP_COMMAND, /* -c command or -x target ended */
-	STOP_QUIT,    /* q, SIGINT, SIGTERM, SIGHUP */
+	STOP_QUIT,    /* q */
+	STOP_SIGNAL,  /* SIGINT, SIGTERM, SIGHUP: the last, partial interval printed */
 	STOP_ERROR,
 };
 
@@ -350,7 +351,7 @@ static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool
 	for (;;) {
 		/* first: an interval shorter than a snapshot must not starve the signals */
 		if (cli_got_stop || (cli_got_int && !child) || cli_got_int > 1)
-			return STOP_QUIT;
+			return take(t, true) ? STOP_ERROR : STOP_SIGNAL;
 		int64_t now = mono_ns();
 		if (now >= deadline) {
 			if (take(t, false))
@@ -375,7 +376,7 @@ static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool
 		if (c->xpid && !process_alive(c->xpid))
 			return take(t, true) ? STOP_ERROR : STOP_COMMAND;
 		if (cli_got_stop || (cli_got_int && !child) || cli_got_int > 1)
-			return STOP_QUIT;
+			return take(t, true) ? STOP_ERROR : STOP_SIGNAL;
 	}
 }
 
@@ -462,7 +463,7 @@ int top_run(struct top_config *cfg)
 	enum stop_reason why = loop(&t, child, &child_status, &child_done);
 	curses_end();
 	/* the live view's last screen goes with it: leave the final counts in the scrollback */
-	if (t.live && t.shown && (why == STOP_COUNT || why == STOP_COMMAND)) {
+	if (t.live && t.shown && (why == STOP_COUNT || why == STOP_COMMAND || why == STOP_SIGNAL)) {
 		t.live = false;
 		top_render_text(t.out, t.shown, &t.view);
 		if (fflush(t.out))
@@ -471,7 +472,7 @@ int top_run(struct top_config *cfg)
 	rc = why == STOP_ERROR ? 1 : 0;
 	if (child && !child_done && why != STOP_COUNT) {
 		/* stopped first (q, SIGTERM, an error): end the command, keep its status */
-		if (why != STOP_QUIT || cli_got_stop || !cli_got_int)
+		if ((why != STOP_QUIT && why != STOP_SIGNAL) || cli_got_stop || !cli_got_int)
 			kill(child, SIGTERM);
 		if (socktap_command_wait(t.st, &child_status, false) == 1)
 			child_done = true;

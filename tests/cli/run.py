@@ -262,6 +262,24 @@ else:
             flood.kill()
             flood.wait()
 
+    # ---- top on SIGTERM/SIGINT: the last, partial interval is printed, as with -c ----
+    with tempfile.TemporaryDirectory() as d:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            out = os.path.join(d, f"top-{sig.name}.json")
+            p = subprocess.Popen([SOCKTAP, "top", "-i", "60", "-F", "json", "-o", out],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(2)
+            p.send_signal(sig)
+            rc = p.wait(timeout=10)
+            with open(out) as f:
+                lines = f.read().splitlines()
+            try:
+                ok = rc == 0 and len(lines) == 1 and "processes" in json.loads(lines[0])
+            except ValueError:
+                ok = False
+            subtest(f"top -i 60: {sig.name} prints the partial interval", ok,
+                    f"rc={rc} lines={lines[:2]!r}")
+
     # ---- -F csv: a process name with an escape sequence comes out escaped, on one line ----
     EVIL = ("import ctypes, socket\nctypes.CDLL(None).prctl(15, b'\\x1b[31mev,il\\n', 0, 0, 0)\n"
             "a, b = socket.socketpair()\na.send(b'x')\n")

@@ -1425,7 +1425,10 @@ def need_tmux():
         raise Skip("no tmux")
 
 
-def after_exit(t, p, what):
+def after_exit(t, p, what, final_table=False):
+    """The terminal after socktap exited: the alternate screen off; the last, partial
+    interval's table left on the normal screen after a signal (as after -c's command
+    ends), none after q."""
     screen = t.wait_for(lambda s: "EXITED" in s, timeout=10)
     if screen is None:
         p.append(f"{what}: socktap did not exit; screen:\n{t.capture()}")
@@ -1433,8 +1436,9 @@ def after_exit(t, p, what):
     alt = t.display("#{alternate_on}")
     if alt != "0":
         p.append(f"{what}: the alternate screen is still on (alternate_on={alt})")
-    if has_table(screen):
-        p.append(f"{what}: the table is still on the screen after exit:\n{screen.strip()}")
+    if has_table(screen) != final_table:
+        p.append(f"{what}: {'no final table' if final_table else 'the table is still'} on "
+                 f"the screen after exit:\n{screen.strip()}")
     m = re.search(r"EXITED (\d+)", screen)
     return int(m.group(1)) if m else None
 
@@ -1574,7 +1578,7 @@ def t_tui_sigterm(ctx):
         if pid is None:
             return p + ["socktap's pid not found"]
         os.kill(pid, signal.SIGTERM)
-        status = after_exit(t, p, "after SIGTERM")
+        status = after_exit(t, p, "after SIGTERM", final_table=True)
         notes.append(f"exit status after SIGTERM: {status}")
     finally:
         t.kill()
@@ -1591,7 +1595,7 @@ def t_tui_sigint(ctx):
         if t.wait_for(has_table, timeout=10) is None:
             return p + [f"no table after 10 s:\n{t.capture()}"]
         t.keys("C-c")
-        status = after_exit(t, p, "after Ctrl-C")
+        status = after_exit(t, p, "after Ctrl-C", final_table=True)
         notes.append(f"exit status after Ctrl-C: {status}")
     finally:
         t.kill()
