@@ -183,7 +183,26 @@ static __always_inline void series_hist_add(__u32 gen, const struct st_series_ke
 		*c += 1;
 }
 
-/* serve's row: named after the thread-group leader, so a pool's thread names are one series */
+/*
+ * serve's row for key k in generation gen, made if missing and named after
+ * the thread-group leader, so a pool's thread names are one series; 0 when
+ * the table is full.
+ */
+static __always_inline struct st_series_val *series_row(struct task_struct *t,
+							struct st_series_key *k, __u32 gen)
+{
+	if (aggregate & ST_AGG_SERIES_CGROUP)
+		k->cgroup_id = task_cgroup_id();
+	struct st_series_val *v = gen ? agg_entry(&series1, k, &series_val_zero)
+				      : agg_entry(&series0, k, &series_val_zero);
+	if (v && !v->comm[0]) {
+		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+		bpf_core_read(v->comm, sizeof(v->comm), &leader->comm);
+		v->uid = task_uid(t);
+	}
+	return v;
+}
+
 static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s32 family,
 					 __s32 type, __s32 protocol, int ret, bool is_send,
 					 __s64 lat)
@@ -193,20 +212,11 @@ static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s3
 				  .family = (__u16)family,
 				  .type = (__u16)type,
 				  .err = ret < 0 ? (__u16)-ret : 0};
-	if (aggregate & ST_AGG_SERIES_CGROUP)
-		k.cgroup_id = task_cgroup_id();
 	/* one generation for the row and its histograms: a snapshot has both or neither */
 	__u32 gen = agg_slot;
-	struct st_series_val *v;
-	v = gen ? agg_entry(&series1, &k, &series_val_zero)
-		: agg_entry(&series0, &k, &series_val_zero);
+	struct st_series_val *v = series_row(t, &k, gen);
 	if (!v)
 		return;
-	if (!v->comm[0]) {
-		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-		bpf_core_read(v->comm, sizeof(v->comm), &leader->comm);
-		v->uid = task_uid(t);
-	}
 	COUNT_XFER(v, ret, is_send);
 	if (ret < 0)
 		return;
@@ -233,23 +243,13 @@ static __always_inline void count_series(struct task_struct *t, __u32 tgid, __s3
 static __always_inline void count_lifecycle(__s32 family, __s32 type, __s32 protocol, bool create,
 					    __u32 n)
 {
-	struct task_struct *t = cur_task();
 	struct st_series_key k = {.tgid = bpf_get_current_pid_tgid() >> 32,
 				  .protocol = (__u16)protocol,
 				  .family = (__u16)family,
 				  .type = (__u16)type};
-	if (aggregate & ST_AGG_SERIES_CGROUP)
-		k.cgroup_id = task_cgroup_id();
-	struct st_series_val *v;
-	v = agg_slot ? agg_entry(&series1, &k, &series_val_zero)
-		     : agg_entry(&series0, &k, &series_val_zero);
+	struct st_series_val *v = series_row(cur_task(), &k, agg_slot);
 	if (!v)
 		return;
-	if (!v->comm[0]) {
-		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-		bpf_core_read(v->comm, sizeof(v->comm), &leader->comm);
-		v->uid = task_uid(t);
-	}
 	if (create)
 		v->creates += n;
 	else

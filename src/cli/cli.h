@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <wordexp.h>
@@ -111,6 +112,11 @@ struct output {
 int output_open(struct output *o, const char *path);
 int output_commit(struct output *o);
 void output_abandon(struct output *o);
+
+/* CLOCK_MONOTONIC, ns. */
+int64_t cli_mono_ns(void);
+/* uid -> user name (cached), or NULL; not thread-safe: serve calls it with its lock held. */
+const char *cli_user_name(uint32_t uid);
 
 int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "cgroup.h"
 #include "cli.h"
@@ -534,4 +535,31 @@ void output_abandon(struct output *o)
 	o->f = NULL;
 	if (o->created)
 		unlink(o->path);
+}
+
+int64_t cli_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* getpwuid() may ask NSS (LDAP...) each time: names per uid, remembered. One thread only. */
+const char *cli_user_name(uint32_t uid)
+{
+	static struct {
+		bool valid, known;
+		uint32_t uid;
+		char name[64];
+	} cache[256];
+	__typeof__(cache[0]) *c = &cache[uid % 256];
+	if (!c->valid || c->uid != uid) {
+		struct passwd *pw = getpwuid(uid);
+		c->valid = true;
+		c->uid = uid;
+		c->known = pw && strlen(pw->pw_name) < sizeof(c->name);
+		if (c->known)
+			strcpy(c->name, pw->pw_name);
+	}
+	return c->known ? c->name : NULL;
 }

@@ -38,33 +38,6 @@ struct serve {
 	struct web_config *web;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* getpwuid() may ask NSS each time: names per uid, remembered (called with the lock held) */
-static const char *user_name(uint32_t uid)
-{
-	static struct {
-		bool valid, known;
-		uint32_t uid;
-		char name[64];
-	} cache[256];
-	__typeof__(cache[0]) *c = &cache[uid % 256];
-	if (!c->valid || c->uid != uid) {
-		struct passwd *pw = getpwuid(uid);
-		c->valid = true;
-		c->uid = uid;
-		c->known = pw && strlen(pw->pw_name) < sizeof(c->name);
-		if (c->known)
-			strcpy(c->name, pw->pw_name);
-	}
-	return c->known ? c->name : NULL;
-}
-
 /* Read the kernel's counts and fold them. Lock held. */
 static int collect(struct serve *sv)
 {
@@ -72,7 +45,7 @@ static int collect(struct serve *sv)
 	int err = socktap_snapshot_take(sv->st, &snap);
 	if (err)
 		return err;
-	err = series_fold(sv->store, snap, (uint64_t)mono_ns(), user_name);
+	err = series_fold(sv->store, snap, (uint64_t)cli_mono_ns(), cli_user_name);
 	socktap_snapshot_free(snap);
 	return err;
 }
@@ -81,11 +54,11 @@ static int collect(struct serve *sv)
 static int render(struct serve *sv, char **buf, size_t *len)
 {
 	pthread_mutex_lock(&sv->lock);
-	int64_t t0 = mono_ns();
+	int64_t t0 = cli_mono_ns();
 	int err = collect(sv);
 	if (err && !sv->err)
 		sv->err = err;
-	double took = (double)(mono_ns() - t0) / 1e9;
+	double took = (double)(cli_mono_ns() - t0) / 1e9;
 	FILE *f = open_memstream(buf, len);
 	if (!f)
 		err = -errno;
@@ -426,7 +399,7 @@ static int serve_run(struct serve_config *cfg)
 			goto out;
 		}
 	}
-	int64_t next_file = mono_ns();
+	int64_t next_file = cli_mono_ns();
 	while (!cli_got_stop && !cli_got_int) {
 		/* the kernel's tables stay small: fold every second, whoever scrapes */
 		poll(NULL, 0, 1000);
@@ -442,7 +415,7 @@ static int serve_run(struct serve_config *cfg)
 			rc = 1;
 			break;
 		}
-		if (cfg->textfile && mono_ns() >= next_file) {
+		if (cfg->textfile && cli_mono_ns() >= next_file) {
 			err = write_textfile(&sv, cfg->textfile);
 			if (err) {
 				cli_error("--textfile: cannot write '%s': %s", cfg->textfile,

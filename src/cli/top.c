@@ -19,33 +19,6 @@
 #include <curses.h>
 #include "top.h"
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* getpwuid() may ask NSS (LDAP...) each time: remember names per uid. */
-static const char *cached_user(uint32_t uid)
-{
-	static struct {
-		bool valid, known;
-		uint32_t uid;
-		char name[64];
-	} cache[64];
-	__typeof__(cache[0]) *c = &cache[uid % 64];
-	if (!c->valid || c->uid != uid) {
-		struct passwd *pw = getpwuid(uid);
-		c->valid = true;
-		c->uid = uid;
-		c->known = pw && strlen(pw->pw_name) < sizeof(c->name);
-		if (c->known)
-			strcpy(c->name, pw->pw_name);
-	}
-	return c->known ? c->name : NULL;
-}
-
 /* ---- the terminal: restored on every way out ---- */
 
 static volatile sig_atomic_t curses_on;
@@ -344,7 +317,7 @@ static bool wait_a_little(struct top *t, int ms)
 static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool *child_done)
 {
 	const struct top_config *c = t->cfg;
-	int64_t step = (int64_t)(c->interval * 1e9), deadline = mono_ns() + step;
+	int64_t step = (int64_t)(c->interval * 1e9), deadline = cli_mono_ns() + step;
 	long taken = 0;
 	if (t->live)
 		draw(t);
@@ -352,7 +325,7 @@ static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool
 		/* first: an interval shorter than a snapshot must not starve the signals */
 		if (cli_got_stop || (cli_got_int && !child) || cli_got_int > 1)
 			return take(t, true) ? STOP_ERROR : STOP_SIGNAL;
-		int64_t now = mono_ns();
+		int64_t now = cli_mono_ns();
 		if (now >= deadline) {
 			if (take(t, false))
 				return STOP_ERROR;
@@ -411,7 +384,7 @@ int top_run(struct top_config *cfg)
 		 isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	cli_install_signals();
 	if (!t.view.user_name)
-		t.view.user_name = cached_user;
+		t.view.user_name = cli_user_name;
 
 	/* the live view counts devices always, so that 'd' shows them at once */
 	t.count_devs = cfg->view.devices || t.live;

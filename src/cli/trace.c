@@ -29,19 +29,12 @@ struct out_ctx {
 /* How long the last drain may write after a stop: SIGTERM, Ctrl-C and -d end within 0.5 s. */
 #define DRAIN_NS 250000000
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Time to stop reading: a signal or -d's end; in the last drain, its own end. */
 static bool stop_due(const struct out_ctx *o)
 {
 	if (o->drain_end_ns)
-		return mono_ns() >= o->drain_end_ns;
-	return cli_got_stop || cli_got_int || (o->end_ns && mono_ns() >= o->end_ns);
+		return cli_mono_ns() >= o->drain_end_ns;
+	return cli_got_stop || cli_got_int || (o->end_ns && cli_mono_ns() >= o->end_ns);
 }
 
 /* The last drain past its time: events are taken from the ring and counted, not written. */
@@ -248,7 +241,7 @@ int cmd_trace(int argc, char **argv)
 	pid_t child = socktap_command_pid(st);
 
 	if (duration > 0)
-		out->end_ns = mono_ns() + (int64_t)(duration * 1e9);
+		out->end_ns = cli_mono_ns() + (int64_t)(duration * 1e9);
 	int child_status = 0;
 	bool child_done = false, timed_out = false;
 	rc = 0;
@@ -272,7 +265,7 @@ int cmd_trace(int argc, char **argv)
 			break; /* second Ctrl-C: do not wait for the command */
 		if (xpid && !process_alive(xpid))
 			break;
-		if (out->end_ns && mono_ns() >= out->end_ns) {
+		if (out->end_ns && cli_mono_ns() >= out->end_ns) {
 			timed_out = true; /* the command, if any, runs on untraced */
 			break;
 		}
@@ -287,7 +280,7 @@ int cmd_trace(int argc, char **argv)
 	 * A ring's worth is finite, but writing it may not be quick (a disk
 	 * throttling dirty pages): past the bound, count the rest as lost.
 	 */
-	out->drain_end_ns = mono_ns() + DRAIN_NS;
+	out->drain_end_ns = cli_mono_ns() + DRAIN_NS;
 	int dn = out->err ? 0 : socktap_drain(st, on_event, out);
 	if (dn == -EINTR)
 		dn = socktap_drain(st, count_skipped, out);
