@@ -59,3 +59,32 @@ int BPF_PROG(floor_recv, struct sock *sk, int ret, int flags)
 {
 	return hit();
 }
+
+/*
+ * Variant "syscall-idle": a syscall tracepoint that never fires in the
+ * workloads. From then on every syscall takes the kernel's slow entry path
+ * (SYSCALL_WORK_SYSCALL_TRACEPOINT): the tax of any syscall hook at all.
+ */
+SEC("tracepoint/syscalls/sys_enter_socketpair")
+int floor_idle(void *ctx)
+{
+	return hit();
+}
+
+/*
+ * Variant "syscall-hook": the same slow path plus two BPF programs that
+ * return at once on every syscall's entry and exit, as socktap's own
+ * sys_enter and sys_exit do for a syscall that is not theirs: the least a
+ * tracer built on raw syscall tracepoints can cost.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(floor_sys_enter, struct pt_regs *regs, long id)
+{
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_sys_exit, struct pt_regs *regs, long ret)
+{
+	return 0;
+}

@@ -11,9 +11,12 @@ figure. The workload is pinned to CPU 0 and the tracer to CPU 1: the baseline
 has no cross-CPU wakeups to hide behind, and the tracer's consumer does not
 steal the workload's CPU.
 
-Runs are interleaved (all configurations once per round, in a rotating order,
-rounds repeated), and each slowdown is a ratio to the untraced baseline of the
-same round; the tables give the median with min..max over rounds.
+Runs are short and interleaved (all configurations once per round, in a
+rotating order, rounds repeated), and each slowdown is a ratio to the untraced
+baseline of the same round; the tables give the median with min..max over
+rounds. The figure of a run is the workload's CPU time (all its threads),
+median of 16 equal chunks of its loop: steadier than wall-clock rates on a
+shared host (bench/workload.c).
 --smoke: tiny counts, one round, checks that every configuration runs (no
 judgement of speed, no output file unless --out is given).
 """
@@ -35,15 +38,16 @@ SOCKTAP = os.path.join(ROOT, "build", "socktap")
 WORKLOAD = os.path.join(ROOT, "build", "bench", "workload")
 PEAKRSS = os.path.join(ROOT, "build", "bench", "peakrss")
 
-# workload -> iterations for a ~0.2-0.5 s untraced run on the reference machine
+# workload -> iterations for a ~0.1-0.2 s untraced run on the reference machine (short runs,
+# many rounds: a slow minute of the host hits one round, not a whole column)
 WORKLOADS = {
-    "udp": 40000,
-    "unix": 40000,
-    "tcp_rr": 40000,
-    "tcp_stream": 4000,
-    "failsend": 1000000,
-    "getpid": 2000000,
-    "devnull": 2000000,
+    "udp": 20000,
+    "unix": 20000,
+    "tcp_rr": 20000,
+    "tcp_stream": 2000,
+    "failsend": 500000,
+    "getpid": 1000000,
+    "devnull": 1000000,
 }
 SOCKET_WORKLOADS = ("udp", "unix", "tcp_rr", "tcp_stream", "failsend")
 
@@ -82,6 +86,14 @@ def configs(tmp):
     c["floor: per-process hash count"] = (lambda wl: pin + [floor, "hash"] + wl, 1,
                                           "the same plus a per-CPU hash keyed by process: the "
                                           "least any per-process aggregation costs")
+    c["floor: idle syscall hook"] = (
+        lambda wl: pin + [floor, "syscall-idle"] + wl, 1,
+        "a syscall tracepoint that never fires in these workloads: the tax every syscall pays "
+        "(the kernel's slow entry path) once anything hooks syscalls")
+    c["floor: empty sys_enter+sys_exit"] = (
+        lambda wl: pin + [floor, "syscall-hook"] + wl, 1,
+        "two BPF programs on the raw syscall tracepoints that return at once: the least a "
+        "tracer built on them costs (socktap's own are measured against this)")
     c["socktap top (in-kernel counts)"] = (
         lambda wl: pin + [SOCKTAP, "top", "-F", "json", "-o", out, "-i", "1", "-c", " ".join(wl)],
         1, "`socktap top -F json -o FILE -i 1 -c CMD`")
@@ -99,12 +111,6 @@ def configs(tmp):
             lambda wl: pin + ["bpftrace", "-q", "-e", BT_PROBES + " { @[comm] = count(); }",
                               "-c", " ".join(wl)], 1,
             "`bpftrace -e '...sock_send_length,...sock_recv_length { @[comm] = count(); }'`")
-        c["floor: idle syscall hook (bpftrace)"] = (
-            lambda wl: pin + ["bpftrace", "-q", "-e",
-                              "tracepoint:syscalls:sys_enter_socketpair { @ = count(); }",
-                              "-c", " ".join(wl)], 1,
-            "a syscall tracepoint that never fires in these workloads: the tax every syscall "
-            "pays (slow-path entry) once anything hooks syscalls")
         c["bpftrace printf each event > file"] = (
             lambda wl: pin + ["bpftrace", "-q", "-o", out, "-e",
                               BT_PROBES + ' { printf("%d %s %d\\n", tid, comm, args->ret); }',
@@ -228,11 +234,14 @@ def run_one(argv, timeout=600):
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}: {err.strip()[-500:]}")
-    line = next((l for l in out.splitlines() if re.match(r"^\w+ \d+ \d+ \d+$", l)), None)
+    line = next((l for l in out.splitlines() if re.match(r"^\w+ \d+ \d+ \d+ \d+ \d+$", l)),
+                None)
     if line is None:
         raise RuntimeError(f"no workload result from {' '.join(argv)}: {out[-300:]}{err[-300:]}")
-    mode, iters, ns, ops = line.split()
-    return {"iters": int(iters), "ns": int(ns), "ops": int(ops), "wall": wall,
+    mode, iters, wall_ns, ops, cpu_ns, chunked_ns = line.split()
+    # the figure: the workload's CPU time, median of its 16 chunks (bench/workload.c says why)
+    return {"iters": int(iters), "ns": int(chunked_ns), "cpu_ns": int(cpu_ns),
+            "wall_ns": int(wall_ns), "ops": int(ops), "wall": wall,
             "lost": lost_events(err + out), "maxrss_children": ru.ru_maxrss}
 
 
@@ -376,8 +385,11 @@ def markdown(cfgs, names, table, start, rounds, note, fmt_lines, vm_table=None, 
     lines = [
         "# Benchmarks", "",
         "Generated by `make bench` (`bench/run.py`); raw figures in `build/bench/results.json`.",
-        f"{rounds} interleaved rounds. Slowdown: median ratio to the untraced baseline of the same "
-        "round (min..max over rounds). Added: median extra ns per kernel socket operation "
+        f"{rounds} interleaved rounds. Each run's figure is the workload's own CPU time (all its "
+        "threads, kernel time included, so a tracer's in-kernel work counts), the median of 16 "
+        "equal chunks of its loop, per iteration. Slowdown: median ratio to the untraced baseline "
+        "of the same round (min..max over rounds; the A/A row is the benchmark's own noise). "
+        "Added: median extra ns per kernel socket operation "
         "(a send or receive reaching the protocol; per syscall for getpid/devnull). Lost: events "
         "the tool reported lost (max over rounds; '-' where the tool cannot lose or does not say).",
         "",
@@ -424,7 +436,7 @@ def markdown(cfgs, names, table, start, rounds, note, fmt_lines, vm_table=None, 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--only", help="regex of configurations to run (plus base)")
     ap.add_argument("--workloads", help="comma-separated subset of the workloads")
     ap.add_argument("--out")

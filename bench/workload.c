@@ -5,9 +5,16 @@
  *
  *   workload MODE ITERATIONS
  *
- * prints one line: "MODE ITERATIONS ELAPSED_NS KERNEL_SOCKET_OPS"
+ * prints one line:
+ *   "MODE ITERATIONS ELAPSED_NS KERNEL_SOCKET_OPS CPU_NS CHUNKED_CPU_NS"
  * (KERNEL_SOCKET_OPS: sends + receives that reach the protocol, i.e. the
- * socket.send/socket.receive events a tracer sees).
+ * socket.send/socket.receive events a tracer sees; CPU_NS: the process's CPU
+ * time over the timed loop, all its threads; CHUNKED_CPU_NS: the loop is run
+ * in CHUNKS equal parts, and this is the median part's CPU time times
+ * CHUNKS.) CPU time leaves out what a busy host steals from this guest and
+ * the time other tasks run here; the median part leaves out the chunks an
+ * interrupt storm or a page-cache flush hit. Both are what bench/run.py
+ * needs for an A/A spread of a few percent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,11 +32,46 @@
 
 static long iters;
 
-static uint64_t now_ns(void)
+#define CHUNKS 16
+
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* The timed loop: wall and CPU time in total, and each chunk's CPU time. */
+struct timing {
+	uint64_t wall, cpu, chunk[CHUNKS];
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* iters calls of op(arg, i), in CHUNKS timed parts */
+static void timed(void (*op)(void *, long), void *arg, struct timing *t)
+{
+	long i = 0;
+	uint64_t w0 = now_ns(), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), c = c0;
+	for (int k = 0; k < CHUNKS; k++) {
+		long end = iters * (k + 1) / CHUNKS;
+		for (; i < end; i++)
+			op(arg, i);
+		uint64_t c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		t->chunk[k] = c1 - c;
+		c = c1;
+	}
+	t->wall = now_ns() - w0;
+	t->cpu = c - c0;
 }
 
 static void die(const char *what)
@@ -62,27 +104,29 @@ static void *pong(void *arg)
 	return NULL;
 }
 
-static uint64_t ping_pong(int a, int b, size_t len)
+static void ping_once(void *arg, long i)
 {
-	char buf[65536] = {0};
-	struct pp p = {b, len};
+	(void)i;
+	struct pp *p = arg;
+	static char buf[65536]; /* the ping thread's only */
+	if (send(p->fd, buf, p->len, 0) != (ssize_t)p->len)
+		die("ping send");
+	size_t got = 0;
+	while (got < p->len) {
+		ssize_t n = recv(p->fd, buf + got, p->len - got, 0);
+		if (n <= 0)
+			die("ping recv");
+		got += (size_t)n;
+	}
+}
+
+static void ping_pong(int a, int b, size_t len, struct timing *t)
+{
+	struct pp p = {b, len}, q = {a, len};
 	pthread_t th;
 	pthread_create(&th, NULL, pong, &p);
-	uint64_t t0 = now_ns();
-	for (long i = 0; i < iters; i++) {
-		if (send(a, buf, len, 0) != (ssize_t)len)
-			die("ping send");
-		size_t got = 0;
-		while (got < len) {
-			ssize_t n = recv(a, buf + got, len - got, 0);
-			if (n <= 0)
-				die("ping recv");
-			got += (size_t)n;
-		}
-	}
-	uint64_t t = now_ns() - t0;
+	timed(ping_once, &q, t);
 	pthread_join(th, NULL);
-	return t;
 }
 
 static void udp_pair(int *a, int *b)
@@ -126,6 +170,34 @@ static void *drain(void *arg)
 	return NULL;
 }
 
+static void stream_send(void *arg, long i)
+{
+	static char buf[65536];
+	(void)i;
+	if (send(*(int *)arg, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		die("stream send");
+}
+
+static void fail_send(void *arg, long i)
+{
+	(void)i;
+	if (send(*(int *)arg, "x", 1, 0) != -1 || errno != EDESTADDRREQ)
+		die("failsend");
+}
+
+static void get_pid(void *arg, long i)
+{
+	(void)arg, (void)i;
+	syscall(SYS_getpid);
+}
+
+static void devnull_write(void *arg, long i)
+{
+	(void)i;
+	if (write(*(int *)arg, "x", 1) != 1)
+		die("devnull");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -136,7 +208,8 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[1];
 	iters = atol(argv[2]);
-	uint64_t t = 0, ops = 0;
+	uint64_t ops = 0;
+	struct timing t = {0};
 	int a, b;
 
 	if (strcmp(mode, "stamp") == 0) {
@@ -145,56 +218,44 @@ int main(int argc, char **argv)
 		return 0;
 	} else if (strcmp(mode, "udp") == 0) {
 		udp_pair(&a, &b);
-		t = ping_pong(a, b, 64);
+		ping_pong(a, b, 64, &t);
 		ops = 4 * (uint64_t)iters;
 	} else if (strcmp(mode, "unix") == 0) {
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 			die("socketpair");
-		t = ping_pong(sv[0], sv[1], 64);
+		ping_pong(sv[0], sv[1], 64, &t);
 		ops = 4 * (uint64_t)iters;
 	} else if (strcmp(mode, "tcp_rr") == 0) {
 		tcp_pair(&a, &b);
-		t = ping_pong(a, b, 64);
+		ping_pong(a, b, 64, &t);
 		ops = 4 * (uint64_t)iters; /* at least: a 64-byte recv may rarely split */
 	} else if (strcmp(mode, "tcp_stream") == 0) {
-		static char buf[65536];
 		pthread_t th;
 		tcp_pair(&a, &b);
 		pthread_create(&th, NULL, drain, &b);
-		t = now_ns();
-		for (long i = 0; i < iters; i++)
-			if (send(a, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
-				die("stream send");
+		timed(stream_send, &a, &t);
 		shutdown(a, SHUT_WR);
 		pthread_join(th, NULL);
-		t = now_ns() - t;
 		ops = (uint64_t)iters; /* sends; receives vary with segmentation */
 	} else if (strcmp(mode, "failsend") == 0) {
 		/* the cheapest socket operation: fails in the protocol (EDESTADDRREQ) */
 		a = socket(AF_INET, SOCK_DGRAM, 0);
-		t = now_ns();
-		for (long i = 0; i < iters; i++)
-			if (send(a, "x", 1, 0) != -1 || errno != EDESTADDRREQ)
-				die("failsend");
-		t = now_ns() - t;
+		timed(fail_send, &a, &t);
 		ops = (uint64_t)iters;
 	} else if (strcmp(mode, "getpid") == 0) {
-		t = now_ns();
-		for (long i = 0; i < iters; i++)
-			syscall(SYS_getpid);
-		t = now_ns() - t;
+		timed(get_pid, NULL, &t);
 	} else if (strcmp(mode, "devnull") == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		t = now_ns();
-		for (long i = 0; i < iters; i++)
-			if (write(fd, "x", 1) != 1)
-				die("devnull");
-		t = now_ns() - t;
+		a = open("/dev/null", O_WRONLY);
+		timed(devnull_write, &a, &t);
 	} else {
 		fprintf(stderr, "workload: unknown mode '%s'\n", mode);
 		return 2;
 	}
-	printf("%s %ld %llu %llu\n", mode, iters, (unsigned long long)t, (unsigned long long)ops);
+	qsort(t.chunk, CHUNKS, sizeof(t.chunk[0]), cmp_u64);
+	uint64_t median = (t.chunk[CHUNKS / 2 - 1] + t.chunk[CHUNKS / 2]) / 2;
+	printf("%s %ld %llu %llu %llu %llu\n", mode, iters, (unsigned long long)t.wall,
+	       (unsigned long long)ops, (unsigned long long)t.cpu,
+	       (unsigned long long)(median * CHUNKS));
 	return 0;
 }

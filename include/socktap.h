@@ -263,6 +263,17 @@ struct socktap_opts {
 	size_t cgroup_cnt;
 	/* Leave addresses out of events (they cost a little per event): all null. */
 	bool no_addrs;
+	/*
+	 * How socktap hooks syscalls (for entry times and sizes, creation and
+	 * closes). "raw": the raw sys_enter/sys_exit tracepoints, which run a
+	 * program on every syscall of the machine; "per-syscall": the
+	 * syscalls:sys_enter_NAME tracepoints of the syscalls it needs, so
+	 * other syscalls run none, without the in-kernel fd step (which those
+	 * programs cannot take; ids of sockets that moved no data then come
+	 * from the socket iterators). NULL or "auto": per-syscall where the
+	 * session needs no fd step or the kernel refuses it, else raw.
+	 */
+	const char *syscall_hooks;
 	size_t : 0;
 };
 

@@ -123,6 +123,41 @@ struct st_rec_unix {
 };
 
 /* Per-CPU counters (map "counters"). */
+/*
+ * The syscalls socktap hooks and what for: ST_SC_ENTRY, a send's or
+ * receive's entry time and requested size; ST_SC_CREATE, socket creation;
+ * ST_SC_CLOSE, fd closes that may release a socket. Columns: the syscall
+ * (its __NR_ name), its tracepoint's name (the SYSCALL_DEFINE's), the job,
+ * and whether it is also hooked at its exit. The BPF side dispatches on this list
+ * (lifecycle.bpf.h); libsocktap attaches syscalls:sys_enter_NAME (and
+ * sys_exit_NAME) for the ones a session wants, where those tracepoints
+ * serve (load.c), so that other syscalls pay no BPF program at all.
+ */
+enum st_syscall_job { ST_SC_NONE, ST_SC_ENTRY, ST_SC_CREATE, ST_SC_CLOSE };
+#define ST_SYSCALL_HOOKS(X)                                                                        \
+	X(read, read, ST_SC_ENTRY, 0)                                                              \
+	X(write, write, ST_SC_ENTRY, 0)                                                            \
+	X(readv, readv, ST_SC_ENTRY, 0)                                                            \
+	X(writev, writev, ST_SC_ENTRY, 0)                                                          \
+	X(preadv2, preadv2, ST_SC_ENTRY, 0)                                                        \
+	X(pwritev2, pwritev2, ST_SC_ENTRY, 0)                                                      \
+	X(sendto, sendto, ST_SC_ENTRY, 0)                                                          \
+	X(recvfrom, recvfrom, ST_SC_ENTRY, 0)                                                      \
+	X(sendmsg, sendmsg, ST_SC_ENTRY, 0)                                                        \
+	X(recvmsg, recvmsg, ST_SC_ENTRY, 0)                                                        \
+	X(sendmmsg, sendmmsg, ST_SC_ENTRY, 0)                                                      \
+	X(recvmmsg, recvmmsg, ST_SC_ENTRY, 0)                                                      \
+	X(sendfile, sendfile64, ST_SC_ENTRY, 0)                                                    \
+	X(splice, splice, ST_SC_ENTRY, 0)                                                          \
+	X(socket, socket, ST_SC_CREATE, 1)                                                         \
+	X(socketpair, socketpair, ST_SC_CREATE, 1)                                                 \
+	X(close, close, ST_SC_CLOSE, 1)                                                            \
+	X(close_range, close_range, ST_SC_CLOSE, 0)                                                \
+	X(dup2, dup2, ST_SC_CLOSE, 0)                                                              \
+	X(dup3, dup3, ST_SC_CLOSE, 0)                                                              \
+	X(execve, execve, ST_SC_CLOSE, 1)                                                          \
+	X(execveat, execveat, ST_SC_CLOSE, 1)
+
 enum st_counter {
 	ST_CNT_LOST_RECORDS = 0,  /* ring full: records dropped */
 	ST_CNT_LOST_EVENTS = 1,	  /* the probe events they stood for */

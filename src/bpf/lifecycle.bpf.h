@@ -33,19 +33,19 @@ static __always_inline void enter_xfer(struct task_struct *t, long id, __u64 now
 	inflight_new(t, id, now);
 }
 
-static __always_inline void enter_socket(struct task_struct *t, struct pt_regs *regs, long id,
-					 __u64 now, __u32 tid)
+static __always_inline void enter_socket(struct task_struct *t, __u64 a0, __u64 a1, __u64 a2,
+					 __u64 a3, long id, __u64 now, __u32 tid)
 {
 	/* flags other than CLOEXEC/NONBLOCK fail before __sock_create() */
-	if ((__s32)regs->si & ~(SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK))
+	if ((__s32)a1 & ~(SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK))
 		return;
 	struct inflight *inf = inflight_new(t, id, now);
 	if (!inf)
 		return;
-	inf->a0 = (__s32)regs->di;
-	inf->a1 = (__s32)regs->si & SOCK_TYPE_MASK;
-	inf->a2 = (__s32)regs->dx;
-	inf->a3 = regs->r10;
+	inf->a0 = (__s32)a0;
+	inf->a1 = (__s32)a1 & SOCK_TYPE_MASK;
+	inf->a2 = (__s32)a2;
+	inf->a3 = a3;
 	struct created none = {};
 	bpf_map_update_elem(&created, &tid, &none, BPF_ANY);
 }
@@ -90,11 +90,11 @@ static __always_inline void enter_dup(struct task_struct *t, __s64 oldfd, __s64 
 	emit_close(v, ST_CLOSE_DUP, now, now);
 }
 
-static __always_inline void enter_close_range(struct task_struct *t, struct pt_regs *regs,
+static __always_inline void enter_close_range(struct task_struct *t, __u64 a0, __u64 a1, __u64 a2,
 					      __u64 now)
 {
-	__u32 flags = (__u32)regs->dx;
-	__u64 lo = (__u32)regs->di, hi = (__u32)regs->si;
+	__u32 flags = (__u32)a2;
+	__u64 lo = (__u32)a0, hi = (__u32)a1;
 	if (lo > hi || (flags & CLOSE_RANGE_CLOEXEC))
 		return;
 	/* with UNSHARE, a shared table is copied first: its files keep a reference */
@@ -121,49 +121,36 @@ static __always_inline void enter_exec(struct task_struct *t, __u64 now)
 	scan_fds(0, ~0ULL >> 1, SCAN_MODE(ST_CLOSE_EXEC, SCAN_EXEC, 1), now);
 }
 
-/* Which of sys_enter's jobs this syscall is, if any is wanted. */
-enum enter_job { JOB_NONE, JOB_XFER, JOB_CREATE, JOB_CLOSE };
-static __always_inline enum enter_job enter_job_of(long id)
+/* Which of sys_enter's jobs this syscall is (ST_SYSCALL_HOOKS), if any is wanted. */
+static __always_inline enum st_syscall_job enter_job_of(long id)
 {
+	enum st_syscall_job job = ST_SC_NONE;
 	switch (id) {
-	case NR_read:
-	case NR_write:
-	case NR_readv:
-	case NR_writev:
-	case NR_preadv2:
-	case NR_pwritev2:
-	case NR_sendto:
-	case NR_recvfrom:
-	case NR_sendmsg:
-	case NR_recvmsg:
-	case NR_sendmmsg:
-	case NR_recvmmsg:
-	case NR_sendfile:
-	case NR_splice:
+#define ST_JOB_CASE(name, tp, j, exit)                                                             \
+	case NR_##name:                                                                            \
+		job = j;                                                                           \
+		break;
+		ST_SYSCALL_HOOKS(ST_JOB_CASE)
+#undef ST_JOB_CASE
+	}
+	switch (job) {
+	case ST_SC_ENTRY:
 		/* sendmmsg: which message is being sent tells its destination */
 		if (id == NR_sendmmsg && (want_addrs || (aggregate & ST_AGG_CONNS)))
-			return JOB_XFER;
-		return want_entry ? JOB_XFER : JOB_NONE;
-	case NR_socket:
-	case NR_socketpair:
-		return want_create ? JOB_CREATE : JOB_NONE;
-	case NR_close:
-	case NR_close_range:
-	case NR_dup2:
-	case NR_dup3:
-	case NR_execve:
-	case NR_execveat:
-		return want_close ? JOB_CLOSE : JOB_NONE;
+			return job;
+		return want_entry ? job : ST_SC_NONE;
+	case ST_SC_CREATE:
+		return want_create ? job : ST_SC_NONE;
+	case ST_SC_CLOSE:
+		return want_close ? job : ST_SC_NONE;
+	default:
+		return ST_SC_NONE;
 	}
-	return JOB_NONE;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
+/* A wanted syscall begins: a0..a3 are its first arguments. */
+static __always_inline int sys_enter_do(long id, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
-	enum enter_job job = enter_job_of(id);
-	if (job == JOB_NONE)
-		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (!task_selected(pid_tgid >> 32))
 		return 0;
@@ -175,17 +162,17 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	switch (id) {
 	case NR_socket:
 	case NR_socketpair:
-		enter_socket(t, regs, id, now, (__u32)pid_tgid);
+		enter_socket(t, a0, a1, a2, a3, id, now, (__u32)pid_tgid);
 		break;
 	case NR_close:
-		enter_close(t, (__s32)regs->di, now);
+		enter_close(t, (__s32)a0, now);
 		break;
 	case NR_dup2:
 	case NR_dup3:
-		enter_dup(t, (__s32)regs->di, (__s32)regs->si, now);
+		enter_dup(t, (__s32)a0, (__s32)a1, now);
 		break;
 	case NR_close_range:
-		enter_close_range(t, regs, now);
+		enter_close_range(t, a0, a1, a2, now);
 		break;
 	case NR_execve:
 	case NR_execveat:
@@ -195,6 +182,42 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		enter_xfer(t, id, now);
 	}
 	return 0;
+}
+
+/* Every syscall's entry: decided in a few instructions that most are not ours. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
+{
+	if (enter_job_of(id) == ST_SC_NONE)
+		return 0;
+	return sys_enter_do(id, regs->di, regs->si, regs->dx, regs->r10);
+}
+
+/*
+ * The same, attached by libsocktap to syscalls:sys_enter_NAME of each
+ * syscall the session wants: the rest of the system's syscalls run no BPF
+ * program. A tracepoint program cannot call bpf_sock_from_file(), so this
+ * one serves only sessions without the fd step (load.c).
+ */
+SEC("tracepoint")
+int st_sysc_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	long id = ctx->id;
+	enum st_syscall_job job = enter_job_of(id);
+	if (job == ST_SC_NONE)
+		return 0;
+	/*
+	 * The record holds only the arguments this syscall has, and the kernel
+	 * refuses to attach a program that reads past it (max_ctx_offset) to a
+	 * shorter one: read the first directly (every hooked syscall has one),
+	 * the others, which only creation and closes use, by copy (from the
+	 * per-CPU trace buffer the record sits in; values past the record are
+	 * never used).
+	 */
+	__u64 a[4] = {ctx->args[0]};
+	if (job != ST_SC_ENTRY)
+		bpf_probe_read_kernel(&a[1], 3 * sizeof(a[0]), &ctx->args[1]);
+	return sys_enter_do(id, a[0], a[1], a[2], a[3]);
 }
 
 /* socket(2)/socketpair(2) returned: one record for the socket(s) it made */
@@ -334,11 +357,8 @@ static __always_inline void exit_exec(struct task_struct *t, long ret, __u64 now
 	}
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int sys_exit_do(__s64 id, long ret)
 {
-	__s64 id = regs->orig_ax;
-
 	/* sends and receives need no exit hook: see the inflight check in handle_xfer() */
 	switch (id) {
 	case NR_socket:
@@ -372,6 +392,19 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	return finish_create(inf, id, ret);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
+{
+	return sys_exit_do(regs->orig_ax, ret);
+}
+
+/* sys_exit's twin of st_sysc_enter, on syscalls:sys_exit_NAME */
+SEC("tracepoint")
+int st_sysc_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit_do(ctx->id, ctx->ret);
 }
 
 /* A process whose fd table dies with it releases its sockets. */

@@ -37,8 +37,9 @@ int str_list_add(struct str_list *l, const char *s);
 struct filters {
 	struct int_list pids, uids, families, protocols, types, ports;
 	struct str_list comms, addrs, cgroups;
-	const char *backend; /* --backend: NULL = auto */
-	bool quiet;	     /* no message on a bad value: the caller words its own (socktop) */
+	const char *backend;	   /* --backend: NULL = auto */
+	const char *syscall_hooks; /* --syscall-hooks: NULL = auto */
+	bool quiet; /* no message on a bad value: the caller words its own (socktop) */
 };
 /*
  * Handle one filter option (opt is the letter). Returns 1 if it was a
@@ -46,14 +47,23 @@ struct filters {
  * printing an error about arg (unless quiet).
  */
 int filters_parse(struct filters *f, int opt, const char *arg);
-/* The filters' long options: --backend (opt 'B'), --addr, --port, --cgroup. */
-enum { OPT_ADDR = 0x200, OPT_PORT, OPT_CGROUP };
+/*
+ * The filters' long options: --backend (opt 'B'), --addr, --port, --cgroup,
+ * and --syscall-hooks (how, not what: it rides along with --backend).
+ */
+enum { OPT_ADDR = 0x200, OPT_PORT, OPT_CGROUP, OPT_SYSCALL_HOOKS };
 #define FILTER_LONGOPTS                                                                            \
 	{"backend", required_argument, NULL, 'B'}, {"addr", required_argument, NULL, OPT_ADDR},    \
 	    {"port", required_argument, NULL, OPT_PORT},                                           \
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},                                       \
 	{                                                                                          \
-		"cgroup", required_argument, NULL, OPT_CGROUP                                      \
+		"syscall-hooks", required_argument, NULL, OPT_SYSCALL_HOOKS                        \
 	}
+/* their help lines */
+#define MECHANISM_HELP                                                                             \
+	"      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n"              \
+	"      --syscall-hooks auto|per-syscall|raw  per-syscall: only the syscalls socktap\n"     \
+	"                      needs run a program (no in-kernel fd step); raw: every one\n"
 void filters_apply(const struct filters *f, struct socktap_opts *o);
 void filters_free(struct filters *f);
 

@@ -239,6 +239,14 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 		}
 		f->backend = arg;
 		return 1;
+	case OPT_SYSCALL_HOOKS:
+		if (strcmp(arg, "auto") && strcmp(arg, "per-syscall") && strcmp(arg, "raw")) {
+			cli_error("--syscall-hooks: unknown value '%s' (auto, per-syscall or raw)",
+				  arg);
+			return -1;
+		}
+		f->syscall_hooks = arg;
+		return 1;
 	case 't':
 		if (parse_named("-t", "socket type", arg, sock_type_str2num, socktap_type_names, 32,
 				f->quiet, &n))
@@ -311,6 +319,7 @@ void filters_apply(const struct filters *f, struct socktap_opts *o)
 	o->protocols = f->protocols.v;
 	o->protocol_cnt = f->protocols.n;
 	o->backend = f->backend;
+	o->syscall_hooks = f->syscall_hooks;
 	o->types = f->types.v;
 	o->type_cnt = f->types.n;
 	o->addrs = f->addrs.v;

@@ -464,8 +464,7 @@ static void serve_usage(FILE *f)
 		   "      --no-sizes      no size histograms\n"
 		   "      --textfile PATH write the exposition to PATH every interval\n"
 		   "                      instead of listening (node_exporter's textfile)\n"
-		   "      --interval SEC  --textfile's interval (default 15)\n"
-		   "      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
+		   "      --interval SEC  --textfile's interval (default 15)\n" MECHANISM_HELP);
 }
 
 enum {

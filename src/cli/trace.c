@@ -81,8 +81,8 @@ static void trace_usage(FILE *f)
 		   "  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
 		   "  -d, --duration SEC  stop after SEC seconds\n"
 		   "      --no-addrs      leave addresses out (laddr, lport, raddr, rport: null)\n"
-		   "      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 MiB)\n"
-		   "      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n");
+		   "      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 "
+		   "MiB)\n" MECHANISM_HELP);
 }
 
 int cmd_trace(int argc, char **argv)

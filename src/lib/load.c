@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "session.h"
+#include "syscalls.h"
 #include "socktap_legacy.skel.h"
 
 /* What libbpf said while loading: the last program it blamed and that program's verifier log. */
@@ -78,7 +79,9 @@ struct bpf_program *st_source_prog(struct socktap *st, enum st_source src)
 {
 	if (!st->skel || (unsigned)src >= SRC__COUNT)
 		return NULL;
-	return bpf_object__find_program_by_name(st->skel->obj, st_sources[src].prog);
+	const char *twin = st_sources[src].per_syscall_prog;
+	return bpf_object__find_program_by_name(
+	    st->skel->obj, st->syscall_tps && twin ? twin : st_sources[src].prog);
 }
 
 static volatile bool *feature_flag(struct socktap_bpf *s, enum st_feature f)
@@ -142,6 +145,7 @@ void st_probe_kernel(struct socktap *st, struct st_plan_in *in)
 	    k->task_btf && !(deny >> ST_KF_TASK_REGS & 1) && has_helper(BPF_FUNC_task_pt_regs);
 	k->task_storage = k->task_btf && !(deny >> ST_KF_TASK_STORAGE & 1) &&
 			  libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 0;
+	k->syscall_tp = !(deny >> ST_KF_SYSCALL_TP & 1) && st_syscall_tps_exist();
 	struct st_plan would;
 	st_plan_make(in, &would);
 	bool lifecycle = would.probes & st_probes_lifecycle();
@@ -298,6 +302,9 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	}
 	for (int i = 0; i < nunused; i++)
 		bpf_map__set_max_entries(unused[i], 1);
+	/* the syscall hooks per syscall where they serve: not with the fd step (syscalls.c) */
+	st->syscall_tps = st->kernel.syscall_tp && !st->syscall_tps_refused &&
+			  !(plan->features >> ST_FEAT_FD_COOKIE & 1);
 	/* every program off, then the plan's on */
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
@@ -416,9 +423,22 @@ int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in 
 				       : strerror(-err));
 		int f = st_feature_blamed(rep.prog, rep.log, plan.features);
 		int src = rep.prog[0] ? source_of_prog(rep.prog) : -1;
+		bool syscall_tp = false;
+		for (int i = 0; i < SRC__COUNT; i++)
+			syscall_tp |= st_sources[i].per_syscall_prog &&
+				      !strcmp(rep.prog, st_sources[i].per_syscall_prog);
 		socktap_bpf__destroy(st->skel);
 		st->skel = NULL;
-		if (f >= 0) {
+		if (syscall_tp && st->syscall_hooks == ST_HOOKS_PER_SYSCALL) {
+			st_log(st, SOCKTAP_LOG_WARN, "per-syscall hooks: %s", reason);
+			break;
+		} else if (syscall_tp && !st->syscall_tps_refused) {
+			/* the raw syscall hooks do the same, at every syscall's cost */
+			st->syscall_tps_refused = true;
+			st_log(st, SOCKTAP_LOG_INFO,
+			       "syscall tracepoints refused (%s): raw sys_enter/sys_exit instead",
+			       reason);
+		} else if (f >= 0) {
 			in->refused_features |= 1u << f;
 			st_add_loss(st, st_features[f].name, st_features[f].lost, reason);
 		} else if (src >= 0 && (plan.sources >> src & 1)) {

@@ -45,8 +45,8 @@ const struct st_feature_def st_features[ST_FEAT__COUNT] = {
 			"st_send_kretprobe_old st_recv_kretprobe st_recv_nosec_kretprobe "
 			"st_mmsg_kretprobe st_secsend_kretprobe st_sock_sendmsg_armed_kp "
 			"st_sendto_armed_kp st_write_iter_armed_kp st_sysmsg_armed_kp "
-			"st_sendpage_kretprobe st_fsendpage_kretprobe st_sys_exit st_exit "
-			"st_kcreate_fexit st_krelease_fentry",
+			"st_sendpage_kretprobe st_fsendpage_kretprobe st_sys_exit st_sysc_exit "
+			"st_exit st_kcreate_fexit st_krelease_fentry",
 			"bpf_get_current_cgroup_id"},
     [ST_FEAT_MSG_ADDR] = {"msg_addr",
 			  "destinations that datagram sends name (raddr of an unconnected "
@@ -138,6 +138,7 @@ const char *const st_kernel_facts[ST_KF__COUNT] = {
     [ST_KF_TASK_BTF] = "task_btf",
     [ST_KF_TASK_STORAGE] = "task_storage",
     [ST_KF_TASK_REGS] = "task_regs",
+    [ST_KF_SYSCALL_TP] = "syscall_tracepoints",
 };
 
 int st_refuse_parse(const char *spec, uint32_t *features, uint64_t *sources, uint32_t *kernel,

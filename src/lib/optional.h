@@ -68,6 +68,7 @@ enum st_kernel_fact {
 	ST_KF_TASK_BTF,
 	ST_KF_TASK_STORAGE,
 	ST_KF_TASK_REGS,
+	ST_KF_SYSCALL_TP,
 	ST_KF__COUNT
 };
 extern const char *const st_kernel_facts[ST_KF__COUNT];

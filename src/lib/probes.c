@@ -25,8 +25,10 @@
 const struct st_source_def st_sources[SRC__COUNT] = {
     [SRC_SEND_TP] = {"tp_btf:sock/sock_send_length", "st_send", TP("sock_send_length", "6.3")},
     [SRC_RECV_TP] = {"tp_btf:sock/sock_recv_length", "st_recv", TP("sock_recv_length", "6.3")},
-    [SRC_SYS_ENTER] = {"tp_btf:raw_syscalls/sys_enter", "st_sys_enter", TP("sys_enter", "2.6.33")},
-    [SRC_SYS_EXIT] = {"tp_btf:raw_syscalls/sys_exit", "st_sys_exit", TP("sys_exit", "2.6.33")},
+    [SRC_SYS_ENTER] = {"tp_btf:raw_syscalls/sys_enter", "st_sys_enter", TP("sys_enter", "2.6.33"),
+		       "st_sysc_enter", "tracepoint:syscalls/sys_enter_*"},
+    [SRC_SYS_EXIT] = {"tp_btf:raw_syscalls/sys_exit", "st_sys_exit", TP("sys_exit", "2.6.33"),
+		      "st_sysc_exit", "tracepoint:syscalls/sys_exit_*"},
     [SRC_PROC_EXIT] = {"tp_btf:sched/sched_process_exit", "st_exit",
 		       TP("sched_process_exit", "2.6.28")},
     [SRC_PROC_FORK] = {"tp_btf:sched/sched_process_fork", "st_fork",

@@ -73,6 +73,9 @@ struct st_source_def {
 	const char *target; /* tracepoint's BTF typedef, or the function */
 	const char *absent; /* only where this function does not exist (else double counts) */
 	const char *since;  /* kernel version that added it, for messages */
+	/* the same job on per-syscall tracepoints, where the session takes those (syscalls.c) */
+	const char *per_syscall_prog;
+	const char *per_syscall_name;
 };
 extern const struct st_source_def st_sources[SRC__COUNT];
 

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "session.h"
+#include "syscalls.h"
 #include "who.h"
 
 void st_log(const struct socktap *st, enum socktap_log_level lvl, const char *fmt, ...)
@@ -421,6 +422,9 @@ int socktap_open(const struct socktap_opts *o, struct socktap **out)
 	}
 	kernel_lacks(st, &in);
 	st_probe_kernel(st, &in);
+	err = st_syscall_hooks_choose(st, &in, OPT(o, syscall_hooks, NULL));
+	if (err)
+		goto fail;
 	st->want_iter = (st->probe_mask & st_probes_iter()) != 0;
 	if (st->want_iter && pthread_create(&st->ksym_thread, NULL, ksym_lookup, st) == 0)
 		st->ksym_started = true;
@@ -544,6 +548,12 @@ int socktap_start(struct socktap *st)
 	for (int i = 0; i < SRC__COUNT; i++) {
 		if (!((st->sources >> i) & 1) || st->links[i])
 			continue;
+		if (st->syscall_tps && (i == SRC_SYS_ENTER || i == SRC_SYS_EXIT)) {
+			int err = st_syscall_tps_attach(st, i == SRC_SYS_EXIT);
+			if (err)
+				return err;
+			continue;
+		}
 		st->links[i] = bpf_program__attach(st_source_prog(st, i));
 		if (!st->links[i]) {
 			int err = -errno;
@@ -590,6 +600,7 @@ int socktap_stop(struct socktap *st)
 		bpf_link__destroy(st->links[i]);
 		st->links[i] = NULL;
 	}
+	st_syscall_tps_detach(st);
 	return 0;
 }
 
@@ -710,6 +721,7 @@ void socktap_close(struct socktap *st)
 	st_command_abandon(&st->cmd);
 	for (int i = 0; i < SRC__COUNT; i++)
 		bpf_link__destroy(st->links[i]);
+	st_syscall_tps_detach(st);
 	bpf_link__destroy(st->cookie_link);
 	for (int i = 0; i < 3; i++)
 		bpf_link__destroy(st->dgram_links[i]);
@@ -737,7 +749,7 @@ int socktap_probe_source(const struct socktap *st, enum socktap_probe_id id, cha
 		for (int i = 0; i < SRC__COUNT && n < len; i++)
 			if (want >> i & 1)
 				n += snprintf(buf + n, len - n, "%s%s", n ? " + " : "",
-					      st_sources[i].name);
+					      st_source_name(st, i));
 		return 0;
 	}
 	return -ENOENT;

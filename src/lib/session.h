@@ -14,6 +14,11 @@ struct socktap {
 	struct socktap_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[SRC__COUNT];
+	/* syscall_tps: SRC_SYS_ENTER/EXIT are per-syscall tracepoints (syscalls.c), linked here */
+	bool syscall_tps, syscall_tps_refused;
+	int syscall_hooks; /* enum st_syscall_hooks: what the session asked for */
+#define ST_SYSCALL_LINKS 24
+	struct bpf_link *syscall_links[2][ST_SYSCALL_LINKS];
 	struct bpf_link *cookie_link; /* cgroup/sock_create: cookies for new inet sockets */
 	bool want_cookies;
 	struct bpf_link *dgram_links[3]; /* st_dgram_src, st_recvmsg4/6: datagrams' sources */
@@ -26,6 +31,7 @@ struct socktap {
 		bool task_btf;	   /* bpf_get_current_task_btf() */
 		bool task_storage; /* BPF_MAP_TYPE_TASK_STORAGE, else LRU hashes by tid */
 		bool task_regs;	   /* bpf_task_pt_regs() */
+		bool syscall_tp;   /* syscalls:sys_enter_* tracepoints (CONFIG_FTRACE_SYSCALLS) */
 	} kernel;
 	uint32_t denied_facts; /* SOCKTAP_REFUSE: kernel facts to pretend absent */
 	/* pieces the session runs without: what is lost and why */

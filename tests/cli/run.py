@@ -424,5 +424,57 @@ else:
                 ended and b"\x1b[?1049h" in out and out.rfind(b"\x1b[?1049l") > out.rfind(
                     b"\x1b[?1049h"), f"status={st} tail={out[-200:]!r}")
 
+# ---- --syscall-hooks: which syscall tracepoints a session attaches ----
+for cmd in ("trace", "top", "serve"):
+    expect_bad_value(f"{cmd}: --syscall-hooks bogus", [cmd, "--syscall-hooks", "bogus"], "bogus")
+
+
+def hook_links(argv):
+    """The tracepoints socktap's links are on while it runs argv (from /proc/PID/fdinfo: its
+    own links, whatever else runs): (raw tracepoint names, perf tracepoint names), stderr."""
+    p = subprocess.Popen([SOCKTAP, *argv, "-c", "sleep 3"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    raw, perf = set(), set()
+    try:
+        for _ in range(50):  # the links appear once socktap_start() ran: ~0.3 s here
+            time.sleep(0.1)
+            for fd in os.listdir(f"/proc/{p.pid}/fdinfo"):
+                try:
+                    with open(f"/proc/{p.pid}/fdinfo/{fd}") as f:
+                        info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+                except OSError:
+                    continue
+                kind, tp = info.get("link_type", "").strip(), info.get("tp_name", "").strip()
+                if kind == "raw_tracepoint":
+                    raw.add(tp)
+                elif kind == "perf" and tp:
+                    perf.add(tp)
+            if "sock_send_length" in raw:
+                break
+    finally:
+        _, err = p.communicate(timeout=30)
+    return raw, perf, err
+
+
+if os.geteuid() == 0:
+    raw, perf, err = hook_links(["trace", "--syscall-hooks", "per-syscall", "-o", "/dev/null"])
+    subtest("trace --syscall-hooks per-syscall: no raw sys_enter/sys_exit, one tracepoint per "
+            "syscall (sendfile's is sys_enter_sendfile64)",
+            not raw & {"sys_enter", "sys_exit"} and {"sys_enter_close", "sys_exit_close",
+                                                     "sys_enter_sendfile64", "sys_exit_socket",
+                                                     "sys_enter_write"} <= perf
+            and "sys_exit_write" not in perf and "bpf_sock_from_file" in err,
+            f"raw={sorted(raw)} perf={sorted(perf)} stderr={err!r}")
+    raw, perf, err = hook_links(["trace", "--syscall-hooks", "raw", "-o", "/dev/null"])
+    subtest("trace --syscall-hooks raw: sys_enter and sys_exit, no per-syscall tracepoint",
+            {"sys_enter", "sys_exit"} <= raw and not perf, f"raw={sorted(raw)} perf={sorted(perf)}")
+    # entry times only (no fd step needed): auto takes the per-syscall hooks, of the
+    # transfer syscalls alone
+    raw, perf, err = hook_links(["top", "--hist", "latency", "-F", "json", "-o", "/dev/null"])
+    subtest("top --hist latency: per-syscall hooks by default, transfer syscalls' entries only",
+            not raw & {"sys_enter", "sys_exit"} and "sys_enter_recvmsg" in perf
+            and not {"sys_enter_close", "sys_exit_close", "sys_enter_socket"} & perf,
+            f"raw={sorted(raw)} perf={sorted(perf)} stderr={err!r}")
+
 print(f"# cli: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

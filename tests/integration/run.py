@@ -110,7 +110,10 @@ _ENTRY = {f"socket.{p}" for p in ("sendmsg", "recvmsg", "aio_write", "aio_read",
                                   "readv", "write_iter", "read_iter")}
 DEGRADE = {
     # ids of sockets that moved no data are made in user space while the fd is open: racy
+    # without the fd step, auto takes the per-syscall syscall hooks (tracepoint programs)
     "fd_cookie": {"null_sock": _LIFECYCLE},
+    # ... and with those denied, the raw sys_enter/sys_exit without it
+    "fd_cookie,syscall_tracepoints": {"null_sock": _LIFECYCLE},
     "xfer_cookie": {"null_sock": None},  # None: any probe
     "stack": {"iter_as_msg": True},  # io_uring READ/WRITE count as SEND/RECV
     "st_sock_create": {"null_sock": _LIFECYCLE},
@@ -129,6 +132,7 @@ DEGRADE = {
     "task_btf": {"null_sock": _LIFECYCLE},  # no fd step without a BTF task
     "task_storage": {},
     "task_regs": {},
+    "syscall_tracepoints": {},  # the raw hooks, as where the fd step is taken
     "bpf_loop,task_btf,task_storage,task_regs": {"null_sock": _LIFECYCLE},
 }
 # what a mechanism cannot show, declared (and counted) rather than tolerated silently
@@ -768,7 +772,8 @@ def check_run(p, nlines, problems):
         notes = [l for l in p.stderr.splitlines() if "unavailable on this kernel (" in l]
         why = "verifier refused st_send" if REFUSE == "selftest" else "refused by SOCKTAP_REFUSE"
         # denied kernel facts: the warning names what the kernel lacks, one per loss
-        facts = {"bpf_loop": 1, "task_btf": 1, "task_storage": 0, "task_regs": 0}
+        facts = {"bpf_loop": 1, "task_btf": 1, "task_storage": 0, "task_regs": 0,
+                 "syscall_tracepoints": 0}
         if all(p in facts for p in REFUSE.split(",")):
             why = "the kernel has no"
             want = min(2, sum(facts[p] for p in REFUSE.split(",")))
@@ -1711,6 +1716,53 @@ def curl_test(tmpdir):
     return problems
 
 
+# ---- the per-subtest watchdog ----
+
+class SubtestTimeout(Exception):
+    pass
+
+
+def on_subtest_alarm(signum, frame):
+    # here, before the exception unwinds: subprocess.run() kills its own child on the way out,
+    # which would hide what it was waiting for and orphan the child's children
+    raise SubtestTimeout(kill_descendants())
+
+
+def kill_descendants():
+    """SIGKILL every process below this one; return a line for each: its command line, where
+    it sleeps in the kernel and its kernel stack (what a hung subtest was waiting for)."""
+    children = collections.defaultdict(list)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children[ppid].append(int(pid))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            found.append(c)
+            todo.append(c)
+    lines = []
+    for pid in found:
+        def proc(name):
+            try:
+                with open(f"/proc/{pid}/{name}", "rb") as f:
+                    return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            except OSError:
+                return "?"
+        stack = " < ".join(x.split()[-1] for x in proc("stack").splitlines()[:8])
+        lines.append(f"  pid {pid}: {proc('cmdline')[:200]} (wchan {proc('wchan')}; "
+                     f"stack {stack})")
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return lines or ["  (no process)"]
+
+
 # ---- main ----
 
 def main():
@@ -1728,6 +1780,9 @@ def main():
     ap.add_argument("--refuse", choices=list(DEGRADE) + ["each"], help="run socktap without "
                     "this optional piece and check the degraded output: the scenarios only; "
                     "'each': every piece in turn")
+    ap.add_argument("--subtest-timeout", type=int, default=600, metavar="SEC",
+                    help="fail a subtest still running after SEC seconds, say what it was "
+                    "waiting for, end its processes and go on (default 600: a TCG VM's pace)")
     args = ap.parse_args()
     if args.refuse == "each":
         rc = 0
@@ -1746,6 +1801,7 @@ def main():
                     "--workload", args.workload, "--refuse", piece]
             argv += ["--backend", args.backend] if args.backend else []
             argv += ["-k", args.k] if args.k else []
+            argv += ["--subtest-timeout", str(args.subtest_timeout)]
             print(f"# --refuse {piece}", flush=True)
             rc |= subprocess.run(argv).returncode
         return rc
@@ -1796,24 +1852,33 @@ def main():
         tests = [(n, f) for n, f in tests if args.k in n or fnmatch.fnmatch(n, args.k)]
     print(f"1..{len(tests)}")
     passed = failed = skipped = 0
+    signal.signal(signal.SIGALRM, on_subtest_alarm)
     for name, fn in tests:
         with tempfile.TemporaryDirectory(prefix="socktap-it-") as d:
+            signal.alarm(args.subtest_timeout)
+            t0 = time.monotonic()
             try:
                 problems, skip = fn(d)
             except subprocess.TimeoutExpired as e:
                 problems, skip = [f"timed out: {e}"], None
+            except SubtestTimeout as e:
+                problems, skip = [f"the subtest took more than {args.subtest_timeout} s; "
+                                  "still running then:"] + e.args[0], None
+            finally:
+                signal.alarm(0)
+        took = f"({time.monotonic() - t0:.1f} s)"
         if problems:
             failed += 1
-            print(f"not ok - {name}")
+            print(f"not ok - {name} {took}")
             for p in problems:
                 for line in p.splitlines():
                     print(f"  # {line}")
         elif skip:
             skipped += 1
-            print(f"ok - {name} # SKIP {skip}")
+            print(f"ok - {name} {took} # SKIP {skip}")
         else:
             passed += 1
-            print(f"ok - {name}")
+            print(f"ok - {name} {took}")
         sys.stdout.flush()
     for reason, n in DECLARED.items():
         print(f"# declared: {reason}: {n} events")

@@ -253,9 +253,14 @@ static void run(void)
 		ASSERT_TRUE(skel != NULL, "skeleton opens");
 		if (!skel)
 			return;
-		for (int i = 0; i < SRC__COUNT; i++)
+		for (int i = 0; i < SRC__COUNT; i++) {
 			ASSERT_TRUE(bpf_object__find_program_by_name(skel->obj, st_sources[i].prog),
 				    st_sources[i].prog);
+			const char *twin = st_sources[i].per_syscall_prog;
+			if (twin)
+				ASSERT_TRUE(bpf_object__find_program_by_name(skel->obj, twin),
+					    twin);
+		}
 		for (int f = 0; f < ST_FEAT__COUNT; f++) {
 			const char *p = st_features[f].progs;
 			while (p && *p) {
@@ -274,7 +279,9 @@ static void run(void)
 			const char *name = bpf_program__name(prog);
 			bool known = false;
 			for (int i = 0; i < SRC__COUNT && !known; i++)
-				known = strcmp(st_sources[i].prog, name) == 0;
+				known = strcmp(st_sources[i].prog, name) == 0 ||
+					(st_sources[i].per_syscall_prog &&
+					 strcmp(st_sources[i].per_syscall_prog, name) == 0);
 			for (int f = 0; f < ST_FEAT__COUNT && !known; f++)
 				known = st_features[f].program &&
 					st_word_in(st_features[f].progs, name);
