@@ -19,10 +19,12 @@ B := build
 VERSION := $(shell sed -n 's/^\#define SOCKTAP_VERSION "\(.*\)"/\1/p' include/socktap.h)
 SONAME := libsocktap.so.0
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=-O0 replaces them whole):
+# what the build needs comes before them, in ST_*, so that they can add to it but not drop it.
 WARN    := -Wall -Wextra -Wshadow -Wno-missing-field-initializers -Wformat=2
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -fPIC -std=gnu11 -D_GNU_SOURCE
-CPPFLAGS += -Iinclude -Isrc/abi -Isrc/lib -I$(B)
+ST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(WARN)
+ST_CPPFLAGS := -Iinclude -Isrc/abi -Isrc/lib -I$(B)
 LDLIBS  := -lbpf -lelf -lz -lpthread -lm
 DEPFLAGS = -MMD -MP
 
@@ -48,7 +50,7 @@ SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
+.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
 	bench bench-smoke
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
 
@@ -79,22 +81,35 @@ $(B)/socktap_legacy.skel.h: $(B)/socktap_legacy.bpf.o
 # every library object may include the skeletons; make them first
 $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): | $(B)/socktap.skel.h $(B)/socktap_legacy.skel.h
 
+# Objects are rebuilt when the command that builds them changes (make CFLAGS=-O0 after make):
+# $(B)/flags holds it and is rewritten only when it differs, as git's GIT-CFLAGS.
+BUILD_FLAGS = $(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS)
+$(B)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(subst ','\'',$(BUILD_FLAGS))' | cmp -s - $@ || \
+		echo '$(subst ','\'',$(BUILD_FLAGS))' > $@
+FORCE:
+$(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): $(B)/flags
+
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(B)/libsocktap.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(B)/libsocktap.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $(B)/$(SONAME) $^ $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $(B)/$(SONAME) $^ \
+		$(LDLIBS)
 	ln -sf $(SONAME) $@
 
 $(B)/socktap: $(CLI_OBJS) $(B)/libsocktap.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) $(SERVE_LDLIBS) $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) \
+		$(SERVE_LDLIBS) $(LDLIBS)
 
 $(B)/socktop: $(SOCKTOP_OBJS) $(B)/libsocktap.a
-	$(CC) $(CFLAGS) -o $@ $(SOCKTOP_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SOCKTOP_OBJS) $(B)/libsocktap.a \
+		$(CLI_LDLIBS) $(LDLIBS)
 
 # ---- tests ----
 # Unit tests run with AddressSanitizer and UBSan.
@@ -105,12 +120,14 @@ $(B)/tests/test_series: src/cli/series.c src/cli/series.h
 $(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h \
 		$(B)/socktap_legacy.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) \
-		$(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) $(LDLIBS)
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) -Itests/unit $(ST_CFLAGS) $(CFLAGS) $(SAN) $(DEPFLAGS) \
+		-o $@ $< $(LIB_SRCS) $(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) \
+		$(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/workload: tests/integration/workload.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< \
+		$(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
 
 check-unit: $(UNIT_TESTS) $(B)/socktap
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
@@ -153,7 +170,7 @@ vmcheck: all $(TEST_PROGS)
 
 $(B)/bench/workload: bench/workload.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -lpthread
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< -lpthread
 
 $(B)/bench/floor.bpf.o: bench/floor.bpf.c $(B)/vmlinux.h
 	@mkdir -p $(@D)
@@ -163,14 +180,15 @@ $(B)/bench/floor.skel.h: $(B)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
 
 $(B)/bench/floor: bench/floor.c $(B)/bench/floor.skel.h
-	$(CC) $(CFLAGS) -I$(B)/bench -o $@ $< $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -I$(B)/bench -o $@ $< $(LDLIBS)
 
 $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		$(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
 		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 
 $(B)/bench/peakrss: bench/peakrss.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic
 
@@ -184,7 +202,7 @@ bench-smoke: all $(BENCH_PROGS)
 
 $(B)/demo: examples/demo.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 # The main job on a bundled workload: every probe, as readable text.
 demo: $(B)/socktap $(B)/demo
