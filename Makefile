@@ -17,13 +17,18 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 B := build
 VERSION := $(shell sed -n 's/^\#define SOCKTAP_VERSION "\(.*\)"/\1/p' include/socktap.h)
-SONAME := libsocktap.so.0
+# The ABI's major number: bumped by hand when the ABI breaks, not with every version
+SOMAJOR := 0
+SONAME := libsocktap.so.$(SOMAJOR)
+SOFILE := libsocktap.so.$(VERSION)
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=-O0 replaces them whole):
 # what the build needs comes before them, in ST_*, so that they can add to it but not drop it.
 WARN    := -Wall -Wextra -Wshadow -Wno-missing-field-initializers -Wformat=2
 CFLAGS  ?= -O2 -g
 ST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(WARN)
+# library objects export nothing but what include/socktap.h declares (its visibility pragma)
+LIB_CFLAGS := -fvisibility=hidden
 ST_CPPFLAGS := -Iinclude -Isrc/abi -Isrc/lib -I$(B)
 LDLIBS  := -lbpf -lelf -lz -lpthread -lm
 DEPFLAGS = -MMD -MP
@@ -83,7 +88,7 @@ $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): | $(B)/socktap.skel.h $(B)/socktap_lega
 
 # Objects are rebuilt when the command that builds them changes (make CFLAGS=-O0 after make):
 # $(B)/flags holds it and is rewritten only when it differs, as git's GIT-CFLAGS.
-BUILD_FLAGS = $(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS)
+BUILD_FLAGS = $(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(LIB_CFLAGS) $(CFLAGS) $(LDFLAGS)
 $(B)/flags: FORCE
 	@mkdir -p $(@D)
 	@echo '$(subst ','\'',$(BUILD_FLAGS))' | cmp -s - $@ || \
@@ -91,6 +96,7 @@ $(B)/flags: FORCE
 FORCE:
 $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): $(B)/flags
 
+$(LIB_OBJS): ST_CFLAGS += $(LIB_CFLAGS)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -98,9 +104,16 @@ $(B)/%.o: %.c
 $(B)/libsocktap.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/libsocktap.so: $(LIB_OBJS)
-	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $(B)/$(SONAME) $^ \
-		$(LDLIBS)
+# The real file is libsocktap.so.VERSION; its SONAME (libsocktap.so.0) and the development
+# name (libsocktap.so) are symlinks, as ldconfig would make them. The version script exports
+# the API only; -z defs: every symbol the library uses is in the libraries it links.
+$(B)/libsocktap.so: $(LIB_OBJS) src/lib/libsocktap.map
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=src/lib/libsocktap.map -Wl,-z,defs \
+		-o $(B)/$(SOFILE) $(LIB_OBJS) $(LDLIBS)
+	@# a shared library is not a program (Debian policy 8.1: 0644)
+	chmod 0644 $(B)/$(SOFILE)
+	ln -sf $(SOFILE) $(B)/$(SONAME)
 	ln -sf $(SONAME) $@
 
 $(B)/socktap: $(CLI_OBJS) $(B)/libsocktap.a
@@ -129,9 +142,10 @@ $(B)/tests/workload: tests/integration/workload.c
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
 
-check-unit: $(UNIT_TESTS) $(B)/socktap
+check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/libsocktap.so
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
-	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; exit $$fail
+	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; \
+	$(PYTHON) tests/check_abi.py $(B) || fail=1; exit $$fail
 
 check-cli: $(B)/socktap $(B)/socktop $(B)/bench/workload
 	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
@@ -219,7 +233,8 @@ install: all
 	install -m 0755 $(B)/socktop $(DESTDIR)$(PREFIX)/bin/socktop
 	install -m 0644 include/socktap.h $(DESTDIR)$(PREFIX)/include/socktap.h
 	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(PREFIX)/lib/libsocktap.a
-	install -m 0755 $(B)/$(SONAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	install -m 0644 $(B)/$(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocktap.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' socktap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/socktap.pc

@@ -20,6 +20,13 @@
 extern "C" {
 #endif
 
+/*
+ * Every function declared here is the library's API: default visibility,
+ * although libsocktap is built with -fvisibility=hidden (its internals are
+ * not exported; src/lib/libsocktap.map lists these same names).
+ */
+#pragma GCC visibility push(default)
+
 #define SOCKTAP_VERSION "0.1.0"
 
 /* ---- SystemTap helper functions (exact names and results) ---- */
@@ -502,6 +509,8 @@ int socktap_probe_source(const struct socktap *st, enum socktap_probe_id id, cha
 uint64_t socktap_probe_mask(const struct socktap *st);
 
 void socktap_close(struct socktap *st);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
 # Install what socktap needs to build and test on Debian 12, skipping what is
 # already there. Run as root (CI is root); needs only Debian's repositories.
 set -eu
-PKGS="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool
+PKGS="make gcc g++ clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool
       liburing-dev python3 strace curl util-linux iproute2 valgrind tmux
       qemu-system-x86 busybox-static libmicrohttpd-dev
       libgnutls28-dev libyaml-dev libcrypt-dev openssl"
