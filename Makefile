@@ -8,6 +8,7 @@
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+DOCDIR    ?= $(PREFIX)/share/doc/socktap
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -243,6 +244,9 @@ install: all
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
 	install -m 0644 dist/prometheus/socktap.rules.yml dist/prometheus/socktap.rules.test.yml \
 		$(DESTDIR)$(PREFIX)/share/socktap/prometheus/
+	install -d $(DESTDIR)$(DOCDIR)/LICENSES
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
