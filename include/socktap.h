@@ -109,7 +109,8 @@ const char *socktap_value_name(unsigned int value_bit);
 /*
  * SystemTap probe-point pattern matching: '*' and '?' match within one
  * dot-separated component, so "socket.*" does not match
- * "socket.sendmsg.return".
+ * "socket.sendmsg.return"; '**' matches across components, so "socket.**"
+ * matches every socket probe.
  */
 bool socktap_pattern_match(const char *pattern, const char *name);
 /* Set bit i of *mask for every probe i matching pattern; returns matches. */

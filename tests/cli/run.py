@@ -160,6 +160,21 @@ r = run([SOCKTAP, "list", "socket.*"])
 subtest("socket.* is the 12 two-component probes", len(r.stdout.splitlines()) == 12, r.stdout)
 r = run([SOCKTAP, "list", "socket.*.return"])
 subtest("socket.*.return is the 10 return probes", len(r.stdout.splitlines()) == 10, r.stdout)
+# '**' spans components, as in SystemTap (it once meant '*' silently)
+r = run([SOCKTAP, "list", "socket.**"])
+subtest("socket.** is all 22 probes", len(r.stdout.splitlines()) == 22, r.stdout + r.stderr)
+r = run([SOCKTAP, "list", "socket.**.return"])
+names = [l.split()[0] for l in r.stdout.splitlines()]
+subtest("socket.**.return is the 10 return probes",
+        len(names) == 10 and all(n.endswith(".return") for n in names), r.stdout + r.stderr)
+r = run([SOCKTAP, "list", "socket.send**"])
+subtest("socket.send** is send, sendmsg and sendmsg.return",
+        [l.split()[0] for l in r.stdout.splitlines()]
+        == ["socket.send", "socket.sendmsg", "socket.sendmsg.return"], r.stdout + r.stderr)
+expect_error("socket.**.send matches nothing", ["trace", "socket.**.send"], 2,
+             r"probe pattern 'socket\.\*\*\.send' matches no socket probe point")
+r = run([SOCKTAP, "list", "--help"])
+subtest("list --help says what '**' does", "'**'" in r.stdout, r.stdout)
 r = run([SOCKTAP, "-j", "list", "socket.send"])
 subtest("-j list is JSON", r.stdout.startswith('{"probe":"socket.send","values":["name"'),
         r.stdout)
