@@ -202,7 +202,9 @@ typedef void (*socktap_print_fn)(enum socktap_log_level level, const char *msg, 
 
 /*
  * Filters: values of one kind are OR'ed, kinds are AND'ed. Zero counts
- * mean "any". All filtering happens in the kernel.
+ * mean "any". All filtering happens in the kernel, in bounded tables: at
+ * most 1024 pids, 1024 uids and 1024 comms (more: socktap_open() fails
+ * with -E2BIG).
  */
 struct socktap_opts {
 	size_t sz; /* sizeof(struct socktap_opts) */
