@@ -502,7 +502,8 @@ static void top_usage(FILE *f)
 		"      --hist-by BY    process (default) or protocol\n"
 		"  -F, --format FMT    text (default) or json (one object per line, every\n"
 		"                      row unless -N is given)\n"
-		"  -o, --output FILE   write there (stdout stays the command's)\n",
+		"  -o, --output FILE   write there (stdout stays the command's)\n"
+		"      --backend auto|tracepoint|fentry|kprobe  force the attach mechanism\n",
 		top_sort_names());
 }
 
