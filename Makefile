@@ -9,6 +9,7 @@
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 DOCDIR    ?= $(PREFIX)/share/doc/socktap
+MANDIR    ?= $(PREFIX)/share/man
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -58,7 +59,8 @@ TEST_PROGS := $(B)/tests/workload
 
 .PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
 	bench bench-smoke
-all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
+MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
+all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
 
 $(B)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -98,6 +100,15 @@ FORCE:
 $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): $(B)/flags
 
 $(LIB_OBJS): ST_CFLAGS += $(LIB_CFLAGS)
+
+# The man pages name installed paths and the version: made from man/*.in, again when PREFIX
+# changes ($(B)/prefix, like $(B)/flags).
+$(B)/prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(B)/man/%: man/%.in include/socktap.h $(B)/prefix
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp && mv $@.tmp $@
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -143,10 +154,11 @@ $(B)/tests/workload: tests/integration/workload.c
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
 
-check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/libsocktap.so
+check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGES)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; \
-	$(PYTHON) tests/check_abi.py $(B) || fail=1; exit $$fail
+	$(PYTHON) tests/check_abi.py $(B) || fail=1; \
+	$(PYTHON) tests/check_man.py $(B) || fail=1; exit $$fail
 
 check-cli: $(B)/socktap $(B)/socktop $(B)/bench/workload
 	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
@@ -244,6 +256,9 @@ install: all
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
 	install -m 0644 dist/prometheus/socktap.rules.yml dist/prometheus/socktap.rules.test.yml \
 		$(DESTDIR)$(PREFIX)/share/socktap/prometheus/
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(B)/man/socktap.8 $(B)/man/socktop.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(B)/man/socktap.3 $(DESTDIR)$(MANDIR)/man3/
 	install -d $(DESTDIR)$(DOCDIR)/LICENSES
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/
