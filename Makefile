@@ -10,6 +10,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 DOCDIR    ?= $(PREFIX)/share/doc/socktap
 MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -158,7 +159,8 @@ check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGE
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; \
 	$(PYTHON) tests/check_abi.py $(B) || fail=1; \
-	$(PYTHON) tests/check_man.py $(B) || fail=1; exit $$fail
+	$(PYTHON) tests/check_man.py $(B) || fail=1; \
+	$(PYTHON) tests/check_completion.py $(B) || fail=1; exit $$fail
 
 check-cli: $(B)/socktap $(B)/socktop $(B)/bench/workload
 	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
@@ -259,6 +261,10 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
 	install -m 0644 $(B)/man/socktap.8 $(B)/man/socktop.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(B)/man/socktap.3 $(DESTDIR)$(MANDIR)/man3/
+	@# bash-completion loads a command's completion from the file of its name
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 dist/bash-completion/socktap $(DESTDIR)$(BASHCOMPDIR)/socktap
+	ln -sf socktap $(DESTDIR)$(BASHCOMPDIR)/socktop
 	install -d $(DESTDIR)$(DOCDIR)/LICENSES
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/

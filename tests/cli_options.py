@@ -40,43 +40,44 @@ def global_help_options(text):
     return options_in(m.group(1)) if m else set()
 
 
-def _filter_longopts(cli_h="src/cli/cli.h"):
+def _filter_longopts(cli_h="src/cli/cli.h", with_arg=False):
     src = open(cli_h).read()
     m = re.search(r"#define FILTER_LONGOPTS((?:.*\\\n)*.*)", src)
-    return _longopt_names(m.group(1)) if m else set()
+    return _longopt_names(m.group(1), with_arg) if m else set()
 
 
-def _longopt_names(block):
-    return {"--" + n for n in re.findall(r'"([\w.-]+)",\s*(?:no|required|optional)_argument',
-                                         block)}
+def _longopt_names(block, with_arg=False):
+    kinds = "required" if with_arg else "(?:no|required|optional)"
+    return {"--" + n for n in re.findall(rf'"([\w.-]+)",\s*{kinds}_argument', block)}
 
 
-def _short(optstring):
-    return {"-" + c for c in optstring if c.isalnum()}
+def _short(optstring, with_arg=False):
+    return {"-" + c for i, c in enumerate(optstring)
+            if c.isalnum() and (not with_arg or optstring[i + 1:i + 2] == ":")}
 
 
-def source_options(cmd):
-    """The options a subcommand's getopt_long call accepts."""
+def source_options(cmd, with_arg=False):
+    """The options a subcommand's getopt_long call accepts (with_arg: those taking a value)."""
     src = open(COMMAND_SOURCES[cmd]).read()
     m = re.search(r'getopt_long\(argc, argv, "([^"]*)"', src)
     if not m:
         raise RuntimeError(f"{COMMAND_SOURCES[cmd]}: no getopt_long call")
-    opts = _short(m.group(1))
+    opts = _short(m.group(1), with_arg)
     # the table up to its {} sentinel
     block = re.search(r"longopts\[\] = \{(.*?)\{\},?\s*\};", src, re.S)
     if not block:
         raise RuntimeError(f"{COMMAND_SOURCES[cmd]}: no longopts table")
-    opts |= _longopt_names(block.group(1))
+    opts |= _longopt_names(block.group(1), with_arg)
     if "FILTER_LONGOPTS" in block.group(1):
-        opts |= _filter_longopts()
+        opts |= _filter_longopts(with_arg=with_arg)
     return opts
 
 
-def socktop_source_options(path="src/cli/socktop.c"):
+def socktop_source_options(path="src/cli/socktop.c", with_arg=False):
     m = re.search(r'getopt\(argc, argv, "([^"]*)"', open(path).read())
     if not m:
         raise RuntimeError(f"{path}: no getopt call")
-    return _short(m.group(1))
+    return _short(m.group(1), with_arg)
 
 
 def global_source_options(main_c="src/cli/main.c"):
