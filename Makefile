@@ -4,6 +4,7 @@
 #   make check           unit tests, then (as root) integration tests
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
 #   make install PREFIX=/usr/local [DESTDIR=]
+#   make deb             build/socktap_VERSION_ARCH.deb (dpkg-deb)
 #   make format          clang-format the sources
 
 PREFIX    ?= /usr/local
@@ -59,7 +60,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 TEST_PROGS := $(B)/tests/workload
 
 .PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
-	bench bench-smoke
+	bench bench-smoke deb check-deb
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
 
@@ -186,7 +187,7 @@ check-serve: all $(B)/tests/traffic
 	scripts/fetch-prometheus.sh $(B)/prometheus
 	$(PYTHON) tests/serve/run.py --socktap $(B)/socktap
 
-check: check-unit check-cli check-integration check-degraded check-top check-serve
+check: check-unit check-cli check-deb check-integration check-degraded check-top check-serve
 
 # The integration suite on the host's kernel and, in TCG VMs built from Debian's cloud kernels
 # (cached in build/vm), on 5.10 (bullseye), 6.1 (bookworm) and 6.12 (trixie), once per backend
@@ -268,6 +269,17 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/LICENSES
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/
+
+# A Debian package of what make install installs, made with dpkg-deb (scripts/mkdeb.sh)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = $(B)/socktap_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	rm -rf $(B)/deb
+	$(MAKE) install DESTDIR=$(abspath $(B))/deb/debian/socktap PREFIX=/usr
+	scripts/mkdeb.sh $(B)/deb $(VERSION) $(B)
+
+check-deb: deb
+	$(PYTHON) tests/check_deb.py $(DEB)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
