@@ -277,6 +277,9 @@ deb:
 	rm -rf $(B)/deb
 	$(MAKE) install DESTDIR=$(abspath $(B))/deb/debian/socktap PREFIX=/usr
 	scripts/mkdeb.sh $(B)/deb $(VERSION) $(B)
+	@# the package is the product: its staging tree's programs would only be copied around
+	@# (tests/vm/vm.py takes every executable under build/ into its VMs)
+	rm -rf $(B)/deb
 
 check-deb: deb
 	$(PYTHON) tests/check_deb.py $(DEB)
