@@ -4,10 +4,14 @@
 #   make check           unit tests, then (as root) integration tests
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
 #   make install PREFIX=/usr/local [DESTDIR=]
+#   make deb             build/socktap_VERSION_ARCH.deb (dpkg-deb)
 #   make format          clang-format the sources
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+DOCDIR    ?= $(PREFIX)/share/doc/socktap
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -17,12 +21,19 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 B := build
 VERSION := $(shell sed -n 's/^\#define SOCKTAP_VERSION "\(.*\)"/\1/p' include/socktap.h)
-SONAME := libsocktap.so.0
+# The ABI's major number: bumped by hand when the ABI breaks, not with every version
+SOMAJOR := 0
+SONAME := libsocktap.so.$(SOMAJOR)
+SOFILE := libsocktap.so.$(VERSION)
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS=-O0 replaces them whole):
+# what the build needs comes before them, in ST_*, so that they can add to it but not drop it.
 WARN    := -Wall -Wextra -Wshadow -Wno-missing-field-initializers -Wformat=2
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -fPIC -std=gnu11 -D_GNU_SOURCE
-CPPFLAGS += -Iinclude -Isrc/abi -Isrc/lib -I$(B)
+ST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(WARN)
+# library objects export nothing but what include/socktap.h declares (its visibility pragma)
+LIB_CFLAGS := -fvisibility=hidden
+ST_CPPFLAGS := -Iinclude -Isrc/abi -Isrc/lib -I$(B)
 LDLIBS  := -lbpf -lelf -lz -lpthread -lm
 DEPFLAGS = -MMD -MP
 
@@ -48,9 +59,10 @@ SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
-	bench bench-smoke
-all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so
+.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
+	bench bench-smoke deb check-deb
+MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
+all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
 
 $(B)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -79,22 +91,52 @@ $(B)/socktap_legacy.skel.h: $(B)/socktap_legacy.bpf.o
 # every library object may include the skeletons; make them first
 $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): | $(B)/socktap.skel.h $(B)/socktap_legacy.skel.h
 
+# Objects are rebuilt when the command that builds them changes (make CFLAGS=-O0 after make):
+# $(B)/flags holds it and is rewritten only when it differs, as git's GIT-CFLAGS.
+BUILD_FLAGS = $(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(LIB_CFLAGS) $(CFLAGS) $(LDFLAGS)
+$(B)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(subst ','\'',$(BUILD_FLAGS))' | cmp -s - $@ || \
+		echo '$(subst ','\'',$(BUILD_FLAGS))' > $@
+FORCE:
+$(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): $(B)/flags
+
+$(LIB_OBJS): ST_CFLAGS += $(LIB_CFLAGS)
+
+# The man pages name installed paths and the version: made from man/*.in, again when PREFIX
+# changes ($(B)/prefix, like $(B)/flags).
+$(B)/prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(B)/man/%: man/%.in include/socktap.h $(B)/prefix
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp && mv $@.tmp $@
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(B)/libsocktap.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/libsocktap.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $(B)/$(SONAME) $^ $(LDLIBS)
+# The real file is libsocktap.so.VERSION; its SONAME (libsocktap.so.0) and the development
+# name (libsocktap.so) are symlinks, as ldconfig would make them. The version script exports
+# the API only; -z defs: every symbol the library uses is in the libraries it links.
+$(B)/libsocktap.so: $(LIB_OBJS) src/lib/libsocktap.map
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=src/lib/libsocktap.map -Wl,-z,defs \
+		-o $(B)/$(SOFILE) $(LIB_OBJS) $(LDLIBS)
+	@# a shared library is not a program (Debian policy 8.1: 0644)
+	chmod 0644 $(B)/$(SOFILE)
+	ln -sf $(SOFILE) $(B)/$(SONAME)
 	ln -sf $(SONAME) $@
 
 $(B)/socktap: $(CLI_OBJS) $(B)/libsocktap.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) $(SERVE_LDLIBS) $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) \
+		$(SERVE_LDLIBS) $(LDLIBS)
 
 $(B)/socktop: $(SOCKTOP_OBJS) $(B)/libsocktap.a
-	$(CC) $(CFLAGS) -o $@ $(SOCKTOP_OBJS) $(B)/libsocktap.a $(CLI_LDLIBS) $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SOCKTOP_OBJS) $(B)/libsocktap.a \
+		$(CLI_LDLIBS) $(LDLIBS)
 
 # ---- tests ----
 # Unit tests run with AddressSanitizer and UBSan.
@@ -105,16 +147,21 @@ $(B)/tests/test_series: src/cli/series.c src/cli/series.h
 $(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/socktap.skel.h \
 		$(B)/socktap_legacy.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SAN) $(DEPFLAGS) -o $@ $< $(LIB_SRCS) \
-		$(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) $(LDLIBS)
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) -Itests/unit $(ST_CFLAGS) $(CFLAGS) $(SAN) $(DEPFLAGS) \
+		-o $@ $< $(LIB_SRCS) $(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) \
+		$(LDFLAGS) $(LDLIBS)
 
 $(B)/tests/workload: tests/integration/workload.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< \
+		$(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
 
-check-unit: $(UNIT_TESTS) $(B)/socktap
+check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGES)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
-	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; exit $$fail
+	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; \
+	$(PYTHON) tests/check_abi.py $(B) || fail=1; \
+	$(PYTHON) tests/check_man.py $(B) || fail=1; \
+	$(PYTHON) tests/check_completion.py $(B) || fail=1; exit $$fail
 
 check-cli: $(B)/socktap $(B)/socktop $(B)/bench/workload
 	$(PYTHON) tests/cli/run.py --socktap $(B)/socktap
@@ -140,7 +187,7 @@ check-serve: all $(B)/tests/traffic
 	scripts/fetch-prometheus.sh $(B)/prometheus
 	$(PYTHON) tests/serve/run.py --socktap $(B)/socktap
 
-check: check-unit check-cli check-integration check-degraded check-top check-serve
+check: check-unit check-cli check-deb check-integration check-degraded check-top check-serve
 
 # The integration suite on the host's kernel and, in TCG VMs built from Debian's cloud kernels
 # (cached in build/vm), on 5.10 (bullseye), 6.1 (bookworm) and 6.12 (trixie), once per backend
@@ -153,7 +200,7 @@ vmcheck: all $(TEST_PROGS)
 
 $(B)/bench/workload: bench/workload.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -lpthread
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< -lpthread
 
 $(B)/bench/floor.bpf.o: bench/floor.bpf.c $(B)/vmlinux.h
 	@mkdir -p $(@D)
@@ -163,14 +210,15 @@ $(B)/bench/floor.skel.h: $(B)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
 
 $(B)/bench/floor: bench/floor.c $(B)/bench/floor.skel.h
-	$(CC) $(CFLAGS) -I$(B)/bench -o $@ $< $(LDLIBS)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -I$(B)/bench -o $@ $< $(LDLIBS)
 
 $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		$(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
 		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 
 $(B)/bench/peakrss: bench/peakrss.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic
 
@@ -184,7 +232,7 @@ bench-smoke: all $(BENCH_PROGS)
 
 $(B)/demo: examples/demo.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 # The main job on a bundled workload: every probe, as readable text.
 demo: $(B)/socktap $(B)/demo
@@ -201,7 +249,8 @@ install: all
 	install -m 0755 $(B)/socktop $(DESTDIR)$(PREFIX)/bin/socktop
 	install -m 0644 include/socktap.h $(DESTDIR)$(PREFIX)/include/socktap.h
 	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(PREFIX)/lib/libsocktap.a
-	install -m 0755 $(B)/$(SONAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	install -m 0644 $(B)/$(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocktap.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' socktap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/socktap.pc
@@ -210,6 +259,30 @@ install: all
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
 	install -m 0644 dist/prometheus/socktap.rules.yml dist/prometheus/socktap.rules.test.yml \
 		$(DESTDIR)$(PREFIX)/share/socktap/prometheus/
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(B)/man/socktap.8 $(B)/man/socktop.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(B)/man/socktap.3 $(DESTDIR)$(MANDIR)/man3/
+	@# bash-completion loads a command's completion from the file of its name
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 dist/bash-completion/socktap $(DESTDIR)$(BASHCOMPDIR)/socktap
+	ln -sf socktap $(DESTDIR)$(BASHCOMPDIR)/socktop
+	install -d $(DESTDIR)$(DOCDIR)/LICENSES
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/
+
+# A Debian package of what make install installs, made with dpkg-deb (scripts/mkdeb.sh)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = $(B)/socktap_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	rm -rf $(B)/deb
+	$(MAKE) install DESTDIR=$(abspath $(B))/deb/debian/socktap PREFIX=/usr
+	scripts/mkdeb.sh $(B)/deb $(VERSION) $(B)
+	@# the package is the product: its staging tree's programs would only be copied around
+	@# (tests/vm/vm.py takes every executable under build/ into its VMs)
+	rm -rf $(B)/deb
+
+check-deb: deb
+	$(PYTHON) tests/check_deb.py $(DEB)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

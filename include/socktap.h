@@ -20,6 +20,13 @@
 extern "C" {
 #endif
 
+/*
+ * Every function declared here is the library's API: default visibility,
+ * although libsocktap is built with -fvisibility=hidden (its internals are
+ * not exported; src/lib/libsocktap.map lists these same names).
+ */
+#pragma GCC visibility push(default)
+
 #define SOCKTAP_VERSION "0.1.0"
 
 /* ---- SystemTap helper functions (exact names and results) ---- */
@@ -102,7 +109,8 @@ const char *socktap_value_name(unsigned int value_bit);
 /*
  * SystemTap probe-point pattern matching: '*' and '?' match within one
  * dot-separated component, so "socket.*" does not match
- * "socket.sendmsg.return".
+ * "socket.sendmsg.return"; '**' matches across components, so "socket.**"
+ * matches every socket probe.
  */
 bool socktap_pattern_match(const char *pattern, const char *name);
 /* Set bit i of *mask for every probe i matching pattern; returns matches. */
@@ -194,7 +202,9 @@ typedef void (*socktap_print_fn)(enum socktap_log_level level, const char *msg, 
 
 /*
  * Filters: values of one kind are OR'ed, kinds are AND'ed. Zero counts
- * mean "any". All filtering happens in the kernel.
+ * mean "any". All filtering happens in the kernel, in bounded tables: at
+ * most 1024 pids, 1024 uids and 1024 comms (more: socktap_open() fails
+ * with -E2BIG).
  */
 struct socktap_opts {
 	size_t sz; /* sizeof(struct socktap_opts) */
@@ -513,6 +523,8 @@ int socktap_probe_source(const struct socktap *st, enum socktap_probe_id id, cha
 uint64_t socktap_probe_mask(const struct socktap *st);
 
 void socktap_close(struct socktap *st);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -298,4 +298,12 @@ struct st_series_hist_key {
 /* Most probe events one record fans out to. */
 #define ST_MAX_FANOUT 8
 
+/*
+ * Most values each in-kernel filter holds: the sizes of its maps, which
+ * libsocktap and the CLI check against (a fuller map fails with E2BIG).
+ */
+#define ST_FILTER_SET_MAX    1024 /* pids, uids, comms: each */
+#define ST_FILTER_ADDR_MAX   256  /* address prefixes */
+#define ST_FILTER_CGROUP_MAX 8	  /* cgroups */
+
 #endif /* SOCKTAP_ABI_H */

@@ -11,13 +11,13 @@ struct addr_lpm_key {
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 256);
+	__uint(max_entries, ST_FILTER_ADDR_MAX);
 	__type(key, struct addr_lpm_key);
 	__type(value, __u8);
 } addr_filter SEC(".maps");
 
 /* --cgroup: the cgroups a task must be in (or below) */
-#define CGROUP_FILTER_MAX 8
+#define CGROUP_FILTER_MAX ST_FILTER_CGROUP_MAX
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
 	__uint(max_entries, CGROUP_FILTER_MAX);

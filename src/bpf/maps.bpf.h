@@ -24,19 +24,19 @@ struct {
 } targets SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, ST_FILTER_SET_MAX);
 	__type(key, __u32);
 	__type(value, __u8);
 } pids SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, ST_FILTER_SET_MAX);
 	__type(key, __u32);
 	__type(value, __u8);
 } uids SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, ST_FILTER_SET_MAX);
 	__type(key, char[16]);
 	__type(value, __u8);
 } comms SEC(".maps");

@@ -40,11 +40,14 @@ struct filters {
 	const char *backend;	   /* --backend: NULL = auto */
 	const char *syscall_hooks; /* --syscall-hooks: NULL = auto */
 	bool quiet; /* no message on a bad value: the caller words its own (socktop) */
+	size_t full; /* the last value refused was one too many: the most there can be */
 };
 /*
  * Handle one filter option (opt is the letter). Returns 1 if it was a
  * filter option and was valid, 0 if it was not a filter option, -1 after
- * printing an error about arg (unless quiet).
+ * printing an error about arg (unless quiet). A value given twice counts
+ * once; past the kernel's bound for that filter (-p, -u, -n: 1024 values
+ * each, --addr 256, --cgroup 8) the error names the option and the bound.
  */
 int filters_parse(struct filters *f, int opt, const char *arg);
 /*

@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "names.h"
+#include "socktap_abi.h"
 #include "util.h"
 #include "who.h"
 
@@ -180,6 +181,42 @@ static int parse_named(const char *opt, const char *what, const char *arg,
 	return 0;
 }
 
+/*
+ * The kernel's filter tables are bounded (socktap_abi.h): one value too many
+ * is an error naming the option and the bound, before anything starts.
+ */
+static int too_many(struct filters *f, const char *opt, size_t have, size_t max)
+{
+	if (have < max)
+		return 0;
+	f->full = max;
+	if (!f->quiet)
+		cli_error("%s: at most %zu values", opt, max);
+	return -1;
+}
+
+/* Add v unless it is there already (a filter is a set); -1 after one message. */
+static int add_int(struct filters *f, const char *opt, struct int_list *l, int v, size_t max)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == v)
+			return 1;
+	if (too_many(f, opt, l->n, max))
+		return -1;
+	return int_list_add(l, v) ? -1 : 1;
+}
+
+static int add_str(struct filters *f, const char *opt, struct str_list *l, const char *s,
+		   size_t max)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	if (too_many(f, opt, l->n, max))
+		return -1;
+	return str_list_add(l, s) ? -1 : 1;
+}
+
 int bad_option(const char *cmd, char **argv)
 {
 	if (optopt)
@@ -200,14 +237,14 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 				cli_error("-p: '%s' is not a process id", arg);
 			return -1;
 		}
-		return int_list_add(&f->pids, (int)v) ? -1 : 1;
+		return add_int(f, "-p", &f->pids, (int)v, ST_FILTER_SET_MAX);
 	case 'n':
 		if (!*arg) {
 			if (!f->quiet)
 				cli_error("-n: empty process name");
 			return -1;
 		}
-		return str_list_add(&f->comms, arg) ? -1 : 1;
+		return add_str(f, "-n", &f->comms, arg, ST_FILTER_SET_MAX);
 	case 'u': {
 		struct passwd *pw = getpwnam(arg);
 		if (pw)
@@ -217,7 +254,7 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 				cli_error("-u: unknown user '%s'", arg);
 			return -1;
 		}
-		return int_list_add(&f->uids, (int)v) ? -1 : 1;
+		return add_int(f, "-u", &f->uids, (int)v, ST_FILTER_SET_MAX);
 	}
 	case 'f':
 		if (parse_named("-f", "family", arg, sock_fam_str2num, socktap_fam_names, 64,
@@ -261,7 +298,7 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 				  arg);
 			return -1;
 		}
-		return str_list_add(&f->addrs, arg) ? -1 : 1;
+		return add_str(f, "--addr", &f->addrs, arg, ST_FILTER_ADDR_MAX);
 	}
 	case OPT_PORT:
 		if (!parse_long(arg, 0, 65535, &v)) {
@@ -270,6 +307,11 @@ int filters_parse(struct filters *f, int opt, const char *arg)
 		}
 		return int_list_add(&f->ports, (int)v) ? -1 : 1;
 	case OPT_CGROUP: {
+		for (size_t i = 0; i < f->cgroups.n; i++)
+			if (strcmp(f->cgroups.v[i], arg) == 0)
+				return 1;
+		if (too_many(f, "--cgroup", f->cgroups.n, ST_FILTER_CGROUP_MAX))
+			return -1;
 		/* checked now, so that a bad path fails before anything starts */
 		struct st_cgroups *cg;
 		uint64_t id;

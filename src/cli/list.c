@@ -87,10 +87,13 @@ int cmd_list(int argc, char **argv)
 			doc = true;
 			break;
 		case 'h':
-			printf("Usage: socktap list [PATTERN...] [-v]\n"
-			       "  One probe point per line with its values; -v adds what backs it\n"
-			       "  on this kernel and what that mechanism cannot see.\n"
-			       "  '*' matches within one dot-separated component.\n");
+			printf(
+			    "Usage: socktap list [PATTERN...] [-v]\n"
+			    "  One probe point per line with its values; -v adds what backs it\n"
+			    "  on this kernel and what that mechanism cannot see.\n"
+			    "  '*' matches within one dot-separated component, '**' across them.\n"
+			    "  -v, --verbose  what backs each probe here, and its limits\n"
+			    "      --doc      the probe table as Markdown (docs/probes.md)\n");
 			return 0;
 		default:
 			return bad_option("list", argv);

@@ -27,7 +27,9 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: socktap [-j] COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  socktap %s\n", cmds[i].summary);
-	fprintf(f, "\nOptions:\n  -j, --json   errors (and list) as JSON\n"
+	fprintf(f, "\nOptions:\n  -j, --json     errors (and list) as JSON\n"
+		   "  -h, --help     this text\n"
+		   "  -V, --version  socktap's version\n"
 		   "\nRun 'socktap COMMAND --help' for a command's options.\n");
 }
 

@@ -461,6 +461,7 @@ static void serve_usage(FILE *f)
 		   "                      (default 300)\n"
 		   "      --durations     duration histograms too (a syscall hook: every\n"
 		   "                      syscall on the machine takes the slow path)\n"
+		   "      --lifecycle     sockets created and closed too (the same hook)\n"
 		   "      --no-sizes      no size histograms\n"
 		   "      --textfile PATH write the exposition to PATH every interval\n"
 		   "                      instead of listening (node_exporter's textfile)\n"

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	    .flt = {.quiet = true},
 	};
 	int c, errors = 0;
+	bool told_full = false;
 	long v;
 
 	prog_name = "socktop";
@@ -73,6 +74,16 @@ int main(int argc, char **argv)
 	/* like socktop (bash getopts): every bad value is reported, then exit 1 */
 	while ((c = getopt(argc, argv, ":df:i:n:N:P:p:t:u:c:h")) != -1) {
 		int f = filters_parse(&cfg.flt, c, optarg);
+		if (f < 0 && cfg.flt.full) {
+			/* past the kernel's bound: said once, not once per value left */
+			if (!told_full)
+				printf("ERROR: Too many values for -%c: at most %zu\n", c,
+				       cfg.flt.full);
+			told_full = true;
+			cfg.flt.full = 0;
+			errors++;
+			continue;
+		}
 		if (f < 0) {
 			printf("ERROR: %s: %s\n", filter_what(c), optarg);
 			errors++;

@@ -357,6 +357,23 @@ int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in 
 	struct load_report rep = {.st = st};
 	int err = -EINVAL;
 
+	/* the process sets' maps are bounded (socktap_abi.h): say so, not E2BIG from a fill */
+	const struct {
+		const char *what;
+		size_t n;
+	} sets[] = {
+	    {"process ids", OPT(o, pid_cnt, 0)},
+	    {"uids", OPT(o, uid_cnt, 0)},
+	    {"process names", OPT(o, comm_cnt, 0)},
+	};
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		if (sets[i].n > ST_FILTER_SET_MAX) {
+			st_log(st, SOCKTAP_LOG_WARN, "too many %s to filter on (%zu, at most %d)",
+			       sets[i].what, sets[i].n, ST_FILTER_SET_MAX);
+			return -E2BIG;
+		}
+	}
+
 	/* one attempt per piece that can be refused, and one that loads */
 	for (int attempt = 0; attempt <= SRC__COUNT + ST_FEAT__COUNT; attempt++) {
 		struct st_plan plan;

@@ -393,46 +393,60 @@ const char *socktap_value_name(unsigned int bit)
 	return i < SOCKTAP_VALUE__COUNT ? value_names[i] : NULL;
 }
 
-/* Glob within one component: '*' any run, '?' one character; no '.' is crossed. */
-static bool component_match(const char *p, const char *pe, const char *s, const char *se)
-{
-	const char *star_p = NULL, *star_s = NULL;
-	while (s < se) {
-		if (p < pe && (*p == '?' || *p == *s)) {
-			p++;
-			s++;
-		} else if (p < pe && *p == '*') {
-			star_p = ++p;
-			star_s = s;
-		} else if (star_p) {
-			p = star_p;
-			s = ++star_s;
-		} else {
-			return false;
-		}
-	}
-	while (p < pe && *p == '*')
-		p++;
-	return p == pe;
-}
-
+/*
+ * SystemTap's probe-point globs: '?' is one character and '*' any run of
+ * them, neither crossing a '.', while '**' (two or more stars) is any run
+ * that may: "socket.**" is every socket probe, "socket.*" the two-component
+ * ones. SystemTap expands "a**b" to "a*b" and "a*.**b"; matching the
+ * characters directly gives the same set, without expansion.
+ *
+ * A dynamic programme over the name's positions, one pattern token at a
+ * time: at[i] says the tokens so far can match name[0..i), so the work is
+ * |pattern| x |name| whatever the stars, never backtracking.
+ */
 bool socktap_pattern_match(const char *pattern, const char *name)
 {
 	if (!pattern || !name)
 		return false;
-	for (;;) {
-		const char *pe = strchr(pattern, '.'), *ne = strchr(name, '.');
-		if (!pe)
-			pe = pattern + strlen(pattern);
-		if (!ne)
-			ne = name + strlen(name);
-		if (!component_match(pattern, pe, name, ne))
+	size_t n = strlen(name);
+	bool small[2][64], *at = small[0], *next = small[1], *heap = NULL;
+	if (n + 1 > sizeof(small[0]) / sizeof(small[0][0])) {
+		heap = calloc(2 * (n + 1), sizeof(bool));
+		if (!heap)
 			return false;
-		if (!*pe || !*ne)
-			return !*pe && !*ne;
-		pattern = pe + 1;
-		name = ne + 1;
+		at = heap;
+		next = heap + n + 1;
 	}
+	memset(at, 0, (n + 1) * sizeof(bool));
+	at[0] = true;
+	for (const char *p = pattern; *p; p++) {
+		bool any = false;
+		if (*p == '*' && p[1] == '*') {
+			/* any run, dots included: every position from the first reachable one */
+			while (p[1] == '*')
+				p++;
+			for (size_t i = 0; i <= n; i++)
+				next[i] = any = any || at[i];
+		} else if (*p == '*') {
+			/* any run within the component: reachability stops at each '.' */
+			for (size_t i = 0; i <= n; i++) {
+				if (i > 0 && name[i - 1] == '.')
+					any = false;
+				next[i] = any = any || at[i];
+			}
+		} else {
+			next[0] = false;
+			for (size_t i = 1; i <= n; i++)
+				next[i] = at[i - 1] &&
+					  (*p == '?' ? name[i - 1] != '.' : name[i - 1] == *p);
+		}
+		bool *t = at;
+		at = next;
+		next = t;
+	}
+	bool match = at[n];
+	free(heap);
+	return match;
 }
 
 int socktap_pattern_select(const char *pattern, uint64_t *mask)

@@ -73,9 +73,9 @@ struct socktap {
 	struct st_prefix {
 		uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 		unsigned int len;
-	} prefixes[256];
+	} prefixes[ST_FILTER_ADDR_MAX];
 	unsigned int nprefixes;
-	int cgroup_fds[8]; /* --cgroup: their directories, for the kernel's cgroup array */
+	int cgroup_fds[ST_FILTER_CGROUP_MAX]; /* --cgroup: directories, for the cgroup array */
 	unsigned int ncgroup_fds;
 	/* aggregation */
 	unsigned int aggregate;

@@ -109,6 +109,32 @@ for by in ("process", "connection", "cgroup"):
     subtest(f"top --by {by} is accepted", r.returncode in (0, 1) and "--by" not in r.stderr,
             r.stderr)
 
+# ---- the kernel's filter tables are bounded: one value too many names the option and bound ----
+def many(opt, values):
+    return [a for v in values for a in (opt, str(v))]
+
+
+for opt, values, bound in (("-p", range(1, 1026), 1024), ("-u", range(1025), 1024),
+                           ("-n", (f"proc{i}" for i in range(1025)), 1024),
+                           ("--addr", (f"10.0.{i // 256}.{i % 256}" for i in range(257)), 256),
+                           ("--cgroup", ("/" * i for i in range(1, 10)), 8)):
+    values = list(values)
+    for cmd in ("trace", "top"):
+        expect_error(f"{cmd}: {len(values)} {opt} values: at most {bound}",
+                     [cmd, *many(opt, values), "-c", "true"], 2,
+                     rf"^socktap: {re.escape(opt)}: at most {bound} values$")
+    r = run([SOCKTAP, "trace", *many(opt, values[:bound]), "-d", "0.1", "socket.create"])
+    subtest(f"trace: {bound} {opt} values are accepted",
+            r.returncode in (0, 1) and "at most" not in r.stderr
+            and "too long" not in r.stderr, r.stderr)
+r = run([SOCKTAP, "trace", *many("-p", [1] * 1100), "-d", "0.1", "socket.create"])
+subtest("trace: a value given 1100 times counts once", r.returncode in (0, 1)
+        and "at most" not in r.stderr, r.stderr)
+r = run([SOCKTAP.replace("socktap", "socktop"), *many("-p", range(1, 1100)), "-c", "1"])
+subtest("socktop: 1099 -p values: one ERROR line naming the bound, exit 1",
+        r.returncode == 1 and r.stdout == "ERROR: Too many values for -p: at most 1024\n",
+        r.stdout + r.stderr)
+
 # ---- top and socktop ----
 expect_error("top: unknown sort key", ["top", "-s", "byte"], 2, r"-s: unknown sort key 'byte'")
 expect_error("top: bad interval", ["top", "-i", "0"], 2, r"-i: '0' is not a number of seconds")
@@ -160,6 +186,21 @@ r = run([SOCKTAP, "list", "socket.*"])
 subtest("socket.* is the 12 two-component probes", len(r.stdout.splitlines()) == 12, r.stdout)
 r = run([SOCKTAP, "list", "socket.*.return"])
 subtest("socket.*.return is the 10 return probes", len(r.stdout.splitlines()) == 10, r.stdout)
+# '**' spans components, as in SystemTap (it once meant '*' silently)
+r = run([SOCKTAP, "list", "socket.**"])
+subtest("socket.** is all 22 probes", len(r.stdout.splitlines()) == 22, r.stdout + r.stderr)
+r = run([SOCKTAP, "list", "socket.**.return"])
+names = [l.split()[0] for l in r.stdout.splitlines()]
+subtest("socket.**.return is the 10 return probes",
+        len(names) == 10 and all(n.endswith(".return") for n in names), r.stdout + r.stderr)
+r = run([SOCKTAP, "list", "socket.send**"])
+subtest("socket.send** is send, sendmsg and sendmsg.return",
+        [l.split()[0] for l in r.stdout.splitlines()]
+        == ["socket.send", "socket.sendmsg", "socket.sendmsg.return"], r.stdout + r.stderr)
+expect_error("socket.**.send matches nothing", ["trace", "socket.**.send"], 2,
+             r"probe pattern 'socket\.\*\*\.send' matches no socket probe point")
+r = run([SOCKTAP, "list", "--help"])
+subtest("list --help says what '**' does", "'**'" in r.stdout, r.stdout)
 r = run([SOCKTAP, "-j", "list", "socket.send"])
 subtest("-j list is JSON", r.stdout.startswith('{"probe":"socket.send","values":["name"'),
         r.stdout)
