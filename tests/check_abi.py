@@ -11,20 +11,12 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, finish  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 HEADER = "include/socktap.h"
 MAP = "src/lib/libsocktap.map"
-failed = 0
-
-
-def check(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed += 1
-        if detail:
-            print("  " + detail.replace("\n", "\n  "))
 
 
 def run(argv, **kw):
@@ -138,5 +130,4 @@ check(r.returncode != 0 and "st_command_spawn" in r.stderr,
       "linking against an internal function (st_command_spawn) fails", r.stderr)
 
 subprocess.run(["rm", "-rf", tmp])
-print(f"# check_abi: {failed} failed")
-sys.exit(1 if failed else 0)
+finish("check_abi")

@@ -16,21 +16,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_options as co  # noqa: E402
+from tap import check, finish  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 SOCKTAP = os.path.abspath(os.path.join(build, "socktap"))
 SOCKTOP = os.path.abspath(os.path.join(build, "socktop"))
 COMPLETION = os.path.abspath("dist/bash-completion/socktap")
-failed = 0
-
-
-def check(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed += 1
-        if detail:
-            print("  " + str(detail).replace("\n", "\n  "))
 
 
 def bash_quote(s):
@@ -156,5 +147,4 @@ same("socktap trace -F json socket.rec<TAB>: after options too",
      complete([SOCKTAP, "trace", "-F", "json", "socket.rec"]),
      ["socket.receive", "socket.recvmsg", "socket.recvmsg.return"])
 same("socktap top <TAB>: no probes (top takes none)", complete([SOCKTAP, "top", ""]), [])
-print(f"# check_completion: {failed} failed")
-sys.exit(1 if failed else 0)
+finish("check_completion")

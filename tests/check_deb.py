@@ -12,21 +12,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, finish  # noqa: E402
 
 deb = sys.argv[1]
 version = re.search(r'#define SOCKTAP_VERSION "(.*?)"', open("include/socktap.h").read()).group(1)
 arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
                       check=True).stdout.strip()
-failed = 0
-
-
-def check(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed += 1
-        if detail:
-            print("  " + str(detail).replace("\n", "\n  "))
 
 
 def run(argv, **kw):
@@ -126,5 +118,4 @@ r = run(["md5sum", "--check", "--quiet"], cwd=tmp,
         input=run(["dpkg-deb", "-I", deb, "md5sums"]).stdout)
 check(r.returncode == 0, "md5sums match the files", r.stdout + r.stderr)
 shutil.rmtree(tmp)
-print(f"# check_deb: {failed} failed")
-sys.exit(1 if failed else 0)
+finish("check_deb")

@@ -7,18 +7,10 @@ import os
 import re
 import subprocess
 import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, finish  # noqa: E402
 
 socktap = sys.argv[1] if len(sys.argv) > 1 else "build/socktap"
-failed = 0
-
-
-def check(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed += 1
-        if detail:
-            print("  " + detail)
 
 
 doc = subprocess.run([socktap, "list", "--doc"], capture_output=True, text=True, check=True).stdout
@@ -65,5 +57,4 @@ top = open("LICENSE").read()
 check(all(re.search(rf"(?<![\w.-]){re.escape(i)}(?![\w.-])", top) for i in ids),
       "LICENSE says which files are under each identifier",
       f"not in LICENSE: {[i for i in ids if i not in top]}")
-print(f"# check_docs: {failed} failed")
-sys.exit(1 if failed else 0)
+finish("check_docs")

@@ -17,22 +17,13 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_options as co  # noqa: E402
+from tap import check, finish  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 SOCKTAP = os.path.join(build, "socktap")
 SOCKTOP = os.path.join(build, "socktop")
 PAGES = {name: os.path.join(build, "man", name)
          for name in ("socktap.8", "socktop.8", "socktap.3")}
-failed = 0
-
-
-def check(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed += 1
-        if detail:
-            print("  " + str(detail).replace("\n", "\n  "))
 
 
 def deroff(line):
@@ -179,5 +170,4 @@ for name, path in PAGES.items():
                        text=True, env=env)
     check(r.returncode == 0 and r.stderr == "" and len(r.stdout) > 500,
           f"man -l {name} renders without warnings", r.stderr or f"exit {r.returncode}")
-print(f"# check_man: {failed} failed")
-sys.exit(1 if failed else 0)
+finish("check_man")
