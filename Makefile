@@ -40,7 +40,7 @@ DEPFLAGS = -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	      -I$(B) -Isrc/abi -Isrc/bpf
 
-LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/session.c \
+LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/escape.c src/lib/session.c \
 	    src/lib/aggregate.c src/lib/optional.c src/lib/plan.c src/lib/load.c src/lib/decode.c \
 	    src/lib/who.c src/lib/cgroup.c src/lib/syscalls.c
 CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c src/cli/top.c \
@@ -210,14 +210,17 @@ $(B)/bench/floor.skel.h: $(B)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
 
 $(B)/bench/floor: bench/floor.c $(B)/bench/floor.skel.h
+	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -I$(B)/bench -o $@ $< $(LDLIBS)
 
 $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
+	@mkdir -p $(@D)
 	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 		$(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
 		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 
 $(B)/bench/peakrss: bench/peakrss.c
+	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic

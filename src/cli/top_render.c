@@ -265,26 +265,6 @@ static size_t limit(size_t n, const struct top_view *v)
 	return v->rows && v->rows < n ? v->rows : n;
 }
 
-/* Printable ASCII as is, anything else as \xNN (as trace's text): one row stays one row. */
-static const char *text_str(const char *s, size_t max, char *buf, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	for (size_t i = 0; i < max && s[i] && o + 5 <= len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 #define COMM_TEXT 80 /* 16 bytes, each up to 4 (\xNN), and the NUL */
 
 static const char *user_of(const struct top_view *v, uint32_t uid)
@@ -390,7 +370,7 @@ bool top_sort_span(const struct top_view *v, enum top_sort key, int *col, int *w
 static void conn_end(char *buf, size_t len, const char *addr, int32_t port)
 {
 	char full[4 * 112 + 16], text[4 * 112];
-	text_str(addr, 112, text, sizeof(text));
+	st_text_str(addr, 112, text, sizeof(text));
 	if (!addr[0])
 		snprintf(full, sizeof(full), "*");
 	else if (port < 0)
@@ -411,7 +391,7 @@ static void render_conns(FILE *f, const struct socktap_snapshot *s, const struct
 	char comm[COMM_TEXT], l[64], r[64];
 	for (size_t i = 0; i < limit(s->nconns, v); i++) {
 		const struct socktap_conn_row *c = &s->conns[i];
-		text_str(c->comm, sizeof(c->comm), comm, sizeof(comm));
+		st_text_str(c->comm, sizeof(c->comm), comm, sizeof(comm));
 		conn_end(l, sizeof(l), c->laddr, c->lport);
 		conn_end(r, sizeof(r), c->raddr, c->rport);
 		fprintf(f,
@@ -428,7 +408,7 @@ static void render_cgroups(FILE *f, const struct socktap_snapshot *s, const stru
 	for (size_t i = 0; i < limit(s->ncgroups, v); i++) {
 		const struct socktap_cgroup_row *c = &s->cgroups[i];
 		if (c->cgroup)
-			text_str(c->cgroup, 256, path, sizeof(path));
+			st_text_str(c->cgroup, 256, path, sizeof(path));
 		else
 			snprintf(path, sizeof(path), "(gone: id %" PRIu64 ")", c->cgroup_id);
 		/* docker ps's short id */
@@ -456,7 +436,7 @@ void top_render_procs(FILE *f, const struct socktap_snapshot *s, const struct to
 	fputs(hdr, f);
 	for (size_t i = 0; i < limit(s->nprocs, v); i++) {
 		const struct socktap_proc_row *r = &s->procs[i];
-		text_str(r->comm, sizeof(r->comm), comm, sizeof(comm));
+		st_text_str(r->comm, sizeof(r->comm), comm, sizeof(comm));
 		if (v->layout == TOP_LAYOUT_SOCKTOP) {
 			fprintf(f,
 				"%-5" PRIu32 " %-5" PRIu32 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
@@ -494,7 +474,7 @@ void top_render_devs(FILE *f, const struct socktap_snapshot *s, const struct top
 			"XMIT_KB", "RECV_KB");
 	for (size_t i = 0; i < limit(s->ndevs, v); i++) {
 		const struct socktap_dev_row *d = &s->devs[i];
-		text_str(d->name, sizeof(d->name), name, sizeof(name));
+		st_text_str(d->name, sizeof(d->name), name, sizeof(name));
 		if (v->layout == TOP_LAYOUT_SOCKTOP)
 			fprintf(f, "%-7s %13" PRIu64 " %13" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n",
 				name, d->xmits, d->recvs, d->xmit_bytes / 1024,
@@ -554,7 +534,7 @@ void top_render_hist(FILE *f, const struct socktap_hist *h, bool by_protocol)
 		fprintf(f, "@%s[%s]:\n", hist_name(h), sock_prot_num2str(h->key));
 	else
 		fprintf(f, "@%s[%s, %" PRIu32 "]:\n", hist_name(h),
-			text_str(h->comm, sizeof(h->comm), comm, sizeof(comm)), h->key);
+			st_text_str(h->comm, sizeof(h->comm), comm, sizeof(comm)), h->key);
 	int first = -1, last = -1;
 	uint64_t max = 0;
 	for (int b = 0; b < SOCKTAP_HIST_BUCKETS; b++) {

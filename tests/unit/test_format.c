@@ -2,6 +2,7 @@
 /* Event formatting: exact JSON/CSV/text, escaping of hostile comm strings. */
 #include "testlib.h"
 #include "socktap.h"
+#include "util.h"
 
 static struct socktap_event sample(enum socktap_probe_id id)
 {
@@ -232,6 +233,23 @@ static void run(void)
 					 "flags=NOSPACE type=STREAM\n") != NULL,
 			    line);
 		ASSERT_TRUE(strchr(line, '\n') == line + strlen(line) - 1, "one line");
+	}
+
+	SUBTEST("text cells (top's tables): escapes whole, cut to the buffer")
+	{
+		char buf[32];
+		ASSERT_STREQ(st_text_str("a\x01\\\xc3\xa9", 16, buf, sizeof(buf)),
+			     "a\\x01\\x5c\\xc3\\xa9", "control, backslash, non-ASCII");
+		ASSERT_STREQ(st_text_str("a\x01"
+					 "b",
+					 16, buf, 6),
+			     "a\\x01", "escape fits exactly");
+		ASSERT_STREQ(st_text_str("a\x01"
+					 "b",
+					 16, buf, 5),
+			     "a", "no half escape");
+		ASSERT_STREQ(st_text_str("abcdef", 3, buf, sizeof(buf)), "abc",
+			     "at most max bytes");
 	}
 
 	SUBTEST("format: truncation reports the needed length")
