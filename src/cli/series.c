@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "out.h"
 #include "series.h"
 #include "util.h"
 
@@ -122,6 +123,7 @@ struct entry {
 	uint64_t hash;
 	char *key;	/* the label values, each ended by a NUL */
 	char *rendered; /* the label set as exposed, once written */
+	size_t rendered_len;
 	size_t keylen;
 	uint64_t ops[2], bytes[2], dur_ns[2]; /* [0] sends, [1] receives */
 	uint64_t creates, closes;
@@ -149,6 +151,11 @@ struct series_store {
 	struct dev_total *devs;
 	size_t ndevs, devs_cap;
 	time_t start;
+	/* the label sets in exposition order, kept between scrapes: sorting 10,000 keys was
+	 * a tenth of a scrape (perf), and the set seldom changes */
+	struct entry **sorted;
+	size_t nsorted;
+	bool sorted_stale;
 };
 
 static uint64_t fnv1a(const char *p, size_t n)
@@ -202,6 +209,7 @@ void series_free(struct series_store *s)
 		}
 	entry_free(s->overflow);
 	free(s->buckets);
+	free(s->sorted);
 	free(s->ovf);
 	free(s->devs);
 	free(s);
@@ -379,6 +387,7 @@ static struct entry *entry_get(struct series_store *s, const struct keybuf *k)
 	e->next = s->buckets[h & (s->nbuckets - 1)];
 	s->buckets[h & (s->nbuckets - 1)] = e;
 	s->n++;
+	s->sorted_stale = true;
 	return e;
 }
 
@@ -474,6 +483,7 @@ static void expire(struct series_store *s, uint64_t now_ns)
 				entry_free(e);
 				s->n--;
 				s->expired++;
+				s->sorted_stale = true;
 			} else {
 				pe = &e->next;
 			}
@@ -554,6 +564,12 @@ int series_fold(struct series_store *s, const struct socktap_snapshot *snap, uin
 
 /* ---- the exposition ---- */
 
+/*
+ * Written with out.h's growing buffer and integer writer rather than stdio:
+ * at 10,000 label sets (4.6 MiB) vfprintf and stdio's per-call locking were
+ * a fifth of a scrape (perf, bench/run.py's serve rows).
+ */
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
@@ -562,54 +578,96 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
+/* The label sets in order (sorted again only when the set changed), then the overflow series. */
+static struct entry **entries_sorted(struct series_store *s, size_t *n)
+{
+	if (s->sorted_stale || !s->sorted) {
+		struct entry **es = realloc(s->sorted, (s->n + 1) * sizeof(*es));
+		if (!es)
+			return NULL;
+		size_t k = 0;
+		for (size_t b = 0; b < s->nbuckets; b++)
+			for (struct entry *e = s->buckets[b]; e; e = e->next)
+				es[k++] = e;
+		qsort(es, k, sizeof(*es), cmp_entry);
+		s->sorted = es;
+		s->nsorted = k;
+		s->sorted_stale = false;
+	}
+	*n = s->nsorted;
+	if (s->overflow)
+		s->sorted[(*n)++] = s->overflow; /* room: n + 1 were allocated */
+	return s->sorted;
+}
+
 /* The label set as exposed (a="..",b=".."), rendered once: the key never changes. */
-static const char *entry_labels(const struct series_store *s, struct entry *e)
+static void put_entry_labels(struct out *o, const struct series_store *s, struct entry *e)
 {
-	if (e->rendered)
-		return e->rendered;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return "";
-	const char *v = e->key;
-	bool first = true;
-	for (int l = 0; l < SET_LABELS; l++) {
-		if (!(s->labels & SL_BIT(l)))
-			continue;
-		fprintf(f, "%s%s=\"", first ? "" : ",", label_names[l]);
-		st_prom_label_fputs(f, v, 255);
-		fputc('"', f);
-		v += strlen(v) + 1;
-		first = false;
+	if (!e->rendered) {
+		struct out r = {.grow = true};
+		const char *v = e->key;
+		bool first = true;
+		for (int l = 0; l < SET_LABELS; l++) {
+			if (!(s->labels & SL_BIT(l)))
+				continue;
+			if (!first)
+				put_c(&r, ',');
+			put_str(&r, label_names[l]);
+			put_lit(&r, "=\"");
+			st_put_prom_label(&r, v, 255);
+			put_c(&r, '"');
+			v += strlen(v) + 1;
+			first = false;
+		}
+		if (r.pos > r.len) { /* out of memory: this once without labels */
+			free(r.buf);
+			return;
+		}
+		e->rendered = r.buf;
+		e->rendered_len = r.pos;
 	}
-	if (fclose(f)) {
-		free(buf);
-		return "";
-	}
-	e->rendered = buf;
-	return buf;
+	put_mem(o, e->rendered, e->rendered_len);
 }
 
-/* {label set[,extra="v"]}; extra values are socktap's own (errno names, bounds): plain */
-static void put_labels(FILE *f, const struct series_store *s, struct entry *e, const char *extra,
-		       const char *value)
+/* NAME{label set[,extra="v"]} V\n; extra values are socktap's own (errno names, bounds): plain */
+static void put_sample(struct out *o, const struct series_store *s, const char *name,
+		       const char *suffix, struct entry *e, const char *extra, const char *value,
+		       uint64_t v)
 {
-	const char *l = entry_labels(s, e);
-	fputc('{', f);
-	fputs(l, f);
-	if (extra)
-		fprintf(f, "%s%s=\"%s\"", *l ? "," : "", extra, value);
-	fputc('}', f);
+	put_str(o, name);
+	if (suffix)
+		put_str(o, suffix);
+	put_c(o, '{');
+	size_t at = o->pos;
+	put_entry_labels(o, s, e);
+	if (extra) {
+		if (o->pos != at)
+			put_c(o, ',');
+		put_str(o, extra);
+		put_lit(o, "=\"");
+		put_str(o, value);
+		put_c(o, '"');
+	}
+	put_lit(o, "} ");
+	st_put_u64(o, v);
+	put_c(o, '\n');
 }
 
-static void family_head(FILE *f, const char *name, const char *type, const char *help)
+static void family_head(struct out *o, const char *name, const char *type, const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	put_lit(o, "# HELP ");
+	put_str(o, name);
+	put_c(o, ' ');
+	put_str(o, help);
+	put_lit(o, "\n# TYPE ");
+	put_str(o, name);
+	put_c(o, ' ');
+	put_str(o, type);
+	put_c(o, '\n');
 }
 
 /* A float as Prometheus reads it: the shortest decimal that reads back the same. */
-static void put_float(FILE *f, double v)
+static void put_float(struct out *o, double v)
 {
 	char b[32];
 	for (int p = 1; p <= 17; p++) {
@@ -617,10 +675,21 @@ static void put_float(FILE *f, double v)
 		if (strtod(b, NULL) == v)
 			break;
 	}
-	fputs(b, f);
+	put_str(o, b);
 }
 
-static void write_counters(FILE *f, const struct series_store *s, struct entry **es, size_t n)
+/* a gauge or counter without labels */
+static void put_plain(struct out *o, const char *name, const char *type, const char *help,
+		      uint64_t v)
+{
+	family_head(o, name, type, help);
+	put_str(o, name);
+	put_c(o, ' ');
+	st_put_u64(o, v);
+	put_c(o, '\n');
+}
+
+static void write_counters(struct out *o, const struct series_store *s, struct entry **es, size_t n)
 {
 	static const struct {
 		const char *name, *help;
@@ -632,14 +701,11 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 	    {"socktap_receive_bytes_total", "Bytes received by successful receives.", 1, 1},
 	};
 	for (size_t m = 0; m < sizeof(fams) / sizeof(fams[0]); m++) {
-		family_head(f, fams[m].name, "counter", fams[m].help);
+		family_head(o, fams[m].name, "counter", fams[m].help);
 		for (size_t i = 0; i < n; i++) {
 			struct entry *e = es[i];
-			fputs(fams[m].name, f);
-			put_labels(f, s, e, NULL, NULL);
-			fprintf(f, " %llu\n",
-				(unsigned long long)(fams[m].what ? e->bytes[fams[m].dir]
-								  : e->ops[fams[m].dir]));
+			put_sample(o, s, fams[m].name, NULL, e, NULL, NULL,
+				   fams[m].what ? e->bytes[fams[m].dir] : e->ops[fams[m].dir]);
 		}
 	}
 	static const char *const err_names[2] = {"socktap_send_errors_total",
@@ -647,47 +713,40 @@ static void write_counters(FILE *f, const struct series_store *s, struct entry *
 	static const char *const err_help[2] = {"Failed sends.", "Failed receives."};
 	bool by_errno = s->labels & SL_BIT(SL_ERRNO);
 	for (int d = 0; d < 2; d++) {
-		family_head(f, err_names[d], "counter", err_help[d]);
+		family_head(o, err_names[d], "counter", err_help[d]);
 		for (size_t i = 0; i < n; i++) {
 			struct entry *e = es[i];
 			uint64_t sum = 0;
 			for (unsigned int x = 0; x < NERRNO; x++) {
 				sum += e->errs[d][x];
-				if (!by_errno || !e->errs[d][x])
-					continue;
-				fputs(err_names[d], f);
-				put_labels(f, s, e, "errno",
-					   x < NERRNO - 1 ? errnos[x].name : "other");
-				fprintf(f, " %llu\n", (unsigned long long)e->errs[d][x]);
+				if (by_errno && e->errs[d][x])
+					put_sample(o, s, err_names[d], NULL, e, "errno",
+						   x < NERRNO - 1 ? errnos[x].name : "other",
+						   e->errs[d][x]);
 			}
-			if (by_errno)
-				continue;
-			fputs(err_names[d], f);
-			put_labels(f, s, e, NULL, NULL);
-			fprintf(f, " %llu\n", (unsigned long long)sum);
+			if (!by_errno)
+				put_sample(o, s, err_names[d], NULL, e, NULL, NULL, sum);
 		}
 	}
 }
 
-static void write_lifecycle(FILE *f, const struct series_store *s, struct entry **es, size_t n)
+static void write_lifecycle(struct out *o, const struct series_store *s, struct entry **es,
+			    size_t n)
 {
 	static const char *const names[2] = {"socktap_sockets_created_total",
 					     "socktap_sockets_closed_total"};
 	static const char *const helps[2] = {"Sockets made (socket.create).",
 					     "Sockets released (socket.close)."};
 	for (int m = 0; m < 2; m++) {
-		family_head(f, names[m], "counter", helps[m]);
-		for (size_t i = 0; i < n; i++) {
-			fputs(names[m], f);
-			put_labels(f, s, es[i], NULL, NULL);
-			fprintf(f, " %llu\n",
-				(unsigned long long)(m ? es[i]->closes : es[i]->creates));
-		}
+		family_head(o, names[m], "counter", helps[m]);
+		for (size_t i = 0; i < n; i++)
+			put_sample(o, s, names[m], NULL, es[i], NULL, NULL,
+				   m ? es[i]->closes : es[i]->creates);
 	}
 }
 
-static void write_hist(FILE *f, const struct series_store *s, struct entry **es, size_t n, int kind,
-		       int dir)
+static void write_hist(struct out *o, const struct series_store *s, struct entry **es, size_t n,
+		       int kind, int dir)
 {
 	static const char *const names[2][2] = {
 	    {"socktap_send_size_bytes", "socktap_receive_size_bytes"},
@@ -702,13 +761,11 @@ static void write_hist(FILE *f, const struct series_store *s, struct entry **es,
 	char les[SOCKTAP_SERIES_SLOTS][32];
 	for (int b = first; b <= last; b++) {
 		double bound = b ? (double)(1ull << (b - 1)) : 0;
-		FILE *lf = fmemopen(les[b], sizeof(les[b]), "w");
-		if (!lf)
-			return;
-		put_float(lf, kind ? bound / 1e9 : bound);
-		fclose(lf);
+		struct out lo = {les[b], sizeof(les[b]) - 1, 0, false};
+		put_float(&lo, kind ? bound / 1e9 : bound);
+		les[b][lo.pos < lo.len ? lo.pos : lo.len] = '\0';
 	}
-	family_head(f, name, "histogram", helps[kind][dir]);
+	family_head(o, name, "histogram", helps[kind][dir]);
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = es[i];
 		const uint64_t *slots = e->hist[kind][dir];
@@ -720,28 +777,25 @@ static void write_hist(FILE *f, const struct series_store *s, struct entry **es,
 		for (int b = first; b <= last; b++) {
 			for (; j <= b; j++)
 				cum += slots[j];
-			fprintf(f, "%s_bucket", name);
-			put_labels(f, s, e, "le", les[b]);
-			fprintf(f, " %llu\n", (unsigned long long)cum);
+			put_sample(o, s, name, "_bucket", e, "le", les[b], cum);
 		}
 		for (; j < SOCKTAP_SERIES_SLOTS; j++)
 			cum += slots[j];
-		fprintf(f, "%s_bucket", name);
-		put_labels(f, s, e, "le", "+Inf");
-		fprintf(f, " %llu\n%s_sum", (unsigned long long)cum, name);
-		put_labels(f, s, e, NULL, NULL);
-		fputc(' ', f);
+		put_sample(o, s, name, "_bucket", e, "le", "+Inf", cum);
+		put_str(o, name);
+		put_lit(o, "_sum{");
+		put_entry_labels(o, s, e);
+		put_lit(o, "} ");
 		if (kind)
-			put_float(f, (double)e->dur_ns[dir] / 1e9);
+			put_float(o, (double)e->dur_ns[dir] / 1e9);
 		else
-			fprintf(f, "%llu", (unsigned long long)e->bytes[dir]);
-		fprintf(f, "\n%s_count", name);
-		put_labels(f, s, e, NULL, NULL);
-		fprintf(f, " %llu\n", (unsigned long long)cum);
+			st_put_u64(o, e->bytes[dir]);
+		put_c(o, '\n');
+		put_sample(o, s, name, "_count", e, NULL, NULL, cum);
 	}
 }
 
-static void write_devs(FILE *f, const struct series_store *s)
+static void write_devs(struct out *o, const struct series_store *s)
 {
 	static const struct {
 		const char *name, *help;
@@ -757,26 +811,30 @@ static void write_devs(FILE *f, const struct series_store *s)
 	     offsetof(struct dev_total, recvs)},
 	};
 	for (size_t m = 0; m < sizeof(fams) / sizeof(fams[0]); m++) {
-		family_head(f, fams[m].name, "counter", fams[m].help);
 		bool labelled = s->labels & SL_BIT(SL_DEVICE);
 		uint64_t sum = 0;
+		if (labelled)
+			family_head(o, fams[m].name, "counter", fams[m].help);
 		for (size_t i = 0; i < s->ndevs; i++) {
 			uint64_t v;
 			memcpy(&v, (const char *)&s->devs[i] + fams[m].off, sizeof(v));
 			sum += v;
 			if (!labelled)
 				continue;
-			fprintf(f, "%s{device=\"", fams[m].name);
-			st_prom_label_fputs(f, s->devs[i].name, sizeof(s->devs[i].name));
-			fprintf(f, "\"} %llu\n", (unsigned long long)v);
+			put_str(o, fams[m].name);
+			put_lit(o, "{device=\"");
+			st_put_prom_label(o, s->devs[i].name, sizeof(s->devs[i].name));
+			put_lit(o, "\"} ");
+			st_put_u64(o, v);
+			put_c(o, '\n');
 		}
 		if (!labelled)
-			fprintf(f, "%s %llu\n", fams[m].name, (unsigned long long)sum);
+			put_plain(o, fams[m].name, "counter", fams[m].help, sum);
 	}
 }
 
 /* process_* as the client libraries define them, from /proc/self */
-static void write_process(FILE *f, time_t start)
+static void write_process(struct out *o, time_t start)
 {
 	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	unsigned long long ut = 0, stt = 0, vsize = 0, rss = 0;
@@ -792,92 +850,89 @@ static void write_process(FILE *f, time_t start)
 				"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
 				"%*d %*d %*d %*u %llu %llu",
 				&ut, &stt, &vsize, &rss) == 4) {
-			family_head(f, "process_cpu_seconds_total", "counter",
+			family_head(o, "process_cpu_seconds_total", "counter",
 				    "User and system CPU time spent in seconds.");
-			fputs("process_cpu_seconds_total ", f);
-			put_float(f, (double)(ut + stt) / (double)tick);
-			fputc('\n', f);
-			family_head(f, "process_virtual_memory_bytes", "gauge",
-				    "Virtual memory size in bytes.");
-			fprintf(f, "process_virtual_memory_bytes %llu\n", vsize);
-			family_head(f, "process_resident_memory_bytes", "gauge",
-				    "Resident memory size in bytes.");
-			fprintf(f, "process_resident_memory_bytes %llu\n",
-				rss * (unsigned long long)page);
+			put_lit(o, "process_cpu_seconds_total ");
+			put_float(o, (double)(ut + stt) / (double)tick);
+			put_c(o, '\n');
+			put_plain(o, "process_virtual_memory_bytes", "gauge",
+				  "Virtual memory size in bytes.", vsize);
+			put_plain(o, "process_resident_memory_bytes", "gauge",
+				  "Resident memory size in bytes.", rss * (unsigned long long)page);
 		}
 	}
-	family_head(f, "process_start_time_seconds", "gauge",
-		    "Start time of the process since unix epoch in seconds.");
-	fprintf(f, "process_start_time_seconds %lld\n", (long long)start);
+	put_plain(o, "process_start_time_seconds", "gauge",
+		  "Start time of the process since unix epoch in seconds.",
+		  start > 0 ? (uint64_t)start : 0);
 	DIR *d = opendir("/proc/self/fd");
 	if (d) {
 		long nfd = -1; /* the directory's own fd */
 		while (readdir(d))
 			nfd++;
 		closedir(d);
-		family_head(f, "process_open_fds", "gauge", "Number of open file descriptors.");
-		fprintf(f, "process_open_fds %ld\n", nfd - 2); /* less . and .. */
+		put_plain(o, "process_open_fds", "gauge", "Number of open file descriptors.",
+			  nfd > 2 ? (uint64_t)(nfd - 2) : 0); /* less . and .. */
 	}
 	long max = sysconf(_SC_OPEN_MAX);
-	family_head(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-	fprintf(f, "process_max_fds %ld\n", max);
+	put_plain(o, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+		  max > 0 ? (uint64_t)max : 0);
 }
 
-int series_write(struct series_store *s, FILE *f, const struct serve_self *self)
+int series_render(struct series_store *s, struct out *o, const struct serve_self *self)
 {
 	size_t n = 0;
-	struct entry **es = malloc((s->n + 1) * sizeof(*es));
+	struct entry **es = entries_sorted(s, &n);
 	if (!es)
 		return -ENOMEM;
-	for (size_t b = 0; b < s->nbuckets; b++)
-		for (struct entry *e = s->buckets[b]; e; e = e->next)
-			es[n++] = e;
-	qsort(es, n, sizeof(*es), cmp_entry);
-	if (s->overflow)
-		es[n++] = s->overflow;
-
-	write_counters(f, s, es, n);
+	write_counters(o, s, es, n);
 	if (self->lifecycle)
-		write_lifecycle(f, s, es, n);
+		write_lifecycle(o, s, es, n);
 	for (int d = 0; d < 2 && self->sizes; d++)
-		write_hist(f, s, es, n, 0, d);
+		write_hist(o, s, es, n, 0, d);
 	for (int d = 0; d < 2 && self->durations; d++)
-		write_hist(f, s, es, n, 1, d);
-	free(es);
-	write_devs(f, s);
+		write_hist(o, s, es, n, 1, d);
+	write_devs(o, s);
 
-	family_head(f, "socktap_build_info", "gauge", "socktap's version; always 1.");
-	fputs("socktap_build_info{version=\"", f);
-	st_prom_label_fputs(f, self->version, 64);
-	fputs("\"} 1\n", f);
-	family_head(f, "socktap_probe_info", "gauge",
+	family_head(o, "socktap_build_info", "gauge", "socktap's version; always 1.");
+	put_lit(o, "socktap_build_info{version=\"");
+	st_put_prom_label(o, self->version, 64);
+	put_lit(o, "\"} 1\n");
+	family_head(o, "socktap_probe_info", "gauge",
 		    "What backs each probe on this kernel; always 1.");
 	const char *mech[2] = {self->send_mechanism, self->recv_mechanism};
 	static const char *const probe[2] = {"socket.send", "socket.receive"};
 	for (int i = 0; i < 2; i++) {
-		fprintf(f, "socktap_probe_info{probe=\"%s\",mechanism=\"", probe[i]);
-		st_prom_label_fputs(f, mech[i] ? mech[i] : "", 512);
-		fputs("\"} 1\n", f);
+		put_lit(o, "socktap_probe_info{probe=\"");
+		put_str(o, probe[i]);
+		put_lit(o, "\",mechanism=\"");
+		st_put_prom_label(o, mech[i] ? mech[i] : "", 512);
+		put_lit(o, "\"} 1\n");
 	}
-	family_head(f, "socktap_kernel_updates_dropped_total", "counter",
-		    "Updates the kernel's bounded tables had no room for (not counted).");
-	fprintf(f, "socktap_kernel_updates_dropped_total %llu\n",
-		(unsigned long long)s->kernel_drops);
-	family_head(f, "socktap_series", "gauge", "Label sets held.");
-	fprintf(f, "socktap_series %zu\n", series_count(s));
-	family_head(f, "socktap_series_limit", "gauge", "--max-series (0: no limit).");
-	fprintf(f, "socktap_series_limit %zu\n", s->max_series);
-	family_head(f, "socktap_series_overflowed", "gauge",
-		    "Distinct label sets folded into the comm=\"~other\" series at the limit.");
-	fprintf(f, "socktap_series_overflowed %llu\n", (unsigned long long)s->novf);
-	family_head(f, "socktap_series_expired_total", "counter",
-		    "Label sets with a pid label removed after their time to live.");
-	fprintf(f, "socktap_series_expired_total %llu\n", (unsigned long long)s->expired);
-	family_head(f, "socktap_scrape_collect_seconds", "gauge",
+	put_plain(o, "socktap_kernel_updates_dropped_total", "counter",
+		  "Updates the kernel's bounded tables had no room for (not counted).",
+		  s->kernel_drops);
+	put_plain(o, "socktap_series", "gauge", "Label sets held.", series_count(s));
+	put_plain(o, "socktap_series_limit", "gauge", "--max-series (0: no limit).", s->max_series);
+	put_plain(o, "socktap_series_overflowed", "gauge",
+		  "Distinct label sets folded into the comm=\"~other\" series at the limit.",
+		  s->novf);
+	put_plain(o, "socktap_series_expired_total", "counter",
+		  "Label sets with a pid label removed after their time to live.", s->expired);
+	family_head(o, "socktap_scrape_collect_seconds", "gauge",
 		    "Time the previous scrape took to read the kernel's counts and fold them.");
-	fputs("socktap_scrape_collect_seconds ", f);
-	put_float(f, self->scrape_seconds);
-	fputc('\n', f);
-	write_process(f, s->start);
-	return ferror(f) ? -EIO : 0;
+	put_lit(o, "socktap_scrape_collect_seconds ");
+	put_float(o, self->scrape_seconds);
+	put_c(o, '\n');
+	write_process(o, s->start);
+	return o->pos > o->len ? -ENOMEM : 0;
+}
+
+int series_write(struct series_store *s, FILE *f, const struct serve_self *self)
+{
+	struct out o = {.grow = true};
+	int err = series_render(s, &o, self);
+	if (!err && fwrite(o.buf, 1, o.pos, f) != o.pos)
+		err = -EIO;
+	free(o.buf);
+	return err;
 }

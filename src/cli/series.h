@@ -66,6 +66,9 @@ int series_fold(struct series_store *s, const struct socktap_snapshot *snap, uin
 
 /* The whole exposition. 0, or -errno from writing. */
 int series_write(struct series_store *s, FILE *f, const struct serve_self *self);
+/* The same, appended to o (out.h; a growing one): 0, or -ENOMEM when it could not grow. */
+struct out;
+int series_render(struct series_store *s, struct out *o, const struct serve_self *self);
 
 /* Label sets held, and distinct ones folded into the overflow series. */
 size_t series_count(const struct series_store *s);

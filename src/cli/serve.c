@@ -22,6 +22,7 @@
 #include <microhttpd.h>
 #include <zlib.h>
 #include "cli.h"
+#include "out.h"
 #include "series.h"
 #include "webconfig.h"
 
@@ -36,6 +37,7 @@ struct serve {
 	char send_mech[512], recv_mech[512];
 	int err; /* a fold that failed: the main loop stops */
 	struct web_config *web;
+	size_t last_len; /* the previous exposition's size: the next one's first guess */
 };
 
 /* Read the kernel's counts and fold them. Lock held. */
@@ -59,14 +61,17 @@ static int render(struct serve *sv, char **buf, size_t *len)
 	if (err && !sv->err)
 		sv->err = err;
 	double took = (double)(cli_mono_ns() - t0) / 1e9;
-	FILE *f = open_memstream(buf, len);
-	if (!f)
-		err = -errno;
-	else {
-		err = series_write(sv->store, f, &sv->self);
-		if (fclose(f) && !err)
-			err = -EIO;
-	}
+	/* sized from the last one, so that a scrape rarely reallocates (and copies) it */
+	struct out o = {.grow = true, .len = sv->last_len + sv->last_len / 8 + 4096};
+	o.buf = malloc(o.len);
+	if (!o.buf)
+		err = -ENOMEM;
+	else
+		err = series_render(sv->store, &o, &sv->self);
+	*buf = o.buf;
+	*len = o.pos;
+	if (!err)
+		sv->last_len = o.pos;
 	sv->self.scrape_seconds = took;
 	pthread_mutex_unlock(&sv->lock);
 	if (err) {
@@ -80,7 +85,9 @@ static int render(struct serve *sv, char **buf, size_t *len)
 static char *gzip_buf(const char *in, size_t n, size_t *out_len)
 {
 	z_stream z = {0};
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	/* level 1: on a 10,000-label-set exposition (4.6 MiB) it took 17 ms for 152 KiB where
+	 * the default 6 took 53 ms for 144 KiB; Prometheus asks for gzip on every scrape */
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return NULL;
 	size_t cap = deflateBound(&z, n);
 	char *out = malloc(cap);

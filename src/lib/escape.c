@@ -8,11 +8,35 @@
  * pass raw.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "out.h"
 #include "util.h"
+
+void st_out_slow(struct out *o, const char *s, size_t n)
+{
+	if (!n)
+		return;
+	if (o->grow && o->pos <= o->len) {
+		size_t cap = o->len ? o->len : 4096;
+		while (cap - o->pos < n && cap < SIZE_MAX / 2)
+			cap *= 2;
+		char *b = realloc(o->buf, cap);
+		if (b) {
+			o->buf = b;
+			o->len = cap;
+			memcpy(o->buf + o->pos, s, n);
+			o->pos += n;
+			return;
+		}
+		o->grow = false; /* from here on pos only counts: the caller sees pos > len */
+	}
+	if (o->pos < o->len)
+		memcpy(o->buf + o->pos, s, n < o->len - o->pos ? n : o->len - o->pos);
+	o->pos += n;
+}
 
 /*
  * Length of the valid UTF-8 sequence at s (n bytes available), or 0 if
@@ -121,29 +145,34 @@ void st_json_fputs(FILE *f, const char *s, size_t max)
  * newline escaped, the only escapes the format has; other control bytes
  * and invalid UTF-8 (which the format forbids) as U+FFFD.
  */
-void st_prom_label_fputs(FILE *f, const char *str, size_t max)
+void st_put_prom_label(struct out *o, const char *str, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, max);
-	for (size_t i = 0; i < n;) {
+	size_t n = strnlen(str, max), plain = 0;
+	/* the common case: printable ASCII, nothing to escape */
+	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' &&
+	       s[plain] != '\\')
+		plain++;
+	put_mem(o, str, plain);
+	for (size_t i = plain; i < n;) {
 		unsigned char c = s[i];
 		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
+			put_c(o, '\\');
+			put_c(o, (char)c);
 			i++;
 		} else if (c == '\n') {
-			fputs("\\n", f);
+			put_lit(o, "\\n");
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			fputs("\xef\xbf\xbd", f);
+			put_lit(o, "\xef\xbf\xbd");
 			i++;
 		} else {
 			size_t l = utf8_seq(s + i, n - i);
 			if (l == 0) {
-				fputs("\xef\xbf\xbd", f);
+				put_lit(o, "\xef\xbf\xbd");
 				i++;
 			} else {
-				fwrite(s + i, 1, l, f);
+				put_mem(o, (const char *)s + i, l);
 				i += l;
 			}
 		}

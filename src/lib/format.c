@@ -16,40 +16,8 @@
 #include "out.h"
 #include "util.h"
 
-/* Two digits per division, written backwards, copied once: integers are most of a line. */
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
-				     "25262728293031323334353637383940414243444546474849"
-				     "50515253545556575859606162636465666768697071727374"
-				     "75767778798081828384858687888990919293949596979899";
-
-static void put_u64(struct out *o, uint64_t v)
-{
-	char tmp[20];
-	char *p = tmp + sizeof(tmp);
-	while (v >= 100) {
-		unsigned int r = (unsigned int)(v % 100);
-		v /= 100;
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * r, 2);
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	put_mem(o, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-static void put_i64(struct out *o, int64_t v)
-{
-	if (v < 0) {
-		put_c(o, '-');
-		put_u64(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		put_u64(o, (uint64_t)v);
-	}
-}
+#define put_u64 st_put_u64
+#define put_i64 st_put_i64
 
 static int64_t value_of(const struct socktap_event *ev, unsigned int bit)
 {

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "optional.h"
 #include "session.h"
@@ -67,8 +69,28 @@ int st_syscall_hooks_choose(struct socktap *st, struct st_plan_in *in, const cha
 	return 0;
 }
 
+/*
+ * tracefs where no one mounted it (minimal systems and containers: systemd mounts it at
+ * boot elsewhere): mounted at its usual place, as perf does, since the syscall
+ * tracepoints can be attached only through their ids there. Leaves it mounted, as a
+ * boot would have: another socktap (or perf) may be using it.
+ */
+static void tracefs_mount(void)
+{
+	struct stat st;
+	char probe[64];
+	for (size_t t = 0; t < sizeof(tracefs) / sizeof(tracefs[0]); t++) {
+		snprintf(probe, sizeof(probe), "%s/events", tracefs[t]);
+		if (access(probe, F_OK) == 0)
+			return; /* mounted */
+	}
+	if (stat(tracefs[0], &st) == 0 && S_ISDIR(st.st_mode))
+		mount("nodev", tracefs[0], "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
 bool st_syscall_tps_exist(void)
 {
+	tracefs_mount();
 	for (size_t t = 0; t < sizeof(tracefs) / sizeof(tracefs[0]); t++) {
 		size_t found = 0;
 		for (size_t i = 0; i < NHOOKS; i++) {

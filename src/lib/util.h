@@ -10,9 +10,6 @@
 /* s (at most max bytes) as a JSON string: escaped, invalid UTF-8 as U+FFFD. */
 void st_json_fputs(FILE *f, const char *s, size_t max);
 
-/* s (at most max bytes) as a Prometheus label value, without the quotes. */
-void st_prom_label_fputs(FILE *f, const char *s, size_t max);
-
 /* s as text for a terminal: control bytes and invalid UTF-8 as \\xNN, UTF-8 kept. */
 void st_safe_fputs(FILE *f, const char *s, size_t max);
 
