@@ -9,6 +9,8 @@
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+# the libraries and socktap.pc (Debian's package: /usr/lib/<multiarch triplet>)
+LIBDIR    ?= $(PREFIX)/lib
 DOCDIR    ?= $(PREFIX)/share/doc/socktap
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -242,18 +244,20 @@ docs: $(B)/socktap
 	$(B)/socktap list --doc > docs/probes.md
 
 # ---- install ----
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+		$(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 $(B)/socktap $(DESTDIR)$(PREFIX)/bin/socktap
 	install -m 0755 $(B)/socktop $(DESTDIR)$(PREFIX)/bin/socktop
 	install -m 0644 include/socktap.h $(DESTDIR)$(PREFIX)/include/socktap.h
-	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(PREFIX)/lib/libsocktap.a
-	install -m 0644 $(B)/$(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SOFILE)
-	ln -sf $(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocktap.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' socktap.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/socktap.pc
+	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(LIBDIR)/libsocktap.a
+	install -m 0644 $(B)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsocktap.so
+	@# libdir relative to ${exec_prefix} when under it, so that pkg-config --define-prefix works
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		socktap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/socktap.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/socktap/prometheus
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LISTEN@|$(SERVE_LISTEN)|' dist/systemd/socktap.service.in \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
