@@ -11,6 +11,8 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 # the libraries and socktap.pc (Debian's package: /usr/lib/<multiarch triplet>)
 LIBDIR    ?= $(PREFIX)/lib
+# socktap.service (Debian 12's debhelper and systemd packages: /lib/systemd/system)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR    ?= $(PREFIX)/share/doc/socktap
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -106,13 +108,14 @@ $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): $(B)/flags
 $(LIB_OBJS): ST_CFLAGS += $(LIB_CFLAGS)
 
 # The man pages name installed paths and the version: made from man/*.in, again when PREFIX
-# changes ($(B)/prefix, like $(B)/flags).
+# or SYSTEMDUNITDIR changes ($(B)/prefix, like $(B)/flags).
 $(B)/prefix: FORCE
 	@mkdir -p $(@D)
-	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+	@echo '$(PREFIX) $(SYSTEMDUNITDIR)' | cmp -s - $@ || echo '$(PREFIX) $(SYSTEMDUNITDIR)' > $@
 $(B)/man/%: man/%.in include/socktap.h $(B)/prefix
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp && mv $@.tmp $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSTEMDUNITDIR@|$(SYSTEMDUNITDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp && mv $@.tmp $@
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -258,9 +261,9 @@ install: all
 	@# libdir relative to ${exec_prefix} when under it, so that pkg-config --define-prefix works
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		socktap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/socktap.pc
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/socktap/prometheus
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/socktap/prometheus
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LISTEN@|$(SERVE_LISTEN)|' dist/systemd/socktap.service.in \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/socktap.service
 	install -m 0644 dist/prometheus/socktap.rules.yml dist/prometheus/socktap.rules.test.yml \
 		$(DESTDIR)$(PREFIX)/share/socktap/prometheus/
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
