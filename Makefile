@@ -277,19 +277,13 @@ install: all
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/
 
-# A Debian package of what make install installs, made with dpkg-deb (scripts/mkdeb.sh)
-DEB_ARCH = $(shell dpkg --print-architecture)
-DEB = $(B)/socktap_$(VERSION)_$(DEB_ARCH).deb
+# The Debian packages of debian/ (dpkg-buildpackage, in a copy of the sources: scripts/mkdeb.sh)
+DEBDIR = $(B)/deb
 deb:
-	rm -rf $(B)/deb
-	$(MAKE) install DESTDIR=$(abspath $(B))/deb/debian/socktap PREFIX=/usr
-	scripts/mkdeb.sh $(B)/deb $(VERSION) $(B)
-	@# the package is the product: its staging tree's programs would only be copied around
-	@# (tests/vm/vm.py takes every executable under build/ into its VMs)
-	rm -rf $(B)/deb
+	scripts/mkdeb.sh $(VERSION) $(B)
 
 check-deb: deb
-	$(PYTHON) tests/check_deb.py $(DEB)
+	$(PYTHON) tests/check_deb.py $(DEBDIR)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
