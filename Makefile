@@ -3,8 +3,9 @@
 #   make                 build/socktap, build/libsocktap.{a,so}
 #   make check           unit tests, then (as root) integration tests
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
-#   make install PREFIX=/usr/local [DESTDIR=]
-#   make deb             build/socktap_VERSION_ARCH.deb (dpkg-deb)
+#   make install PREFIX=/usr/local [DESTDIR=] [LIBDIR=] [SYSTEMDUNITDIR=]
+#   make deb             build/deb/: socktap, libsocktap0, libsocktap-dev (debian/, dpkg-buildpackage)
+#   make check-deb       those packages checked, lintian, their programs run (tests/check_deb.py)
 #   make format          clang-format the sources
 
 PREFIX    ?= /usr/local
