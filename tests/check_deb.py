@@ -24,7 +24,10 @@ version = re.search(r'#define SOCKTAP_VERSION "(.*?)"', open("include/socktap.h"
 
 def run(argv, **kw):
     kw.setdefault("timeout", 120)
-    return subprocess.run(argv, capture_output=True, text=True, **kw)
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, **kw)
+    except OSError as e:  # a program that was not built or not packaged: a failed check
+        return subprocess.CompletedProcess(argv, 127, "", str(e))
 
 
 def out(argv):
@@ -232,7 +235,14 @@ check("ExecStart=/usr/bin/socktap serve\n" in unit and "WantedBy=multi-user.targ
       "socktap.service starts the packaged /usr/bin/socktap", unit)
 
 # a program of the library's users, built with the packaged pkg-config file (its prefix
-# moved to the temporary root), against the packaged header and library
+# rewritten to the temporary root: --define-variable would move libbpf's too), against the
+# packaged header and library
+pcfile = f"{root_lib}/pkgconfig/socktap.pc"
+text = open(pcfile).read()
+moved, n = re.subn(r"^prefix=/usr$", f"prefix={tmp}/usr", text, flags=re.M)
+open(pcfile, "w").write(moved)
+check(n == 1 and f"libdir=${{exec_prefix}}/lib/{multiarch}\n" in text,
+      "socktap.pc: prefix /usr, libdir the multiarch directory under it", text)
 prog = os.path.join(tmp, "t.c")
 with open(prog, "w") as f:
     f.write("""#include <socktap.h>
@@ -249,7 +259,7 @@ int main(void)
 }
 """)
 env = dict(os.environ, PKG_CONFIG_PATH=f"{root_lib}/pkgconfig")
-pc = ["pkg-config", f"--define-variable=prefix={tmp}/usr"]
+pc = ["pkg-config"]
 cflags = run(pc + ["--cflags", "socktap"], env=env)
 libs = run(pc + ["--libs", "socktap"], env=env)
 check(cflags.returncode == 0 and f"-I{tmp}/usr/include" in cflags.stdout.split()
@@ -267,12 +277,13 @@ check(re.search(rf"libsocktap\.so\.0 => {re.escape(root_lib)}/libsocktap\.so\.0 
 r = run([binary], env=lenv)
 check(r.returncode == 0 and r.stdout == "INET socket.send\n",
       "it runs: sock_fam_num2str(AF_INET), socktap_probe_find()", r.stdout + r.stderr)
-# the static library, with pkg-config --static's Libs.private: no libsocktap.so needed
+# the packaged static library (by its path, so that no other one can stand in), with
+# pkg-config --static's Libs.private: no libsocktap.so needed
 slibs = run(pc + ["--static", "--libs", "socktap"], env=env)
 static = os.path.join(tmp, "t-static")
 r = run(["cc", "-o", static, prog] + cflags.stdout.split()
-        + [("-l:libsocktap.a" if a == "-lsocktap" else a) for a in slibs.stdout.split()])
-check(slibs.returncode == 0 and r.returncode == 0,
+        + [(f"{root_lib}/libsocktap.a" if a == "-lsocktap" else a) for a in slibs.stdout.split()])
+check(slibs.returncode == 0 and "-lsocktap" in slibs.stdout.split() and r.returncode == 0,
       "the same program links libsocktap.a with pkg-config --static --libs", slibs.stdout + r.stderr)
 r = run(["readelf", "-d", static])
 check(r.returncode == 0 and "libsocktap" not in r.stdout, "... and needs no libsocktap.so")
