@@ -13,7 +13,7 @@ version=$1 out=$2
 
 changelog=$(dpkg-parsechangelog -SVersion)
 [ "$changelog" = "$version" ] || {
-	echo "mkdeb: debian/changelog says $changelog, include/socktap.h $version: add a changelog entry (dch -v $version)" >&2
+	echo "mkdeb: debian/changelog says $changelog, include/socktap.h $version: add a debian/changelog entry for $version" >&2
 	exit 1
 }
 
