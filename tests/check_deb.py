@@ -9,6 +9,7 @@ packaged library.
 
 Usage: check_deb.py build/deb
 """
+import atexit
 import os
 import re
 import shutil
@@ -202,6 +203,7 @@ check(not tags, "lintian --pedantic --info: no tags at all (overrides, each with
 
 # ---- unpacked: the programs run, the library links ----
 tmp = tempfile.mkdtemp(prefix="socktap-deb.")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 for p, deb in debs.items():
     r = run(["dpkg-deb", "-x", deb, tmp])
     check(r.returncode == 0, f"dpkg-deb -x {p} into a temporary root", r.stderr)
@@ -304,5 +306,4 @@ for page in ("man8/socktap.8.gz", "man8/socktop.8.gz", "man3/socktap.3.gz"):
         check("/lib/systemd/system/socktap.service" in r.stdout
               and "/usr/lib/systemd/system/socktap.service" not in r.stdout,
               "socktap(8) names the unit where the package has it")
-shutil.rmtree(tmp)
 finish("check_deb")
