@@ -22,14 +22,14 @@ src=$work/socktap-$version
 rm -rf "$work" "$out/deb"
 mkdir -p "$src" "$out/deb"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	# what git tracks or would, as it is in the work tree (edits included);
-	# .gitignore keeps build/ and objects out. Files deleted but still in the
-	# index are skipped.
-	git ls-files -z --cached --others --exclude-standard |
+	# the files git tracks, as they are in the work tree (edits included; a new
+	# file once git-added): never build/, objects or other strays. Files deleted
+	# but still in the index are skipped.
+	git ls-files -z --cached |
 		xargs -0 sh -c 'for f; do if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\0" "$f"; fi; done' sh |
 		tar --null -T - -cf - | tar -xf - -C "$src"
 else
-	tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$src"
+	tar --exclude=./build --exclude=./.git --exclude=__pycache__ -cf - . | tar -xf - -C "$src"
 fi
 [ ! -e "$src/build" ] || { echo "mkdeb: $src/build was copied" >&2; exit 1; }
 

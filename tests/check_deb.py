@@ -180,13 +180,23 @@ check(entry("libsocktap0", f"{libdir}/libsocktap.so.0")[2] == f"libsocktap.so.{v
       and entry("socktap", "/usr/share/bash-completion/completions/socktop")[2] == "socktap",
       "links: libsocktap.so -> libsocktap.so.0 -> the file; socktop's completion -> socktap's")
 
-# the source package is the sources alone: nothing of a build/ directory
+# the source package is the sources alone: in a git tree, exactly the files git tracks
+# (scripts/mkdeb.sh), never a build/ directory
 tarball = os.path.join(debdir, f"socktap_{version}.tar.xz")
 r = run(["tar", "-tJf", tarball])
-names = r.stdout.splitlines()
-check(r.returncode == 0 and f"socktap-{version}/debian/rules" in names
-      and not [n for n in names if re.match(rf"socktap-{re.escape(version)}/build/", n)],
+prefix = f"socktap-{version}/"
+names = {n[len(prefix):] for n in r.stdout.splitlines() if n.startswith(prefix)}
+names = {n for n in names if n and not n.endswith("/")}
+check(r.returncode == 0 and "debian/rules" in names
+      and not [n for n in names if n.startswith("build/")],
       "the source package has debian/ and no build/", r.stderr)
+tracked = run(["git", "ls-files"])
+if tracked.returncode == 0:
+    # dpkg-source leaves git's own files out (its default --tar-ignore)
+    want_src = {n for n in tracked.stdout.splitlines() if os.path.lexists(n)
+                and os.path.basename(n) not in (".gitignore", ".gitattributes", ".gitmodules")}
+    check(names == want_src, "the source package: exactly the files git tracks",
+          f"missing: {sorted(want_src - names)[:20]}; extra: {sorted(names - want_src)[:20]}")
 
 # ---- lintian ----
 r = run(["lintian", "--pedantic", "--info", changes], timeout=600)
