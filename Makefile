@@ -3,12 +3,17 @@
 #   make                 build/socktap, build/libsocktap.{a,so}
 #   make check           unit tests, then (as root) integration tests
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
-#   make install PREFIX=/usr/local [DESTDIR=]
-#   make deb             build/socktap_VERSION_ARCH.deb (dpkg-deb)
+#   make install PREFIX=/usr/local [DESTDIR=] [LIBDIR=] [SYSTEMDUNITDIR=]
+#   make deb             build/deb/: socktap, libsocktap0, libsocktap-dev (debian/, dpkg-buildpackage)
+#   make check-deb       those packages checked, lintian, their programs run (tests/check_deb.py)
 #   make format          clang-format the sources
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+# the libraries and socktap.pc (Debian's package: /usr/lib/<multiarch triplet>)
+LIBDIR    ?= $(PREFIX)/lib
+# socktap.service (Debian 12's debhelper and systemd packages: /lib/systemd/system)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR    ?= $(PREFIX)/share/doc/socktap
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -104,13 +109,14 @@ $(LIB_OBJS) $(CLI_OBJS) $(SOCKTOP_OBJS): $(B)/flags
 $(LIB_OBJS): ST_CFLAGS += $(LIB_CFLAGS)
 
 # The man pages name installed paths and the version: made from man/*.in, again when PREFIX
-# changes ($(B)/prefix, like $(B)/flags).
+# or SYSTEMDUNITDIR changes ($(B)/prefix, like $(B)/flags).
 $(B)/prefix: FORCE
 	@mkdir -p $(@D)
-	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+	@echo '$(PREFIX) $(SYSTEMDUNITDIR)' | cmp -s - $@ || echo '$(PREFIX) $(SYSTEMDUNITDIR)' > $@
 $(B)/man/%: man/%.in include/socktap.h $(B)/prefix
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp && mv $@.tmp $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSTEMDUNITDIR@|$(SYSTEMDUNITDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp && mv $@.tmp $@
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -245,21 +251,23 @@ docs: $(B)/socktap
 	$(B)/socktap list --doc > docs/probes.md
 
 # ---- install ----
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+		$(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 $(B)/socktap $(DESTDIR)$(PREFIX)/bin/socktap
 	install -m 0755 $(B)/socktop $(DESTDIR)$(PREFIX)/bin/socktop
 	install -m 0644 include/socktap.h $(DESTDIR)$(PREFIX)/include/socktap.h
-	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(PREFIX)/lib/libsocktap.a
-	install -m 0644 $(B)/$(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SOFILE)
-	ln -sf $(SOFILE) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsocktap.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' socktap.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/socktap.pc
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/socktap/prometheus
+	install -m 0644 $(B)/libsocktap.a $(DESTDIR)$(LIBDIR)/libsocktap.a
+	install -m 0644 $(B)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsocktap.so
+	@# libdir relative to ${exec_prefix} when under it, so that pkg-config --define-prefix works
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		socktap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/socktap.pc
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/socktap/prometheus
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LISTEN@|$(SERVE_LISTEN)|' dist/systemd/socktap.service.in \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/socktap.service
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/socktap.service
 	install -m 0644 dist/prometheus/socktap.rules.yml dist/prometheus/socktap.rules.test.yml \
 		$(DESTDIR)$(PREFIX)/share/socktap/prometheus/
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3
@@ -273,19 +281,13 @@ install: all
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -m 0644 LICENSES/*.txt $(DESTDIR)$(DOCDIR)/LICENSES/
 
-# A Debian package of what make install installs, made with dpkg-deb (scripts/mkdeb.sh)
-DEB_ARCH = $(shell dpkg --print-architecture)
-DEB = $(B)/socktap_$(VERSION)_$(DEB_ARCH).deb
+# The Debian packages of debian/ (dpkg-buildpackage, in a copy of the sources: scripts/mkdeb.sh)
+DEBDIR = $(B)/deb
 deb:
-	rm -rf $(B)/deb
-	$(MAKE) install DESTDIR=$(abspath $(B))/deb/debian/socktap PREFIX=/usr
-	scripts/mkdeb.sh $(B)/deb $(VERSION) $(B)
-	@# the package is the product: its staging tree's programs would only be copied around
-	@# (tests/vm/vm.py takes every executable under build/ into its VMs)
-	rm -rf $(B)/deb
+	scripts/mkdeb.sh $(VERSION) $(B)
 
 check-deb: deb
-	$(PYTHON) tests/check_deb.py $(DEB)
+	$(PYTHON) tests/check_deb.py $(DEBDIR)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

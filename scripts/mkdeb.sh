@@ -1,70 +1,43 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
-# make deb's second half: WORK/debian/socktap holds `make install PREFIX=/usr`;
-# make it a Debian package with dpkg-deb: OUT/socktap_VERSION_ARCH.deb.
-# Debian's conventions, as debhelper would apply them: binaries stripped, man
-# pages and the changelog gzipped, a copyright file, the shared libraries'
-# dependencies from dpkg-shlibdeps, an shlibs file and the ldconfig trigger.
+# make deb: the Debian packages of debian/ (socktap, libsocktap0,
+# libsocktap-dev, and the source package), built by dpkg-buildpackage in a
+# copy of the sources, OUT/debsrc/socktap-VERSION: dpkg-buildpackage writes
+# its outputs to the source tree's parent, which is then under OUT, and the
+# package builds from the sources alone, never from this tree's build/.
+# The outputs go to OUT/deb; the copy is removed.
 #
-# Usage: mkdeb.sh WORK VERSION OUT
+# Usage: mkdeb.sh VERSION OUT
 set -eu
-work=$1 version=$2 out=$3
-pkg=socktap
-root=$work/debian/$pkg
-arch=$(dpkg --print-architecture)
-maintainer=${DEB_MAINTAINER:-socktap maintainers <socktap@localhost>}
-# the same bytes from the same tree: every date is the last commit's
-: "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
-export SOURCE_DATE_EPOCH
+version=$1 out=$2
 
-[ -x "$root/usr/bin/socktap" ] || { echo "mkdeb: no $root/usr/bin/socktap" >&2; exit 1; }
+changelog=$(dpkg-parsechangelog -SVersion)
+[ "$changelog" = "$version" ] || {
+	echo "mkdeb: debian/changelog says $changelog, include/socktap.h $version: add a debian/changelog entry for $version" >&2
+	exit 1
+}
 
-# debug information stays out of the package (the build tree keeps it)
-strip --strip-unneeded --remove-section=.comment --remove-section=.note \
-	"$root/usr/bin/socktap" "$root/usr/bin/socktop" "$root/usr/lib/libsocktap.so.$version"
-strip --strip-debug "$root/usr/lib/libsocktap.a"
+work=$out/debsrc
+src=$work/socktap-$version
+rm -rf "$work" "$out/deb"
+mkdir -p "$src" "$out/deb"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# the files git tracks, as they are in the work tree (edits included; a new
+	# file once git-added): never build/, objects or other strays. Files deleted
+	# but still in the index are skipped.
+	git ls-files -z --cached |
+		xargs -0 sh -c 'for f; do if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\0" "$f"; fi; done' sh |
+		tar --null -T - -cf - | tar -xf - -C "$src"
+else
+	tar --exclude=./build --exclude=./.git --exclude=__pycache__ -cf - . | tar -xf - -C "$src"
+fi
+[ ! -e "$src/build" ] || { echo "mkdeb: $src/build was copied" >&2; exit 1; }
 
-doc=$root/usr/share/doc/$pkg
-gzip -9n "$root"/usr/share/man/man*/*
-install -m 0644 dist/debian/copyright "$doc/copyright"
-date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
-printf '%s (%s) unstable; urgency=medium\n\n  * Built from the socktap source tree with make deb.\n\n -- %s  %s\n' \
-	"$pkg" "$version" "$maintainer" "$date" | gzip -9n > "$doc/changelog.Debian.gz"
-chmod 0644 "$doc/changelog.Debian.gz"
+(cd "$src" && dpkg-buildpackage -us -uc -J"$(nproc)")
 
-# dpkg-shlibdeps reads debian/control and finds a package's root by its DEBIAN
-mkdir -p "$root/DEBIAN"
-printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$pkg" "$pkg" > "$work/debian/control"
-deps=$(cd "$work" && dpkg-shlibdeps -O -e"debian/$pkg/usr/bin/socktap" \
-	-e"debian/$pkg/usr/bin/socktop" -e"debian/$pkg/usr/lib/libsocktap.so.$version")
-deps=${deps#shlibs:Depends=}
-
-size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-cat > "$root/DEBIAN/control" <<EOF
-Package: $pkg
-Version: $version
-Architecture: $arch
-Maintainer: $maintainer
-Installed-Size: $size
-Depends: $deps
-Section: admin
-Priority: optional
-Description: SystemTap's socket tapset on eBPF
- socktap traces the probe points of SystemTap's socket tapset (socket.send,
- socket.receive, socket.sendmsg.return, ...) with one CO-RE BPF object: no
- kernel module, no debuginfo, no compiler at run time. socktap trace prints
- every event (text, JSON Lines, CSV), socktap top and socktop count traffic
- per process in the kernel, socktap serve is a Prometheus exporter.
- .
- Also libsocktap, the C library behind them (shared and static, header,
- pkg-config file, socktap(3)), the systemd unit for socktap serve, and bash
- completion.
-EOF
-# programs linking libsocktap.so.0 get a dependency on this package
-echo "libsocktap 0 $pkg (>= $version)" > "$root/DEBIAN/shlibs"
-echo "activate-noawait ldconfig" > "$root/DEBIAN/triggers"
-(cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort |
-	xargs md5sum) > "$root/DEBIAN/md5sums"
-chmod 0644 "$root"/DEBIAN/*
-
-dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${pkg}_${version}_$arch.deb"
+for f in "$work"/*; do
+	[ "$f" = "$src" ] || mv "$f" "$out/deb/"
+done
+# the copy's build/ holds programs, which tests/vm/vm.py would take into its VMs
+rm -rf "$work"
+ls "$out/deb"

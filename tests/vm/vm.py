@@ -296,7 +296,8 @@ def initramfs(busybox, command):
     # the repository's binaries and tests, at the same paths under /socktap
     build = os.path.join(ROOT, "build")
     for dirpath, _, filenames in os.walk(build):
-        if os.path.relpath(dirpath, build).startswith(("vm", "src")):
+        # debsrc: make deb's copy of the sources, left by a failed package build
+        if os.path.relpath(dirpath, build).startswith(("vm", "src", "debsrc")):
             continue
         for fn in filenames:
             p = os.path.join(dirpath, fn)
