@@ -23,7 +23,7 @@ struct out_ctx {
 	int64_t end_ns;	      /* -d: CLOCK_MONOTONIC end, 0 = none */
 	int64_t drain_end_ns; /* the last drain writes until then (0: still tracing) */
 	uint64_t skipped;     /* events of the last drain left unwritten: lost */
-	char line[16384];     /* a cgroup path may take 4096 bytes, escaped up to 6 each */
+	char line[16384];     /* most lines; longer ones go on the heap (on_event) */
 };
 
 /* How long the last drain may write after a stop: SIGTERM, Ctrl-C and -d end within 0.5 s. */
@@ -49,9 +49,23 @@ static int on_event(const struct socktap_event *ev, void *data)
 {
 	struct out_ctx *o = data;
 	int n = socktap_event_format(ev, o->fmt, o->line, sizeof(o->line));
-	if (n < 0 || (size_t)n >= sizeof(o->line))
-		return 0; /* cannot happen: lines are bounded; never stop the stream for it */
-	if (fwrite(o->line, 1, (size_t)n, o->f) != (size_t)n) {
+	if (n < 0)
+		return 0; /* cannot happen; never stop the stream for it */
+	char *line = o->line, *big = NULL;
+	if ((size_t)n >= sizeof(o->line)) {
+		/*
+		 * Longer than most: a cgroup path (up to 4095 bytes) of control
+		 * bytes, each \u00XX in JSON, is 24 KiB. Rare: on the heap.
+		 */
+		big = malloc((size_t)n + 1);
+		if (!big)
+			return 0;
+		socktap_event_format(ev, o->fmt, big, (size_t)n + 1);
+		line = big;
+	}
+	size_t wrote = fwrite(line, 1, (size_t)n, o->f);
+	free(big);
+	if (wrote != (size_t)n) {
 		o->err = errno ? errno : EIO;
 		return -EIO;
 	}
