@@ -59,7 +59,7 @@ SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
+.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve check-fuzz fuzz fuzz-build vmcheck install format format-check docs demo \
 	bench bench-smoke deb check-deb
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
@@ -150,6 +150,57 @@ $(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/s
 	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) -Itests/unit $(ST_CFLAGS) $(CFLAGS) $(SAN) $(DEPFLAGS) \
 		-o $@ $< $(LIB_SRCS) $(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) \
 		$(LDFLAGS) $(LDLIBS)
+
+# ---- fuzzing ----
+# libFuzzer targets (tests/fuzz/fuzz_*.c), with ASan and UBSan, on the library's sources
+# (and the CLI's, for the targets that need them) compiled for them under $(B)/fuzz.
+FUZZ_SECONDS ?= 300
+FUZZ_ARGS ?=
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# clang's -Wformat=2 also flags load.c passing on libbpf's format (a callback's, by design)
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wno-format-nonliteral
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/%.o)
+# the CLI code each target needs beyond the library
+FUZZ_CLI_filters := src/cli/common.c
+FUZZ_CLI_exposition := src/cli/series.c
+FUZZ_CLI_webconfig := src/cli/webconfig.c src/cli/common.c
+FUZZ_CLI_options := $(filter-out src/cli/main.c,$(CLI_SRCS)) src/cli/socktop.c
+# socktop's main() would displace libFuzzer's: renamed in the fuzzers' copy
+$(B)/fuzz/src/cli/socktop.o: FUZZ_DEFS := -Dmain=socktop_main
+$(B)/fuzz/%.o: %.c | $(B)/socktap.skel.h $(B)/socktap_legacy.skel.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ST_CPPFLAGS) -Isrc/cli $(FUZZ_DEFS) $(ST_CFLAGS) $(FUZZ_CFLAGS) $(DEPFLAGS) \
+		-c $< -o $@
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS) \
+		$$(addprefix $(B)/fuzz/,$$(subst .c,.o,$$(FUZZ_CLI_$$*)))
+	$(CLANG) $(ST_CPPFLAGS) -Isrc/cli -Itests/fuzz $(ST_CFLAGS) -g -O1 $(FUZZ_SAN) \
+		-fsanitize=fuzzer $(DEPFLAGS) -o $@ $< $(filter %.o,$^) \
+		$(CLI_LDLIBS) $(SERVE_LDLIBS) $(LDLIBS)
+
+# the CLI objects are intermediate files: keep them, as the library's are kept
+.PRECIOUS: $(B)/fuzz/%.o
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS on the checked-in corpus; what it finds new goes to the scratch
+# corpus ($(B)/fuzz/corpus, libFuzzer's first directory), crashes to $(B)/fuzz/crash-*.
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; mkdir -p $(B)/fuzz/corpus/$$t; \
+		SOCKTAP_FUZZ_PROMTOOL=$(if $(wildcard $(B)/prometheus/promtool),$(abspath $(B)/prometheus/promtool)) \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/fuzz/ \
+			$(FUZZ_ARGS) $(B)/fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# Seconds: the checked-in corpus through each target once (no fuzzing), failing on a crash.
+check-fuzz: $(FUZZ_BINS)
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		if $(B)/fuzz/fuzz_$$t -runs=0 -artifact_prefix=$(B)/fuzz/ tests/fuzz/corpus/$$t \
+			> $(B)/fuzz/$$t.log 2>&1; then echo "ok - fuzz_$$t corpus"; \
+		else echo "not ok - fuzz_$$t corpus"; tail -40 $(B)/fuzz/$$t.log; fail=1; fi; \
+	done; exit $$fail
 
 $(B)/tests/workload: tests/integration/workload.c
 	@mkdir -p $(@D)
