@@ -17,6 +17,13 @@ void st_json_fputs(FILE *f, const char *s, size_t max);
 
 /* s (at most max bytes) as a Prometheus label value, without the quotes. */
 void st_prom_label_fputs(FILE *f, const char *s, size_t max);
+/*
+ * s (at most max bytes) as that shows it, before escaping: what it would
+ * show as U+FFFD is U+FFFD. Into out (cap > 0 bytes, NUL-terminated, no
+ * sequence cut); returns the length. Values alike in the exposition are
+ * alike here, so that keys made of them never give a label set twice.
+ */
+size_t st_prom_label_clean(char *out, size_t cap, const char *s, size_t max);
 
 /* s as text for a terminal: control bytes and invalid UTF-8 as \\xNN, UTF-8 kept. */
 void st_safe_fputs(FILE *f, const char *s, size_t max);
