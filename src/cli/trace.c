@@ -99,7 +99,16 @@ static void trace_usage(FILE *f)
 		   "MiB)\n" MECHANISM_HELP);
 }
 
-int cmd_trace(int argc, char **argv)
+static int trace_run(struct trace_config *cfg);
+
+void trace_config_free(struct trace_config *cfg)
+{
+	filters_free(&cfg->flt);
+	free(cfg->pats.v);
+	cfg->pats = (struct str_list){0};
+}
+
+int trace_parse(int argc, char **argv, struct trace_config *cfg)
 {
 	static const struct option longopts[] = {
 	    FILTER_LONGOPTS,
@@ -113,26 +122,20 @@ int cmd_trace(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct filters flt = {};
-	const char *command = NULL, *outpath = NULL;
-	pid_t xpid = 0;
-	double duration = 0;
-	long rbsize = 0;
-	int fmt = SOCKTAP_FORMAT_TEXT;
-	struct str_list pats = {};
-	int c, rc = 1;
-	bool no_addrs = false;
-
-	optind = 1;
+	int c;
+	*cfg = (struct trace_config){.fmt = SOCKTAP_FORMAT_TEXT};
+	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
 	/* patterns may come before or after options */
-	while (optind < argc) {
+	for (;;) {
 		c = getopt_long(argc, argv, "+c:x:F:o:d:p:n:u:f:P:t:h", longopts, NULL);
 		if (c == -1) {
-			str_list_add(&pats, argv[optind++]);
+			if (optind >= argc)
+				break;
+			str_list_add(&cfg->pats, argv[optind++]);
 			continue;
 		}
-		int f = filters_parse(&flt, c, optarg);
+		int f = filters_parse(&cfg->flt, c, optarg);
 		if (f < 0)
 			return EXIT_USAGE;
 		if (f > 0)
@@ -140,27 +143,28 @@ int cmd_trace(int argc, char **argv)
 		long v;
 		switch (c) {
 		case 'c':
-			command = optarg;
+			cfg->command = optarg;
 			break;
 		case 'x':
 			if (!parse_long(optarg, 1, INT_MAX, &v)) {
 				cli_error("-x: '%s' is not a process id", optarg);
 				return EXIT_USAGE;
 			}
-			xpid = (pid_t)v;
+			cfg->xpid = (pid_t)v;
 			break;
 		case 'F':
-			fmt = socktap_format_parse(optarg);
-			if (fmt < 0) {
+			cfg->fmt = socktap_format_parse(optarg);
+			if (cfg->fmt < 0) {
 				cli_error("-F: unknown format '%s' (text, json or csv)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'o':
-			outpath = optarg;
+			cfg->outpath = optarg;
 			break;
 		case 'd':
-			if (!parse_decimal(optarg, 0, 1e9, &duration) || !(duration > 0)) {
+			if (!parse_decimal(optarg, 0, 1e9, &cfg->duration) ||
+			    !(cfg->duration > 0)) {
 				cli_error("--duration: '%s' is not a number of seconds", optarg);
 				return EXIT_USAGE;
 			}
@@ -172,10 +176,10 @@ int cmd_trace(int argc, char **argv)
 					  optarg);
 				return EXIT_USAGE;
 			}
-			rbsize = v;
+			cfg->rbsize = v;
 			break;
 		case 'N':
-			no_addrs = true;
+			cfg->no_addrs = true;
 			break;
 		case 'h':
 			trace_usage(stdout);
@@ -185,12 +189,32 @@ int cmd_trace(int argc, char **argv)
 			return bad_option("trace", argv);
 		}
 	}
-	if (command && xpid) {
+	if (cfg->command && cfg->xpid) {
 		cli_error("-c and -x: give one target, not both");
 		return EXIT_USAGE;
 	}
-	if (probes_check((char *const *)pats.v, (int)pats.n))
+	if (probes_check((char *const *)cfg->pats.v, (int)cfg->pats.n))
 		return EXIT_USAGE;
+	return CLI_RUN;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_config cfg;
+	int rc = trace_parse(argc, argv, &cfg);
+	if (rc == CLI_RUN)
+		rc = trace_run(&cfg);
+	trace_config_free(&cfg);
+	return rc;
+}
+
+/* After trace_parse(): trace until told to stop; the exit code. */
+static int trace_run(struct trace_config *cfg)
+{
+	const char *command = cfg->command, *outpath = cfg->outpath;
+	pid_t xpid = cfg->xpid;
+	double duration = cfg->duration;
+	int fmt = cfg->fmt, rc = 1;
 	if (xpid && !process_alive(xpid)) {
 		cli_error("-x: no process %d", (int)xpid);
 		return 1;
@@ -223,9 +247,10 @@ int cmd_trace(int argc, char **argv)
 	setvbuf(out->f, NULL, _IOFBF, 1 << 18);
 	cli_install_signals();
 
-	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
-		     .print = lib_print, .no_addrs = no_addrs);
-	filters_apply(&flt, &opts);
+	SOCKTAP_OPTS(opts, .probes = cfg->pats.v, .probe_cnt = cfg->pats.n,
+		     .ringbuf_size = (size_t)cfg->rbsize, .print = lib_print,
+		     .no_addrs = cfg->no_addrs);
+	filters_apply(&cfg->flt, &opts);
 	if (have_words)
 		opts.command = we.we_wordv;
 	else if (xpid) {
@@ -363,6 +388,5 @@ out_free:
 	free(out);
 	if (have_words)
 		wordfree(&we);
-	free(pats.v);
 	return rc;
 }
