@@ -1,7 +1,9 @@
 # socktap: SystemTap's socket tapset on eBPF.
 #
 #   make                 build/socktap, build/libsocktap.{a,so}
-#   make check           unit tests, then (as root) integration tests
+#   make check           unit tests (with check-fuzz), then (as root) integration tests
+#   make fuzz            each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (300) on its corpus
+#   make check-fuzz      the checked-in fuzz corpus replayed through each target (seconds)
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
 #   make install PREFIX=/usr/local [DESTDIR=]
 #   make deb             build/socktap_VERSION_ARCH.deb (dpkg-deb)
@@ -207,8 +209,9 @@ $(B)/tests/workload: tests/integration/workload.c
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
 
-check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGES)
+check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGES) $(FUZZ_BINS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
+	$(MAKE) --no-print-directory check-fuzz || fail=1; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; \
 	$(PYTHON) tests/check_abi.py $(B) || fail=1; \
 	$(PYTHON) tests/check_man.py $(B) || fail=1; \
