@@ -126,8 +126,11 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 	*cfg = (struct trace_config){.fmt = SOCKTAP_FORMAT_TEXT};
 	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
-	/* patterns may come before or after options */
-	for (;;) {
+	/*
+	 * Patterns may come before or after options. Never past the end: there,
+	 * after a "--", getopt sends optind back to the operands it skipped.
+	 */
+	while (optind == 0 || optind < argc) {
 		c = getopt_long(argc, argv, "+c:x:F:o:d:p:n:u:f:P:t:h", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
