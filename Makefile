@@ -171,6 +171,8 @@ FUZZ_CLI_webconfig := src/cli/webconfig.c src/cli/common.c
 FUZZ_CLI_options := $(filter-out src/cli/main.c,$(CLI_SRCS)) src/cli/socktop.c
 # socktop's main() would displace libFuzzer's: renamed in the fuzzers' copy
 $(B)/fuzz/src/cli/socktop.o: FUZZ_DEFS := -Dmain=socktop_main
+# the BTF string scanner reads 64 KiB at a time: 61 bytes here, so that inputs cross chunks
+$(B)/fuzz/src/lib/probes.o: FUZZ_DEFS := -DST_BTF_CHUNK=61
 $(B)/fuzz/%.o: %.c | $(B)/socktap.skel.h $(B)/socktap_legacy.skel.h
 	@mkdir -p $(@D)
 	$(CLANG) $(ST_CPPFLAGS) -Isrc/cli $(FUZZ_DEFS) $(ST_CFLAGS) $(FUZZ_CFLAGS) $(DEPFLAGS) \

@@ -499,11 +499,16 @@ static uint32_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
+/* bytes read at a time; the fuzz build makes it small, so that small inputs cross chunks */
+#ifndef ST_BTF_CHUNK
+#define ST_BTF_CHUNK 65536
+#endif
+
 int st_btf_has_strings(const char *const *names, int n, uint64_t *found)
 {
 	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
 	struct btf_header hdr;
-	static char buf[65536 + 256];
+	static char buf[ST_BTF_CHUNK + 256];
 	uint32_t hashes[64];
 	size_t keep = 0;
 	bool skipping = false;
@@ -524,7 +529,7 @@ int st_btf_has_strings(const char *const *names, int n, uint64_t *found)
 	}
 	/* one pass: hash every string, compare only on a hash match */
 	for (uint32_t left = hdr.str_len; left;) {
-		size_t want = left < 65536 ? left : 65536;
+		size_t want = left < ST_BTF_CHUNK ? left : ST_BTF_CHUNK;
 		size_t got = fread(buf + keep, 1, want, f);
 		if (got == 0) {
 			err = -EIO;

@@ -4,12 +4,16 @@
  * st_raw_btf_func_id) on mutated BTF. Any input: no read outside it (ASan).
  * Input libbpf accepts: the scanner finds each function at the id libbpf
  * gives it, and with an unknown kind put in front of it, finds nothing (it
- * must stop there, not walk on). Seeds: clang -g -target bpf objects' .BTF
- * (llvm-objcopy --dump-section .BTF=FILE).
+ * must stop there, not walk on). The string scanner (st_btf_has_strings,
+ * which streams the file in chunks) on the same bytes as a file: it finds
+ * exactly the names a plain split of the string section holds. Seeds:
+ * clang -g -target bpf objects' .BTF (llvm-objcopy --dump-section .BTF=F).
  */
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <linux/btf.h>
+#include <unistd.h>
 #include "fuzz.h"
 #include "probes.h"
 
@@ -21,12 +25,67 @@ static int no_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+static char path[] = "/tmp/socktap-fuzz-btf-XXXXXX";
+
+static void cleanup(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	libbpf_set_print(no_print);
+	int fd = mkstemp(path);
+	FUZZ_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	atexit(cleanup);
+	setenv("SOCKTAP_VMLINUX_BTF", path, 1); /* where st_btf_has_strings() reads */
 	return 0;
+}
+
+/* The names the string section holds (NUL-terminated strings in it), one bit each. */
+static uint64_t ref_strings(const uint8_t *data, const char *const *names, int n)
+{
+	struct btf_header h;
+	uint64_t found = 0;
+	memcpy(&h, data, sizeof(h));
+	const char *s = (const char *)data + h.hdr_len + h.str_off, *end = s + h.str_len;
+	for (const char *nul; s < end && (nul = memchr(s, 0, (size_t)(end - s))); s = nul + 1)
+		for (int i = 0; i < n; i++)
+			if (strcmp(s, names[i]) == 0)
+				found |= 1ull << i;
+	return found;
+}
+
+static void check_strings(const uint8_t *data, size_t size)
+{
+	static const char *const names[] = {"btf_trace_sock_send_length", "__sock_sendmsg", "int",
+					    "f64", ""};
+	FILE *f = fopen(path, "w");
+	FUZZ_CHECK(f && fwrite(data, 1, size, f) == size && fclose(f) == 0, "write %s", path);
+	uint64_t found = 0;
+	int err = st_btf_has_strings(names, 5, &found);
+	struct btf_header h;
+	if (size < sizeof(h)) {
+		FUZZ_CHECK(err == -EINVAL, "short file: %d", err);
+		return;
+	}
+	memcpy(&h, data, sizeof(h));
+	if (h.magic != BTF_MAGIC) {
+		FUZZ_CHECK(err == -EINVAL, "bad magic: %d", err);
+		return;
+	}
+	/* a section past the end of the file cannot be read: an error, never a made-up answer */
+	if (h.str_len && (uint64_t)h.hdr_len + h.str_off + h.str_len > size) {
+		FUZZ_CHECK(err < 0, "section past the end: %d", err);
+		return;
+	}
+	FUZZ_CHECK(err == 0, "st_btf_has_strings: %d", err);
+	uint64_t want = h.str_len ? ref_strings(data, names, 5) : 0;
+	FUZZ_CHECK(found == want, "found %#llx, the section holds %#llx", (unsigned long long)found,
+		   (unsigned long long)want);
 }
 
 /* The id of the first function libbpf has named name, as the scanner should find it. */
@@ -83,5 +142,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		btf__free(btf);
 	}
 	free(b.data);
+	check_strings(data, size);
 	return 0;
 }
