@@ -51,7 +51,7 @@ static bool ref(const char *p, size_t i, const char *n, size_t j)
 
 static bool ref_match(const char *p, const char *n)
 {
-	memset(memo, 0, sizeof(memo));
+	memset(memo, 0, (strlen(p) + 1) * sizeof(memo[0])); /* the rows this pattern uses */
 	return ref(p, 0, n, 0);
 }
 
