@@ -1,7 +1,9 @@
 # socktap: SystemTap's socket tapset on eBPF.
 #
 #   make                 build/socktap, build/libsocktap.{a,so}
-#   make check           unit tests, then (as root) integration tests
+#   make check           unit tests (with check-fuzz), then (as root) integration tests
+#   make fuzz            each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (300) on its corpus
+#   make check-fuzz      the checked-in fuzz corpus replayed through each target (seconds)
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
 #   make install PREFIX=/usr/local [DESTDIR=] [LIBDIR=] [SYSTEMDUNITDIR=]
 #   make deb             build/deb/: socktap, libsocktap0, libsocktap-dev (debian/, dpkg-buildpackage)
@@ -64,7 +66,7 @@ SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
+.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve check-fuzz fuzz fuzz-build vmcheck install format format-check docs demo \
 	bench bench-smoke deb check-deb
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
@@ -157,13 +159,67 @@ $(B)/tests/test_%: tests/unit/test_%.c $(LIB_SRCS) tests/unit/testlib.h | $(B)/s
 		-o $@ $< $(LIB_SRCS) $(if $(filter top_render series,$*),-Isrc/cli src/cli/$*.c) \
 		$(LDFLAGS) $(LDLIBS)
 
+# ---- fuzzing ----
+# libFuzzer targets (tests/fuzz/fuzz_*.c), with ASan and UBSan, on the library's sources
+# (and the CLI's, for the targets that need them) compiled for them under $(B)/fuzz.
+FUZZ_SECONDS ?= 300
+FUZZ_ARGS ?=
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# clang's -Wformat=2 also flags load.c passing on libbpf's format (a callback's, by design)
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wno-format-nonliteral
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/%.o)
+# the CLI code each target needs beyond the library
+FUZZ_CLI_filters := src/cli/common.c
+FUZZ_CLI_exposition := src/cli/series.c
+FUZZ_CLI_webconfig := src/cli/webconfig.c src/cli/common.c
+FUZZ_CLI_options := $(filter-out src/cli/main.c,$(CLI_SRCS)) src/cli/socktop.c
+# socktop's main() would displace libFuzzer's: renamed in the fuzzers' copy
+$(B)/fuzz/src/cli/socktop.o: FUZZ_DEFS := -Dmain=socktop_main
+# the BTF string scanner reads 64 KiB at a time: 61 bytes here, so that inputs cross chunks
+$(B)/fuzz/src/lib/probes.o: FUZZ_DEFS := -DST_BTF_CHUNK=61
+$(B)/fuzz/%.o: %.c | $(B)/socktap.skel.h $(B)/socktap_legacy.skel.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ST_CPPFLAGS) -Isrc/cli $(FUZZ_DEFS) $(ST_CFLAGS) $(FUZZ_CFLAGS) $(DEPFLAGS) \
+		-c $< -o $@
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS) \
+		$$(addprefix $(B)/fuzz/,$$(subst .c,.o,$$(FUZZ_CLI_$$*)))
+	$(CLANG) $(ST_CPPFLAGS) -Isrc/cli -Itests/fuzz $(ST_CFLAGS) -g -O1 $(FUZZ_SAN) \
+		-fsanitize=fuzzer $(DEPFLAGS) -o $@ $< $(filter %.o,$^) \
+		$(CLI_LDLIBS) $(SERVE_LDLIBS) $(LDLIBS)
+
+# the CLI objects are intermediate files: keep them, as the library's are kept
+.PRECIOUS: $(B)/fuzz/%.o
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS on the checked-in corpus; what it finds new goes to the scratch
+# corpus ($(B)/fuzz/corpus, libFuzzer's first directory), crashes to $(B)/fuzz/crash-*.
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; mkdir -p $(B)/fuzz/corpus/$$t; \
+		SOCKTAP_FUZZ_PROMTOOL=$(if $(wildcard $(B)/prometheus/promtool),$(abspath $(B)/prometheus/promtool)) \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/fuzz/ \
+			$(FUZZ_ARGS) $(B)/fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# Seconds: the checked-in corpus through each target once (no fuzzing), failing on a crash.
+check-fuzz: $(FUZZ_BINS)
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		if $(B)/fuzz/fuzz_$$t -runs=0 -artifact_prefix=$(B)/fuzz/ tests/fuzz/corpus/$$t \
+			> $(B)/fuzz/$$t.log 2>&1; then echo "ok - fuzz_$$t corpus"; \
+		else echo "not ok - fuzz_$$t corpus"; tail -40 $(B)/fuzz/$$t.log; fail=1; fi; \
+	done; exit $$fail
+
 $(B)/tests/workload: tests/integration/workload.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(shell pkg-config --exists liburing 2>/dev/null && echo -DHAVE_LIBURING -luring) -lpthread
 
-check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGES)
+check-unit: $(UNIT_TESTS) $(B)/socktap $(B)/socktop $(B)/libsocktap.so $(MANPAGES) $(FUZZ_BINS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; \
+	$(MAKE) --no-print-directory check-fuzz || fail=1; \
 	$(PYTHON) tests/check_docs.py $(B)/socktap || fail=1; \
 	$(PYTHON) tests/check_abi.py $(B) || fail=1; \
 	$(PYTHON) tests/check_man.py $(B) || fail=1; \

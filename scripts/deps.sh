@@ -7,7 +7,8 @@ set -eu
 PKGS="make gcc g++ clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config bpftool
       liburing-dev python3 strace curl util-linux iproute2 valgrind tmux
       qemu-system-x86 busybox-static libmicrohttpd-dev man-db groff-base bash dpkg-dev
-      libgnutls28-dev libyaml-dev libcrypt-dev openssl debhelper lintian"
+      libgnutls28-dev libyaml-dev libcrypt-dev openssl debhelper lintian libclang-rt-14-dev"
+# libclang-rt-14-dev: libFuzzer (make fuzz, check-fuzz); clang only recommends it
 # `deps.sh bench`: also the tools `make bench` compares socktap with
 [ "${1:-}" = bench ] && PKGS="$PKGS bpftrace linux-perf libjson-c-dev"
 missing=""

@@ -39,7 +39,7 @@ struct filters {
 	struct str_list comms, addrs, cgroups;
 	const char *backend;	   /* --backend: NULL = auto */
 	const char *syscall_hooks; /* --syscall-hooks: NULL = auto */
-	bool quiet; /* no message on a bad value: the caller words its own (socktop) */
+	bool quiet;  /* no message on a bad value: the caller words its own (socktop) */
 	size_t full; /* the last value refused was one too many: the most there can be */
 };
 /*
@@ -135,5 +135,46 @@ int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+
+/*
+ * Each command's options, parsed apart from running it (so that
+ * tests/fuzz/fuzz_options.c can call them in-process, any number of
+ * times): getopt (state reset first) and checks only; nothing loaded,
+ * nothing exits. CLI_RUN: go on and run; else the exit code, after at most
+ * one message (0 after --help). *_config_free() frees what parsing kept,
+ * whatever it returned.
+ */
+#define CLI_RUN (-1)
+
+struct list_config {
+	bool verbose, doc;
+	char **pats; /* into argv */
+	int npats;
+};
+int list_parse(int argc, char **argv, struct list_config *cfg);
+
+struct trace_config {
+	struct filters flt;
+	const char *command, *outpath;
+	pid_t xpid;
+	double duration; /* 0: until stopped */
+	long rbsize;	 /* 0: the library's default */
+	int fmt;
+	struct str_list pats;
+	bool no_addrs;
+};
+int trace_parse(int argc, char **argv, struct trace_config *cfg);
+void trace_config_free(struct trace_config *cfg);
+
+struct serve_config {
+	struct filters flt;
+	const char *listen, *textfile, *web_config;
+	double interval;
+	unsigned int labels;
+	long max_series;
+	double pid_ttl;
+	bool durations, no_sizes, lifecycle;
+};
+int serve_parse(int argc, char **argv, struct serve_config *cfg);
 
 #endif

@@ -68,23 +68,23 @@ static void print_doc(FILE *f)
 	}
 }
 
-int cmd_list(int argc, char **argv)
+int list_parse(int argc, char **argv, struct list_config *cfg)
 {
 	static const struct option longopts[] = {{"verbose", no_argument, NULL, 'v'},
 						 {"doc", no_argument, NULL, 'D'},
 						 {"help", no_argument, NULL, 'h'},
 						 {}};
-	bool verbose = false, doc = false;
 	int c;
-	optind = 1;
+	memset(cfg, 0, sizeof(*cfg));
+	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0; /* one message, ours (JSON with -j) */
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			verbose = true;
+			cfg->verbose = true;
 			break;
 		case 'D':
-			doc = true;
+			cfg->doc = true;
 			break;
 		case 'h':
 			printf(
@@ -99,18 +99,31 @@ int cmd_list(int argc, char **argv)
 			return bad_option("list", argv);
 		}
 	}
-	if (doc) {
+	cfg->pats = argv + optind;
+	cfg->npats = argc - optind;
+	/* --doc is the whole table: patterns are not looked at */
+	if (!cfg->doc && probes_check(cfg->pats, cfg->npats))
+		return EXIT_USAGE;
+	return CLI_RUN;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct list_config cfg;
+	int rc = list_parse(argc, argv, &cfg);
+	if (rc != CLI_RUN)
+		return rc;
+	bool verbose = cfg.verbose;
+	if (cfg.doc) {
 		print_doc(stdout);
 		return 0;
 	}
-	if (probes_check(argv + optind, argc - optind))
-		return EXIT_USAGE;
 
 	uint64_t mask = 0;
-	if (optind == argc)
+	if (!cfg.npats)
 		mask = (1ULL << SOCKTAP_PROBE__COUNT) - 1;
-	for (int i = optind; i < argc; i++)
-		socktap_pattern_select(argv[i], &mask);
+	for (int i = 0; i < cfg.npats; i++)
+		socktap_pattern_select(cfg.pats[i], &mask);
 
 	for (int i = 0; i < SOCKTAP_PROBE__COUNT; i++) {
 		if (!(mask & (1ULL << i)))

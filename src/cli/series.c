@@ -133,7 +133,7 @@ struct entry {
 };
 
 struct dev_total {
-	char name[16];
+	char name[48]; /* as st_prom_label_clean() makes it: up to 15 bytes as U+FFFD */
 	uint64_t xmits, recvs, xmit_bytes, recv_bytes;
 };
 
@@ -226,19 +226,20 @@ uint64_t series_overflowed(const struct series_store *s)
 }
 
 /* A label set's key: the selected labels' values in label order, each ended by a NUL. */
+/* up to SET_LABELS values of at most 255 bytes, each ended by a NUL */
 struct keybuf {
-	char b[1024];
+	char b[SET_LABELS * 256];
 	size_t n;
 };
 
+/*
+ * A value as the exposition shows it (invalid UTF-8 and control bytes as
+ * U+FFFD): two processes named "a\xff" and "a\xfe" are one label set there,
+ * so one series here, not the same series twice.
+ */
 static void key_add(struct keybuf *k, const char *v)
 {
-	size_t l = strnlen(v, 255);
-	if (k->n + l + 1 > sizeof(k->b))
-		l = 0; /* cannot happen with 8 values of at most 255 bytes */
-	memcpy(k->b + k->n, v, l);
-	k->n += l;
-	k->b[k->n++] = '\0';
+	k->n += st_prom_label_clean(k->b + k->n, 256, v, 255) + 1;
 }
 
 static void row_key(const struct series_store *s, const struct socktap_series_row *r,
@@ -355,14 +356,20 @@ static int overflow_note(struct series_store *s, uint64_t h)
 	return 0;
 }
 
+static void overflow_key(const struct series_store *s, struct keybuf *k)
+{
+	k->n = 0;
+	for (int l = 0; l < SET_LABELS; l++)
+		if (s->labels & SL_BIT(l))
+			key_add(k, "~other");
+}
+
 static struct entry *overflow_entry(struct series_store *s)
 {
 	if (s->overflow)
 		return s->overflow;
-	struct keybuf k = {.n = 0};
-	for (int l = 0; l < SET_LABELS; l++)
-		if (s->labels & SL_BIT(l))
-			key_add(&k, "~other");
+	struct keybuf k;
+	overflow_key(s, &k);
 	s->overflow = entry_new(k.b, k.n, 0);
 	return s->overflow;
 }
@@ -374,6 +381,11 @@ static struct entry *entry_get(struct series_store *s, const struct keybuf *k)
 	for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->next)
 		if (e->hash == h && e->keylen == k->n && memcmp(e->key, k->b, k->n) == 0)
 			return e;
+	/* labels all "~other" (a process of that name, --labels comm): the overflow's, not twice */
+	struct keybuf o;
+	overflow_key(s, &o);
+	if (k->n && o.n == k->n && memcmp(o.b, k->b, k->n) == 0)
+		return overflow_entry(s);
 	if (s->max_series && s->n >= s->max_series) {
 		if (overflow_note(s, h))
 			return NULL;
@@ -445,9 +457,11 @@ static int fold_devs(struct series_store *s, const struct socktap_snapshot *snap
 	for (size_t i = 0; i < snap->ndevs; i++) {
 		const struct socktap_dev_row *r = &snap->devs[i];
 		struct dev_total *d = NULL;
-		/* by name: "lo" of every network namespace is one series */
+		char name[sizeof(d->name)];
+		/* by name as shown: "lo" of every network namespace is one series */
+		st_prom_label_clean(name, sizeof(name), r->name, sizeof(r->name));
 		for (size_t j = 0; j < s->ndevs && !d; j++)
-			if (strncmp(s->devs[j].name, r->name, sizeof(r->name)) == 0)
+			if (strcmp(s->devs[j].name, name) == 0)
 				d = &s->devs[j];
 		if (!d) {
 			if (s->ndevs == s->devs_cap) {
@@ -460,8 +474,7 @@ static int fold_devs(struct series_store *s, const struct socktap_snapshot *snap
 			}
 			d = &s->devs[s->ndevs++];
 			memset(d, 0, sizeof(*d));
-			memcpy(d->name, r->name, sizeof(d->name));
-			d->name[sizeof(d->name) - 1] = '\0';
+			memcpy(d->name, name, sizeof(d->name));
 		}
 		d->xmits += r->xmits;
 		d->recvs += r->recvs;
@@ -538,7 +551,8 @@ int series_fold(struct series_store *s, const struct socktap_snapshot *snap, uin
 		if (err)
 			break;
 	}
-	if (!err && snap->nshists) {
+	/* no rows (all dropped): no histogram has one (and qsort must not get NULL) */
+	if (!err && snap->nshists && nrefs) {
 		qsort(refs, nrefs, sizeof(*refs), cmp_ref);
 		for (size_t i = 0; i < snap->nshists; i++) {
 			const struct socktap_series_hist *h = &snap->shists[i];

@@ -301,16 +301,6 @@ static int write_textfile(struct serve *sv, const char *path)
 	return 0;
 }
 
-struct serve_config {
-	struct filters flt;
-	const char *listen, *textfile, *web_config;
-	double interval;
-	unsigned int labels;
-	long max_series;
-	double pid_ttl;
-	bool durations, no_sizes, lifecycle;
-};
-
 static int serve_run(struct serve_config *cfg)
 {
 	struct sockaddr_storage ss;
@@ -498,7 +488,7 @@ static bool parse_seconds(const char *opt, const char *arg, double lo, double *o
 	return true;
 }
 
-int cmd_serve(int argc, char **argv)
+int serve_parse(int argc, char **argv, struct serve_config *cfg)
 {
 	static const struct option longopts[] = {
 	    FILTER_LONGOPTS,
@@ -515,83 +505,88 @@ int cmd_serve(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct serve_config cfg = {
+	*cfg = (struct serve_config){
 	    .listen = SERVE_DEFAULT_ADDR,
 	    .interval = 15,
 	    .labels = SL_DEFAULT,
 	    .max_series = 2000,
 	    .pid_ttl = 300,
 	};
-	int c, rc = EXIT_USAGE;
-	optind = 1;
+	int c;
+	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "p:n:u:f:P:t:h", longopts, NULL)) != -1) {
-		int fr = filters_parse(&cfg.flt, c, optarg);
+		int fr = filters_parse(&cfg->flt, c, optarg);
 		if (fr < 0)
-			goto out;
+			return EXIT_USAGE;
 		if (fr > 0)
 			continue;
 		switch (c) {
 		case OPT_LISTEN:
-			cfg.listen = optarg;
+			cfg->listen = optarg;
 			break;
 		case OPT_WEB_CONFIG:
-			cfg.web_config = optarg;
+			cfg->web_config = optarg;
 			break;
 		case OPT_LABELS: {
 			const char *bad = NULL;
-			if (serve_labels_parse(optarg, &cfg.labels, &bad)) {
+			if (serve_labels_parse(optarg, &cfg->labels, &bad)) {
 				cli_error("--labels: unknown label '%.*s' (%s)",
 					  (int)strcspn(bad, ","), bad, serve_label_names());
-				goto out;
+				return EXIT_USAGE;
 			}
 			break;
 		}
 		case OPT_MAX_SERIES:
-			if (!parse_long(optarg, 0, 10000000, &cfg.max_series)) {
+			if (!parse_long(optarg, 0, 10000000, &cfg->max_series)) {
 				cli_error("--max-series: '%s' is not a number of series (0 to "
 					  "10000000)",
 					  optarg);
-				goto out;
+				return EXIT_USAGE;
 			}
 			break;
 		case OPT_PID_TTL:
-			if (!parse_seconds("--pid-ttl", optarg, 1, &cfg.pid_ttl))
-				goto out;
+			if (!parse_seconds("--pid-ttl", optarg, 1, &cfg->pid_ttl))
+				return EXIT_USAGE;
 			break;
 		case OPT_DURATIONS:
-			cfg.durations = true;
+			cfg->durations = true;
 			break;
 		case OPT_LIFECYCLE:
-			cfg.lifecycle = true;
+			cfg->lifecycle = true;
 			break;
 		case OPT_NO_SIZES:
-			cfg.no_sizes = true;
+			cfg->no_sizes = true;
 			break;
 		case OPT_TEXTFILE:
-			cfg.textfile = optarg;
+			cfg->textfile = optarg;
 			break;
 		case OPT_INTERVAL:
-			if (!parse_seconds("--interval", optarg, 0.1, &cfg.interval))
-				goto out;
+			if (!parse_seconds("--interval", optarg, 0.1, &cfg->interval))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			serve_usage(stdout);
-			rc = 0; /* a write error is main()'s to report */
-			goto out;
+			return 0; /* a write error is main()'s to report */
 		case '?':
 		default:
-			rc = bad_option("serve", argv);
-			goto out;
+			return bad_option("serve", argv);
 		}
 	}
 	if (optind < argc) {
 		cli_error("serve: unexpected argument '%s' (serve takes no probe patterns)",
 			  argv[optind]);
-		goto out;
+		return EXIT_USAGE;
 	}
-	rc = serve_run(&cfg);
-out:
+	return CLI_RUN;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_config cfg;
+	int rc = serve_parse(argc, argv, &cfg);
+	if (rc == CLI_RUN)
+		rc = serve_run(&cfg);
 	filters_free(&cfg.flt);
 	return rc;
 }

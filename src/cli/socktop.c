@@ -57,9 +57,9 @@ static const char *filter_what(int opt)
 	}
 }
 
-int main(int argc, char **argv)
+int socktop_parse(int argc, char **argv, struct top_config *cfg)
 {
-	struct top_config cfg = {
+	*cfg = (struct top_config){
 	    .view = {.layout = TOP_LAYOUT_SOCKTOP, .sort = TOP_SORT_BYTES, .rows = 10},
 	    .interval = 5,
 	    .fmt = SOCKTAP_FORMAT_TEXT,
@@ -69,18 +69,18 @@ int main(int argc, char **argv)
 	bool told_full = false;
 	long v;
 
-	prog_name = "socktop";
+	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
 	/* like socktop (bash getopts): every bad value is reported, then exit 1 */
 	while ((c = getopt(argc, argv, ":df:i:n:N:P:p:t:u:c:h")) != -1) {
-		int f = filters_parse(&cfg.flt, c, optarg);
-		if (f < 0 && cfg.flt.full) {
+		int f = filters_parse(&cfg->flt, c, optarg);
+		if (f < 0 && cfg->flt.full) {
 			/* past the kernel's bound: said once, not once per value left */
 			if (!told_full)
 				printf("ERROR: Too many values for -%c: at most %zu\n", c,
-				       cfg.flt.full);
+				       cfg->flt.full);
 			told_full = true;
-			cfg.flt.full = 0;
+			cfg->flt.full = 0;
 			errors++;
 			continue;
 		}
@@ -94,10 +94,10 @@ int main(int argc, char **argv)
 		v = 0;
 		switch (c) {
 		case 'd':
-			cfg.view.devices = true;
+			cfg->view.devices = true;
 			break;
 		case 'i':
-			if (!parse_decimal(optarg, TOP_MIN_INTERVAL, 1e6, &cfg.interval)) {
+			if (!parse_decimal(optarg, TOP_MIN_INTERVAL, 1e6, &cfg->interval)) {
 				printf("ERROR: Invalid interval: %s\n", optarg);
 				errors++;
 			}
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 				printf("ERROR: Invalid number: %s\n", optarg);
 				errors++;
 			}
-			cfg.view.rows = (size_t)v;
+			cfg->view.rows = (size_t)v;
 			break;
 		case 'c':
 			/* socktop counts down to 0: zero or less never gets there */
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 				printf("ERROR: Invalid count: %s\n", optarg);
 				errors++;
 			}
-			cfg.count = v > 0 ? v : 0;
+			cfg->count = v > 0 ? v : 0;
 			break;
 		case ':':
 			fprintf(stderr, "socktop: option requires an argument -- %c\n", optopt);
@@ -136,9 +136,16 @@ int main(int argc, char **argv)
 		printf("ERROR: Unexpected argument: %s\n", argv[i]);
 		errors++;
 	}
-	if (errors)
-		return 1;
-	int rc = top_run(&cfg);
+	return errors ? 1 : CLI_RUN;
+}
+
+int main(int argc, char **argv)
+{
+	struct top_config cfg;
+	prog_name = "socktop";
+	int rc = socktop_parse(argc, argv, &cfg);
+	if (rc == CLI_RUN)
+		rc = top_run(&cfg);
 	filters_free(&cfg.flt);
 	return rc;
 }

@@ -510,7 +510,7 @@ static void top_usage(FILE *f)
 enum { OPT_HIST = 0x100, OPT_HIST_BY };
 _Static_assert((int)OPT_HIST_BY < (int)OPT_ADDR, "option codes collide");
 
-int cmd_top(int argc, char **argv)
+int top_parse(int argc, char **argv, struct top_config *cfg)
 {
 	static const struct option longopts[] = {
 	    FILTER_LONGOPTS,
@@ -529,7 +529,7 @@ int cmd_top(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct top_config cfg = {
+	*cfg = (struct top_config){
 	    .view = {.layout = TOP_LAYOUT_SOCKTAP, .sort = TOP_SORT_BYTES, .rows = 10},
 	    .interval = 5,
 	    .fmt = SOCKTAP_FORMAT_TEXT,
@@ -537,11 +537,11 @@ int cmd_top(int argc, char **argv)
 	};
 	int c;
 
-	optind = 1;
+	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "c:x:i:N:C:s:db:F:o:p:n:u:f:P:t:h", longopts, NULL)) !=
 	       -1) {
-		int f = filters_parse(&cfg.flt, c, optarg);
+		int f = filters_parse(&cfg->flt, c, optarg);
 		if (f < 0)
 			return EXIT_USAGE;
 		if (f > 0)
@@ -549,21 +549,22 @@ int cmd_top(int argc, char **argv)
 		long v;
 		switch (c) {
 		case 'c':
-			cfg.command = optarg;
+			cfg->command = optarg;
 			break;
 		case 'x':
 			if (!parse_long(optarg, 1, INT_MAX, &v)) {
 				cli_error("-x: '%s' is not a process id", optarg);
 				return EXIT_USAGE;
 			}
-			cfg.xpid = (pid_t)v;
+			cfg->xpid = (pid_t)v;
 			break;
 		case 'i':
-			if (!parse_decimal(optarg, 0, 1e6, &cfg.interval) || !(cfg.interval > 0)) {
+			if (!parse_decimal(optarg, 0, 1e6, &cfg->interval) ||
+			    !(cfg->interval > 0)) {
 				cli_error("-i: '%s' is not a number of seconds", optarg);
 				return EXIT_USAGE;
 			}
-			if (cfg.interval < TOP_MIN_INTERVAL) {
+			if (cfg->interval < TOP_MIN_INTERVAL) {
 				cli_error("-i: '%s' is shorter than the shortest interval, %g s",
 					  optarg, TOP_MIN_INTERVAL);
 				return EXIT_USAGE;
@@ -574,15 +575,15 @@ int cmd_top(int argc, char **argv)
 				cli_error("-N: '%s' is not a number of rows", optarg);
 				return EXIT_USAGE;
 			}
-			cfg.view.rows = (size_t)v;
-			cfg.rows_given = true;
+			cfg->view.rows = (size_t)v;
+			cfg->rows_given = true;
 			break;
 		case 'C':
 			if (!parse_long(optarg, 1, LONG_MAX, &v)) {
 				cli_error("-C: '%s' is not a number of updates", optarg);
 				return EXIT_USAGE;
 			}
-			cfg.count = v;
+			cfg->count = v;
 			break;
 		case 's': {
 			int k = top_sort_parse(optarg);
@@ -591,11 +592,11 @@ int cmd_top(int argc, char **argv)
 					  top_sort_names());
 				return EXIT_USAGE;
 			}
-			cfg.view.sort = (enum top_sort)k;
+			cfg->view.sort = (enum top_sort)k;
 			break;
 		}
 		case 'd':
-			cfg.view.devices = true;
+			cfg->view.devices = true;
 			break;
 		case 'b': {
 			int by = top_by_parse(optarg);
@@ -605,14 +606,14 @@ int cmd_top(int argc, char **argv)
 				    optarg);
 				return EXIT_USAGE;
 			}
-			cfg.view.by = (enum top_by)by;
+			cfg->view.by = (enum top_by)by;
 			break;
 		}
 		case OPT_HIST:
 			if (strcmp(optarg, "size") == 0)
-				cfg.hist |= SOCKTAP_AGG_HIST_SIZE;
+				cfg->hist |= SOCKTAP_AGG_HIST_SIZE;
 			else if (strcmp(optarg, "latency") == 0)
-				cfg.hist |= SOCKTAP_AGG_HIST_LATENCY;
+				cfg->hist |= SOCKTAP_AGG_HIST_LATENCY;
 			else {
 				cli_error("--hist: unknown histogram '%s' (size or latency)",
 					  optarg);
@@ -621,9 +622,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		case OPT_HIST_BY:
 			if (strcmp(optarg, "process") == 0)
-				cfg.view.hist_by_protocol = false;
+				cfg->view.hist_by_protocol = false;
 			else if (strcmp(optarg, "protocol") == 0)
-				cfg.view.hist_by_protocol = true;
+				cfg->view.hist_by_protocol = true;
 			else {
 				cli_error("--hist-by: unknown key '%s' (process or protocol)",
 					  optarg);
@@ -631,14 +632,14 @@ int cmd_top(int argc, char **argv)
 			}
 			break;
 		case 'F':
-			cfg.fmt = socktap_format_parse(optarg);
-			if (cfg.fmt != SOCKTAP_FORMAT_TEXT && cfg.fmt != SOCKTAP_FORMAT_JSON) {
+			cfg->fmt = socktap_format_parse(optarg);
+			if (cfg->fmt != SOCKTAP_FORMAT_TEXT && cfg->fmt != SOCKTAP_FORMAT_JSON) {
 				cli_error("-F: unknown format '%s' (text or json)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'o':
-			cfg.outpath = optarg;
+			cfg->outpath = optarg;
 			break;
 		case 'h':
 			top_usage(stdout);
@@ -653,11 +654,19 @@ int cmd_top(int argc, char **argv)
 			  argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (cfg.command && cfg.xpid) {
+	if (cfg->command && cfg->xpid) {
 		cli_error("-c and -x: give one target, not both");
 		return EXIT_USAGE;
 	}
-	int rc = top_run(&cfg);
+	return CLI_RUN;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_config cfg;
+	int rc = top_parse(argc, argv, &cfg);
+	if (rc == CLI_RUN)
+		rc = top_run(&cfg);
 	filters_free(&cfg.flt);
 	return rc;
 }

@@ -25,5 +25,11 @@ struct top_config {
 
 /* Count, print, repeat; returns the exit code (the command's with -c). */
 int top_run(struct top_config *cfg);
+/*
+ * socktap top's options and socktop's (socktop.c), as cli.h's *_parse():
+ * CLI_RUN, or the exit code. filters_free(&cfg->flt) after either.
+ */
+int top_parse(int argc, char **argv, struct top_config *cfg);
+int socktop_parse(int argc, char **argv, struct top_config *cfg);
 
 #endif

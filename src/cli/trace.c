@@ -23,7 +23,7 @@ struct out_ctx {
 	int64_t end_ns;	      /* -d: CLOCK_MONOTONIC end, 0 = none */
 	int64_t drain_end_ns; /* the last drain writes until then (0: still tracing) */
 	uint64_t skipped;     /* events of the last drain left unwritten: lost */
-	char line[16384];     /* a cgroup path may take 4096 bytes, escaped up to 6 each */
+	char line[16384];     /* most lines; longer ones go on the heap (on_event) */
 };
 
 /* How long the last drain may write after a stop: SIGTERM, Ctrl-C and -d end within 0.5 s. */
@@ -49,9 +49,23 @@ static int on_event(const struct socktap_event *ev, void *data)
 {
 	struct out_ctx *o = data;
 	int n = socktap_event_format(ev, o->fmt, o->line, sizeof(o->line));
-	if (n < 0 || (size_t)n >= sizeof(o->line))
-		return 0; /* cannot happen: lines are bounded; never stop the stream for it */
-	if (fwrite(o->line, 1, (size_t)n, o->f) != (size_t)n) {
+	if (n < 0)
+		return 0; /* cannot happen; never stop the stream for it */
+	char *line = o->line, *big = NULL;
+	if ((size_t)n >= sizeof(o->line)) {
+		/*
+		 * Longer than most: a cgroup path (up to 4095 bytes) of control
+		 * bytes, each \u00XX in JSON, is 24 KiB. Rare: on the heap.
+		 */
+		big = malloc((size_t)n + 1);
+		if (!big)
+			return 0;
+		socktap_event_format(ev, o->fmt, big, (size_t)n + 1);
+		line = big;
+	}
+	size_t wrote = fwrite(line, 1, (size_t)n, o->f);
+	free(big);
+	if (wrote != (size_t)n) {
 		o->err = errno ? errno : EIO;
 		return -EIO;
 	}
@@ -85,7 +99,16 @@ static void trace_usage(FILE *f)
 		   "MiB)\n" MECHANISM_HELP);
 }
 
-int cmd_trace(int argc, char **argv)
+static int trace_run(struct trace_config *cfg);
+
+void trace_config_free(struct trace_config *cfg)
+{
+	filters_free(&cfg->flt);
+	free(cfg->pats.v);
+	cfg->pats = (struct str_list){0};
+}
+
+int trace_parse(int argc, char **argv, struct trace_config *cfg)
 {
 	static const struct option longopts[] = {
 	    FILTER_LONGOPTS,
@@ -99,26 +122,23 @@ int cmd_trace(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct filters flt = {};
-	const char *command = NULL, *outpath = NULL;
-	pid_t xpid = 0;
-	double duration = 0;
-	long rbsize = 0;
-	int fmt = SOCKTAP_FORMAT_TEXT;
-	struct str_list pats = {};
-	int c, rc = 1;
-	bool no_addrs = false;
-
-	optind = 1;
+	int c;
+	*cfg = (struct trace_config){.fmt = SOCKTAP_FORMAT_TEXT};
+	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
-	/* patterns may come before or after options */
-	while (optind < argc) {
+	/*
+	 * Patterns may come before or after options. Never past the end: there,
+	 * after a "--", getopt sends optind back to the operands it skipped.
+	 */
+	while (optind == 0 || optind < argc) {
 		c = getopt_long(argc, argv, "+c:x:F:o:d:p:n:u:f:P:t:h", longopts, NULL);
 		if (c == -1) {
-			str_list_add(&pats, argv[optind++]);
+			if (optind >= argc)
+				break;
+			str_list_add(&cfg->pats, argv[optind++]);
 			continue;
 		}
-		int f = filters_parse(&flt, c, optarg);
+		int f = filters_parse(&cfg->flt, c, optarg);
 		if (f < 0)
 			return EXIT_USAGE;
 		if (f > 0)
@@ -126,27 +146,28 @@ int cmd_trace(int argc, char **argv)
 		long v;
 		switch (c) {
 		case 'c':
-			command = optarg;
+			cfg->command = optarg;
 			break;
 		case 'x':
 			if (!parse_long(optarg, 1, INT_MAX, &v)) {
 				cli_error("-x: '%s' is not a process id", optarg);
 				return EXIT_USAGE;
 			}
-			xpid = (pid_t)v;
+			cfg->xpid = (pid_t)v;
 			break;
 		case 'F':
-			fmt = socktap_format_parse(optarg);
-			if (fmt < 0) {
+			cfg->fmt = socktap_format_parse(optarg);
+			if (cfg->fmt < 0) {
 				cli_error("-F: unknown format '%s' (text, json or csv)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'o':
-			outpath = optarg;
+			cfg->outpath = optarg;
 			break;
 		case 'd':
-			if (!parse_decimal(optarg, 0, 1e9, &duration) || !(duration > 0)) {
+			if (!parse_decimal(optarg, 0, 1e9, &cfg->duration) ||
+			    !(cfg->duration > 0)) {
 				cli_error("--duration: '%s' is not a number of seconds", optarg);
 				return EXIT_USAGE;
 			}
@@ -158,10 +179,10 @@ int cmd_trace(int argc, char **argv)
 					  optarg);
 				return EXIT_USAGE;
 			}
-			rbsize = v;
+			cfg->rbsize = v;
 			break;
 		case 'N':
-			no_addrs = true;
+			cfg->no_addrs = true;
 			break;
 		case 'h':
 			trace_usage(stdout);
@@ -171,12 +192,32 @@ int cmd_trace(int argc, char **argv)
 			return bad_option("trace", argv);
 		}
 	}
-	if (command && xpid) {
+	if (cfg->command && cfg->xpid) {
 		cli_error("-c and -x: give one target, not both");
 		return EXIT_USAGE;
 	}
-	if (probes_check((char *const *)pats.v, (int)pats.n))
+	if (probes_check((char *const *)cfg->pats.v, (int)cfg->pats.n))
 		return EXIT_USAGE;
+	return CLI_RUN;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_config cfg;
+	int rc = trace_parse(argc, argv, &cfg);
+	if (rc == CLI_RUN)
+		rc = trace_run(&cfg);
+	trace_config_free(&cfg);
+	return rc;
+}
+
+/* After trace_parse(): trace until told to stop; the exit code. */
+static int trace_run(struct trace_config *cfg)
+{
+	const char *command = cfg->command, *outpath = cfg->outpath;
+	pid_t xpid = cfg->xpid;
+	double duration = cfg->duration;
+	int fmt = cfg->fmt, rc = 1;
 	if (xpid && !process_alive(xpid)) {
 		cli_error("-x: no process %d", (int)xpid);
 		return 1;
@@ -209,9 +250,10 @@ int cmd_trace(int argc, char **argv)
 	setvbuf(out->f, NULL, _IOFBF, 1 << 18);
 	cli_install_signals();
 
-	SOCKTAP_OPTS(opts, .probes = pats.v, .probe_cnt = pats.n, .ringbuf_size = (size_t)rbsize,
-		     .print = lib_print, .no_addrs = no_addrs);
-	filters_apply(&flt, &opts);
+	SOCKTAP_OPTS(opts, .probes = cfg->pats.v, .probe_cnt = cfg->pats.n,
+		     .ringbuf_size = (size_t)cfg->rbsize, .print = lib_print,
+		     .no_addrs = cfg->no_addrs);
+	filters_apply(&cfg->flt, &opts);
 	if (have_words)
 		opts.command = we.we_wordv;
 	else if (xpid) {
@@ -349,6 +391,5 @@ out_free:
 	free(out);
 	if (have_words)
 		wordfree(&we);
-	free(pats.v);
 	return rc;
 }

@@ -6,31 +6,57 @@
  */
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <gnutls/crypto.h>
 #include <yaml.h>
 #include "webconfig.h"
 
+/* PEM files are a few KiB: more is not one (a device, say), and would only eat memory */
+#define PEM_MAX (1 << 20)
+
+/*
+ * A regular file only: a FIFO or a device (cert_file: /dev/zero, /dev/stdin)
+ * would block serve's start or never end. Opened without blocking, so that
+ * opening a FIFO does not wait for a writer.
+ */
 static char *read_all(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	char chunk[4096];
-	size_t n;
-	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	size_t n, total = 0;
+	while (m && total <= PEM_MAX && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		fwrite(chunk, 1, n, m);
-	bool bad = ferror(f);
+		total += n;
+	}
+	bool bad = ferror(f) || total > PEM_MAX;
+	int e = total > PEM_MAX ? EFBIG : errno;
 	fclose(f);
 	if (!m || fclose(m) || bad) {
 		free(buf);
+		errno = e ? e : EIO;
 		return NULL;
 	}
 	return buf;
@@ -67,7 +93,9 @@ static int load_pem(struct ctx *c, yaml_node_t *n, const char *file, char **out)
 	free(*out);
 	*out = read_all(full);
 	if (!*out)
-		return fail(c, n, strerror(errno ? errno : EIO), full);
+		return fail(c, n,
+			    errno == EINVAL ? "not a regular file" : strerror(errno ? errno : EIO),
+			    full);
 	return 0;
 }
 

@@ -179,6 +179,24 @@ void st_put_prom_label(struct out *o, const char *str, size_t max)
 	}
 }
 
+size_t st_prom_label_clean(char *out, size_t cap, const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max), o = 0;
+	for (size_t i = 0; i < n;) {
+		/* what st_put_prom_label() turns into U+FFFD */
+		bool bad = (s[i] < 0x20 && s[i] != '\n') || s[i] == 0x7f;
+		size_t l = bad ? 0 : utf8_seq(s + i, n - i);
+		if (o + (l ? l : 3) >= cap)
+			break; /* never half a sequence */
+		memcpy(out + o, l ? str + i : "\xef\xbf\xbd", l ? l : 3);
+		o += l ? l : 3;
+		i += l ? l : 1;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /*
  * Bytes as they are, except control bytes and invalid UTF-8 (and, in CSV,
  * backslashes, so that \xNN reads back unambiguously): those as \xNN, so that nothing

@@ -499,11 +499,16 @@ static uint32_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
+/* bytes read at a time; the fuzz build makes it small, so that small inputs cross chunks */
+#ifndef ST_BTF_CHUNK
+#define ST_BTF_CHUNK 65536
+#endif
+
 int st_btf_has_strings(const char *const *names, int n, uint64_t *found)
 {
 	const char *path = getenv("SOCKTAP_VMLINUX_BTF") ?: "/sys/kernel/btf/vmlinux";
 	struct btf_header hdr;
-	static char buf[65536 + 256];
+	static char buf[ST_BTF_CHUNK + 256];
 	uint32_t hashes[64];
 	size_t keep = 0;
 	bool skipping = false;
@@ -524,7 +529,7 @@ int st_btf_has_strings(const char *const *names, int n, uint64_t *found)
 	}
 	/* one pass: hash every string, compare only on a hash match */
 	for (uint32_t left = hdr.str_len; left;) {
-		size_t want = left < 65536 ? left : 65536;
+		size_t want = left < ST_BTF_CHUNK ? left : ST_BTF_CHUNK;
 		size_t got = fread(buf + keep, 1, want, f);
 		if (got == 0) {
 			err = -EIO;
@@ -566,22 +571,28 @@ out:
 	return err;
 }
 
-/*
- * The BTF type id of function fn, by one pass over the raw type section
- * (no libbpf parse: that costs ~30 ms and ~12 MiB, and libbpf does it again
- * to load). 0 if there is no such function.
- */
-struct raw_btf {
-	char *data;
-	size_t len, cap;
-	const struct btf_header *hdr;
-};
-
 static void raw_btf_free(struct raw_btf *b)
 {
 	if (b->data)
 		munmap(b->data, b->cap);
 	b->data = NULL;
+}
+
+/*
+ * What the scan relies on: both sections inside the data, the string
+ * section ending in NUL (so a name_off inside it ends inside it). Records
+ * are copied out, so the type section need not be aligned (libbpf takes it
+ * unaligned too).
+ */
+int st_raw_btf_check(const struct raw_btf *b)
+{
+	const struct btf_header *h = b->hdr;
+	if (b->len < sizeof(*h) || h->magic != BTF_MAGIC || h->hdr_len < sizeof(*h) ||
+	    (size_t)h->hdr_len + h->str_off + h->str_len > b->len ||
+	    (size_t)h->hdr_len + h->type_off + h->type_len > b->len || !h->str_len ||
+	    b->data[h->hdr_len + h->str_off + h->str_len - 1])
+		return -EINVAL;
+	return 0;
 }
 
 /*
@@ -610,54 +621,89 @@ static int raw_btf_read(struct raw_btf *b)
 		b->len += n;
 	fclose(f);
 	b->hdr = (const void *)b->data;
-	if (b->len < sizeof(*b->hdr) || b->hdr->magic != BTF_MAGIC ||
-	    (size_t)b->hdr->hdr_len + b->hdr->str_off + b->hdr->str_len > b->len ||
-	    (size_t)b->hdr->hdr_len + b->hdr->type_off + b->hdr->type_len > b->len) {
+	if (st_raw_btf_check(b)) {
 		raw_btf_free(b);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* The record after type t (types are variable length: kind-specific tails). */
-static const char *raw_btf_next(const char *p)
+/*
+ * The record after the one at p (types are variable length: kind-specific
+ * tails), or NULL where the walk must stop: a kind this code does not know
+ * (its tail's length is unknown, so whatever follows would be misread) or a
+ * tail that does not fit before end.
+ */
+static struct btf_type raw_btf_type(const char *p)
 {
-	const struct btf_type *t = (const void *)p;
-	__u32 vlen = BTF_INFO_VLEN(t->info);
-	p += sizeof(*t);
-	switch (BTF_INFO_KIND(t->info)) {
+	struct btf_type t;
+	memcpy(&t, p, sizeof(t));
+	return t;
+}
+
+const char *st_raw_btf_next(const char *p, const char *end)
+{
+	struct btf_type t = raw_btf_type(p);
+	size_t vlen = BTF_INFO_VLEN(t.info), tail;
+	switch (BTF_INFO_KIND(t.info)) {
 	case BTF_KIND_INT:
 	case BTF_KIND_VAR:
 	case BTF_KIND_DECL_TAG:
-		return p + 4;
+		tail = 4;
+		break;
 	case BTF_KIND_ARRAY:
-		return p + sizeof(struct btf_array);
+		tail = sizeof(struct btf_array);
+		break;
 	case BTF_KIND_STRUCT:
 	case BTF_KIND_UNION:
-		return p + (size_t)vlen * sizeof(struct btf_member);
+		tail = vlen * sizeof(struct btf_member);
+		break;
 	case BTF_KIND_ENUM:
-		return p + (size_t)vlen * sizeof(struct btf_enum);
+		tail = vlen * sizeof(struct btf_enum);
+		break;
 	case BTF_KIND_FUNC_PROTO:
-		return p + (size_t)vlen * sizeof(struct btf_param);
+		tail = vlen * sizeof(struct btf_param);
+		break;
 	case BTF_KIND_DATASEC:
-		return p + (size_t)vlen * sizeof(struct btf_var_secinfo);
+		tail = vlen * sizeof(struct btf_var_secinfo);
+		break;
 	case 19: /* BTF_KIND_ENUM64 (Linux 6.0), not in older uapi headers */
-		return p + (size_t)vlen * 12;
-	default: /* PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG */
-		return p;
+		tail = vlen * 12;
+		break;
+	case BTF_KIND_PTR:
+	case BTF_KIND_FWD:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_FUNC:
+	case BTF_KIND_FLOAT:
+	case BTF_KIND_TYPE_TAG:
+		tail = 0;
+		break;
+	default:
+		return NULL;
 	}
+	if ((size_t)(end - p) < sizeof(t) + tail)
+		return NULL;
+	return p + sizeof(t) + tail;
 }
 
-static int raw_btf_func_id(const struct raw_btf *b, const char *fn)
+/*
+ * The BTF type id of function fn, by one pass over the raw type section
+ * (no libbpf parse: that costs ~30 ms and ~12 MiB, and libbpf does it again
+ * to load). 0 if there is no such function.
+ */
+int st_raw_btf_func_id(const struct raw_btf *b, const char *fn)
 {
 	const char *strs = b->data + b->hdr->hdr_len + b->hdr->str_off;
 	const char *p = b->data + b->hdr->hdr_len + b->hdr->type_off, *end = p + b->hdr->type_len;
-	for (int id = 1; p + sizeof(struct btf_type) <= end; id++) {
-		const struct btf_type *t = (const void *)p;
-		if (BTF_INFO_KIND(t->info) == BTF_KIND_FUNC && t->name_off < b->hdr->str_len &&
-		    strcmp(strs + t->name_off, fn) == 0)
+	for (int id = 1; p && end - p >= (ptrdiff_t)sizeof(struct btf_type); id++) {
+		struct btf_type t = raw_btf_type(p);
+		if (BTF_INFO_KIND(t.info) == BTF_KIND_FUNC && t.name_off < b->hdr->str_len &&
+		    strcmp(strs + t.name_off, fn) == 0)
 			return id;
-		p = raw_btf_next(p);
+		p = st_raw_btf_next(p, end);
 	}
 	return 0;
 }
@@ -689,7 +735,7 @@ static int fentry_try(int id, bool fexit)
 
 static bool fentry_can_attach(const struct raw_btf *btf, const char *fn, bool fexit)
 {
-	int id = btf && btf->data ? raw_btf_func_id(btf, fn) : 0;
+	int id = btf && btf->data ? st_raw_btf_func_id(btf, fn) : 0;
 	return id > 0 && fentry_try(id, fexit) == 0;
 }
 
@@ -703,11 +749,10 @@ static bool fentry_blocked(const struct raw_btf *b)
 	if (!b->data)
 		return false;
 	const char *p = b->data + b->hdr->hdr_len + b->hdr->type_off, *end = p + b->hdr->type_len;
-	for (int id = 1; p + sizeof(struct btf_type) <= end; id++) {
-		const struct btf_type *t = (const void *)p;
-		if (BTF_INFO_KIND(t->info) == BTF_KIND_FUNC)
+	for (int id = 1; p && end - p >= (ptrdiff_t)sizeof(struct btf_type); id++) {
+		if (BTF_INFO_KIND(raw_btf_type(p).info) == BTF_KIND_FUNC)
 			return fentry_try(id, false) == -EPERM;
-		p = raw_btf_next(p);
+		p = st_raw_btf_next(p, end);
 	}
 	return false;
 }

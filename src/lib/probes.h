@@ -130,4 +130,21 @@ uint64_t st_probes_need(uint64_t probe_mask, uint64_t tp_avail, enum st_backend 
 const struct st_candidate *st_probe_resolve(enum socktap_probe_id id, uint64_t avail,
 					    enum st_backend backend);
 
+/*
+ * The kernel's raw BTF, scanned in place (probes.c); exposed for
+ * tests/fuzz/fuzz_btf.c, which feeds the scanner mutated BTF.
+ */
+struct btf_header;
+struct raw_btf {
+	char *data;
+	size_t len, cap;
+	const struct btf_header *hdr;
+};
+/* 0 if the header and sections are fit to scan, else -EINVAL. */
+int st_raw_btf_check(const struct raw_btf *b);
+/* The record after p, or NULL at an unknown kind or a record running past end. */
+const char *st_raw_btf_next(const char *p, const char *end);
+/* The first BTF_KIND_FUNC named fn (its type id), or 0; b passed st_raw_btf_check. */
+int st_raw_btf_func_id(const struct raw_btf *b, const char *fn);
+
 #endif

@@ -25,6 +25,14 @@ const char *st_text_str(const char *s, size_t max, char *buf, size_t len);
  * transpositions, so "TPC" is one step from "TCP"); words longer than 63
  * bytes are "far" (1000).
  */
+/*
+ * s (at most max bytes) as the exposition shows it, before escaping: what it would
+ * show as U+FFFD is U+FFFD. Into out (cap > 0 bytes, NUL-terminated, no
+ * sequence cut); returns the length. Values alike in the exposition are
+ * alike here, so that keys made of them never give a label set twice.
+ */
+size_t st_prom_label_clean(char *out, size_t cap, const char *s, size_t max);
+
 int st_edit_distance(const char *a, const char *b, bool ignore_case);
 
 #endif

@@ -383,7 +383,8 @@ else:
                  "sh -c 'echo to-stdout; echo to-stderr >&2; exit 3'"])
         subtest("-c exits with the command's status", r.returncode == 3, f"rc={r.returncode}")
         subtest("-o leaves stdout to the command", r.stdout == "to-stdout\n", repr(r.stdout))
-        err = r.stderr.splitlines()
+        # less what socktap says this kernel refuses (an optional piece: it runs without)
+        err = [l for l in r.stderr.splitlines() if "unavailable on this kernel (" not in l]
         subtest("-o: stderr has the command's output and socktap's summary",
                 err[0] == "to-stderr" and re.match(r"socktap: \d+ events delivered, 0 events lost",
                                                      err[-1]) is not None, repr(r.stderr))

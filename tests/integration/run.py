@@ -729,6 +729,20 @@ LOSS_NULLS = {
     "socket ids made from an fd in the kernel": _LIFECYCLE,
 }
 RUN_NULLS = {}  # this run's: reason -> probes (set by scenario_test from socktap's stderr)
+# What this kernel itself refuses (socktap's "unavailable" lines of a run with nothing
+# refused on purpose; e.g. the fd step where task->files is an untrusted pointer): a --refuse
+# run shows them too, besides the one line of the piece it refuses.
+HOST_NOTES = set()
+
+
+def unavailable_lines(stderr):
+    return [l for l in stderr.splitlines() if "unavailable on this kernel (" in l]
+
+
+def host_notes():
+    p = subprocess.run([SOCKTAP, "trace", *BACKEND, "-o", "/dev/null", "-c", "true"],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120, text=True)
+    return set(unavailable_lines(p.stderr))
 
 
 def nulls_declared(stderr):
@@ -769,7 +783,7 @@ def check_run(p, nlines, problems):
         problems.append(f"socktap exited {p.returncode} (the command's status); stderr:\n{tail}")
     if REFUSE:
         # one warning per piece the session runs without, naming why
-        notes = [l for l in p.stderr.splitlines() if "unavailable on this kernel (" in l]
+        notes = [l for l in unavailable_lines(p.stderr) if l not in HOST_NOTES]
         why = "verifier refused st_send" if REFUSE == "selftest" else "refused by SOCKTAP_REFUSE"
         # denied kernel facts: the warning names what the kernel lacks, one per loss
         facts = {"bpf_loop": 1, "task_btf": 1, "task_storage": 0, "task_regs": 0,
@@ -823,7 +837,9 @@ def trace_scenario(name, fmt, tmpdir):
 def scenario_test(name, tmpdir):
     global RUN_NULLS, REFUSE
     p, records, text, t0, t1, problems = trace_scenario(name, "json", tmpdir)
-    RUN_NULLS = nulls_declared(p.stderr) if not REFUSE else {}
+    # a --refuse run: the kernel's own refusals declare nulls as in a plain run
+    RUN_NULLS = nulls_declared(p.stderr if not REFUSE else "\n".join(
+        l for l in unavailable_lines(p.stderr) if l in HOST_NOTES))
     events = parse_jsonl(text, "socktap JSON", problems)
     check_run(p, len(text.splitlines()), problems)
     try:
@@ -1823,6 +1839,10 @@ def main():
     COMM = os.path.basename(os.path.realpath(WORKLOAD))[:15]
     global TASK_IDENT
     TASK_IDENT = task_ident(self_cgroup())
+    global HOST_NOTES
+    HOST_NOTES = host_notes() if REFUSE else set()
+    for note in sorted(HOST_NOTES):
+        print(f"# this kernel: {note}", flush=True)
 
     tests = [(s, lambda d, s=s: scenario_test(s, d)) for s in SCENARIOS]
     if REFUSE:

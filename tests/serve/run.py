@@ -556,7 +556,10 @@ def test_tls_auth():
                            ("basic_auth_users:\n  alice: plaintext\n", "alice"),
                            ("http_server_config: {}\n", "http_server_config"),
                            ("tls_server_config:\n  cert_file: nope.crt\n  key_file: srv.key\n",
-                            "nope.crt")):
+                            "nope.crt"),
+                           # not a regular file: refused, not read until memory runs out
+                           ("tls_server_config:\n  cert_file: /dev/zero\n  key_file: srv.key\n",
+                            "/dev/zero")):
             path = os.path.join(d, "bad.yml")
             with open(path, "w") as f:
                 f.write(body)

@@ -169,6 +169,33 @@ static void run(void)
 			    "escaped");
 		series_free(s);
 	}
+	SUBTEST("names alike once replaced are one series, not the same series twice")
+	{
+		struct series_store *s = series_new(SL_BIT(SL_COMM), 0, 0);
+		struct socktap_series_row r[2] = {udp_row(1, "a\xff"), udp_row(2, "a\x01")};
+		r[0].sends = 2, r[1].sends = 3;
+		struct socktap_snapshot snap = {.nseries = 2, .series = r};
+		series_fold(s, &snap, 1, NULL);
+		const char *t = expose(s);
+		ASSERT_TRUE(has_line(t, "socktap_send_operations_total{comm=\"a\xef\xbf\xbd\"} 5"),
+			    "one series, the sum");
+		ASSERT_EQ(series_count(s), 1, "one label set");
+		series_free(s);
+	}
+	SUBTEST("a process named ~other is the overflow series, not a second one")
+	{
+		struct series_store *s = series_new(SL_BIT(SL_COMM), 1, 0);
+		struct socktap_series_row r[3] = {udp_row(1, "~other"), udp_row(2, "x"),
+						  udp_row(3, "y")};
+		r[0].sends = 1, r[1].sends = 2, r[2].sends = 4;
+		struct socktap_snapshot snap = {.nseries = 3, .series = r};
+		series_fold(s, &snap, 1, NULL);
+		const char *t = expose(s);
+		ASSERT_TRUE(has_line(t, "socktap_send_operations_total{comm=\"x\"} 2"), "x kept");
+		ASSERT_TRUE(has_line(t, "socktap_send_operations_total{comm=\"~other\"} 5"),
+			    "~other and y: one series");
+		series_free(s);
+	}
 }
 
 TEST_MAIN(run)
