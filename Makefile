@@ -3,6 +3,7 @@
 #   make                 build/socktap, build/libsocktap.{a,so}
 #   make check           unit tests, then (as root) integration tests
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
+#   make soak            top and serve under process churn for SOAK_SECONDS (600): docs/soak.md
 #   make install PREFIX=/usr/local [DESTDIR=]
 #   make deb             build/socktap_VERSION_ARCH.deb (dpkg-deb)
 #   make format          clang-format the sources
@@ -60,7 +61,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 TEST_PROGS := $(B)/tests/workload
 
 .PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve vmcheck install format format-check docs demo \
-	bench bench-smoke deb check-deb
+	bench bench-smoke deb check-deb soak
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
 
@@ -186,6 +187,17 @@ $(B)/tests/traffic: tests/top/traffic.c
 check-serve: all $(B)/tests/traffic
 	scripts/fetch-prometheus.sh $(B)/prometheus
 	$(PYTHON) tests/serve/run.py --socktap $(B)/socktap
+
+# Not in check: SOAK_SECONDS of top and serve under process and socket churn (tests/soak):
+# RSS, fds and BPF map entries flat, totals exact; the figures in docs/soak.md.
+SOAK_SECONDS ?= 600
+$(B)/tests/churn: tests/soak/churn.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+soak: all $(B)/tests/churn
+	$(PYTHON) tests/soak/run.py --socktap $(B)/socktap --churn $(B)/tests/churn \
+		--duration $(SOAK_SECONDS) --report docs/soak.md
 
 check: check-unit check-cli check-deb check-integration check-degraded check-top check-serve
 
