@@ -25,7 +25,7 @@
  *    "sockets": N (socket() and socketpair() ends, accept()ed ones included),
  *    "t_start": ns, "t_end": ns (CLOCK_REALTIME), "rows": [{"family", "type",
  *    "protocol", "sends", "recvs", "send_bytes", "recv_bytes",
- *    "send_errors", "recv_errors"}]}
+ *    "send_errors", "recv_errors"}], "pids": [the distinct pids forked, ascending]}
  *
  * SIGTERM or SIGINT ends the forking early (the document is still written,
  * after the children alive have exited). The parent makes no socket call;
@@ -312,6 +312,10 @@ static unsigned long long now_ns(clockid_t clk)
 	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
 }
 
+/* the distinct pids forked (pids wrap at pid_max: 120,000 processes reuse some) */
+#define PID_BITS (1u << 22) /* PID_MAX_LIMIT on 64-bit */
+static unsigned char pid_seen[PID_BITS / 8];
+
 static struct row totals[MAX_ROWS];
 static unsigned int ntotals;
 static unsigned long long reported, bad_reports, sockets;
@@ -433,6 +437,8 @@ int main(int argc, char **argv)
 			}
 			forked++;
 			alive++;
+			if ((unsigned int)pid < PID_BITS)
+				pid_seen[(unsigned int)pid / 8] |= (unsigned char)(1u << (pid % 8));
 			continue;
 		}
 		int status;
@@ -482,6 +488,13 @@ int main(int argc, char **argv)
 			i ? "," : "", r->family, r->type, r->protocol, r->sends, r->recvs,
 			r->send_bytes, r->recv_bytes, r->send_errors, r->recv_errors);
 	}
+	fputs("],\"pids\":[", f);
+	const char *sep = "";
+	for (unsigned int pid = 0; pid < PID_BITS; pid++)
+		if (pid_seen[pid / 8] & (1u << (pid % 8))) {
+			fprintf(f, "%s%u", sep, pid);
+			sep = ",";
+		}
 	fputs("]}\n", f);
 	if (fclose(f))
 		die("write");

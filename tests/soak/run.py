@@ -447,9 +447,13 @@ def main():
         if reader.gaps:
             problems.append(f"top: {reader.gaps} snapshots not contiguous with the previous")
         problems += [f"top: {b}" for b in reader.bad]
-        if len(reader.pids) != gt["forked"]:
-            problems.append(f"top saw {len(reader.pids)} processes, the churn forked "
-                            f"{gt['forked']}")
+        # pids wrap (pid_max), so compare the sets of distinct pids, not counts of processes
+        forked_pids = set(gt["pids"])
+        if reader.pids != forked_pids:
+            problems.append(f"top: rows of {len(reader.pids)} distinct pids, the churn forked "
+                            f"{len(forked_pids)}; not seen: "
+                            f"{sorted(forked_pids - reader.pids)[:10]}, not forked: "
+                            f"{sorted(reader.pids - forked_pids)[:10]}")
         for ls in sorted(set(exp_serve), key=sorted):
             want = exp_serve[ls]
             got = {}
@@ -551,7 +555,8 @@ def main():
             f"{sum(r['send_bytes'] + r['recv_bytes'] for r in gt['rows'])} bytes moved "
             f"(sent + received).",
             f"- top: {reader.snapshots} snapshots, at most {reader.max_rows} rows in one, "
-            f"{len(reader.pids)} processes seen, {reader.dropped} dropped. serve: "
+            f"rows of {len(reader.pids)} distinct pids (the churn forked {len(gt['pids'])} "
+            f"distinct pids: pid_max wraps), {reader.dropped} dropped. serve: "
             f"{len(scrapes) + 1} scrapes.",
             f"- Result: **{'PASS' if not problems else 'FAIL'}**.",
             "",
