@@ -302,6 +302,11 @@ def main():
     if SYS_BPF is None:
         print(f"soak: no bpf(2) number for {platform.machine()}", file=sys.stderr)
         return 1
+    # SIGTERM and SIGHUP as Ctrl-C: the finally below stops everything this started
+    def interrupted(sig, frame):
+        raise KeyboardInterrupt(f"signal {sig}")
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     sample_every = args.sample or min(10.0, args.duration / 12)
     comm = f"soak-{os.getpid() % 100000:05d}"  # distinct: top's rows are checked against it
     mnt = cgroup2_mount()
@@ -382,10 +387,12 @@ def main():
             with open(mnt + rel + "/cgroup.procs", "w") as f:
                 f.write("0")
 
+        # a file, not a pipe: children that complain a lot must never block on it
+        churn_errf = open(os.path.join(tmp, "churn.err"), "w+")
         t0 = time.monotonic()
         churn = subprocess.Popen([args.churn, f"dur={args.duration}", f"rate={args.rate}",
                                   f"comm={comm}", f"out={gt_path}"], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 stdout=subprocess.DEVNULL, stderr=churn_errf,
                                  preexec_fn=enter_cgroup, start_new_session=True)
         # rss/fds samples while the churn runs: bounded by the duration (+ 60 s for a churn
         # that is slow to finish its last children)
@@ -399,7 +406,8 @@ def main():
                 sample("run")
                 next_t += sample_every
         churn_rc = stop_group(churn)
-        churn_err = churn.stderr.read()
+        churn_errf.seek(0)
+        churn_err = churn_errf.read()
         churn_secs = time.monotonic() - t0
         load_end = open("/proc/loadavg").read().split()[:3]
         if churn_rc != 0 or not os.path.exists(gt_path):
@@ -616,4 +624,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as e:
+        print(f"soak: interrupted ({e or 'Ctrl-C'}); everything it started is stopped",
+              file=sys.stderr)
+        sys.exit(130)
