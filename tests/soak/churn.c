@@ -156,7 +156,8 @@ static void recv_all(int fd, size_t n, const char *what)
 {
 	size_t got = 0;
 	for (int calls = 0; got < n && calls < 100000; calls++) {
-		ssize_t r = note(fd, false, recv(fd, rbuf, n - got > BUF_SIZE ? BUF_SIZE : n - got, 0));
+		ssize_t r =
+		    note(fd, false, recv(fd, rbuf, n - got > BUF_SIZE ? BUF_SIZE : n - got, 0));
 		if (r <= 0) {
 			expect(r, (ssize_t)(n - got), what);
 			return;
@@ -207,15 +208,18 @@ static void udp(int family)
 		}
 		die("udp socket");
 	}
-	if (connect(fds[0], (struct sockaddr *)&b, lb) || connect(fds[1], (struct sockaddr *)&a, la))
+	if (connect(fds[0], (struct sockaddr *)&b, lb) ||
+	    connect(fds[1], (struct sockaddr *)&a, la))
 		die("udp connect");
 	int n = (int)pick(1, 4);
 	for (int i = 0; i < n; i++) {
 		size_t s = pick(1, 1400), t = pick(0, 1400);
 		expect(note(fds[0], true, send(fds[0], sbuf, s, 0)), (ssize_t)s, "udp send");
-		expect(note(fds[1], false, recv(fds[1], rbuf, BUF_SIZE, 0)), (ssize_t)s, "udp recv");
+		expect(note(fds[1], false, recv(fds[1], rbuf, BUF_SIZE, 0)), (ssize_t)s,
+		       "udp recv");
 		expect(note(fds[1], true, send(fds[1], sbuf, t, 0)), (ssize_t)t, "udp send back");
-		expect(note(fds[0], false, recv(fds[0], rbuf, BUF_SIZE, 0)), (ssize_t)t, "udp recv back");
+		expect(note(fds[0], false, recv(fds[0], rbuf, BUF_SIZE, 0)), (ssize_t)t,
+		       "udp recv back");
 	}
 	/* one failure per round: nothing is queued */
 	ssize_t r = note(fds[0], false, recv(fds[0], rbuf, BUF_SIZE, MSG_DONTWAIT));
@@ -280,7 +284,8 @@ static void unix_pairs(void)
 	for (int i = 0; i < n; i++) {
 		size_t s = pick(0, 2000);
 		expect(note(sv[1], true, send(sv[1], sbuf, s, 0)), (ssize_t)s, "unix dgram send");
-		expect(note(sv[0], false, read(sv[0], rbuf, BUF_SIZE)), (ssize_t)s, "unix dgram read");
+		expect(note(sv[0], false, read(sv[0], rbuf, BUF_SIZE)), (ssize_t)s,
+		       "unix dgram read");
 	}
 	close_all(sv, 2);
 }
@@ -481,12 +486,13 @@ int main(int argc, char **argv)
 		t_end);
 	for (unsigned int i = 0; i < ntotals; i++) {
 		const struct row *r = &totals[i];
-		fprintf(f,
-			"%s{\"family\":%d,\"type\":%d,\"protocol\":%d,\"sends\":%llu,\"recvs\":%llu,"
-			"\"send_bytes\":%llu,\"recv_bytes\":%llu,\"send_errors\":%llu,"
-			"\"recv_errors\":%llu}",
-			i ? "," : "", r->family, r->type, r->protocol, r->sends, r->recvs,
-			r->send_bytes, r->recv_bytes, r->send_errors, r->recv_errors);
+		fprintf(
+		    f,
+		    "%s{\"family\":%d,\"type\":%d,\"protocol\":%d,\"sends\":%llu,\"recvs\":%llu,"
+		    "\"send_bytes\":%llu,\"recv_bytes\":%llu,\"send_errors\":%llu,"
+		    "\"recv_errors\":%llu}",
+		    i ? "," : "", r->family, r->type, r->protocol, r->sends, r->recvs,
+		    r->send_bytes, r->recv_bytes, r->send_errors, r->recv_errors);
 	}
 	fputs("],\"pids\":[", f);
 	const char *sep = "";
