@@ -5,6 +5,7 @@
 #   make fuzz            each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (300) on its corpus
 #   make check-fuzz      the checked-in fuzz corpus replayed through each target (seconds)
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
+#   make soak            top and serve under process churn for SOAK_SECONDS (600): docs/soak.md
 #   make install PREFIX=/usr/local [DESTDIR=] [LIBDIR=] [SYSTEMDUNITDIR=]
 #   make deb             build/deb/: socktap, libsocktap0, libsocktap-dev (debian/, dpkg-buildpackage)
 #   make check-deb       those packages checked, lintian, their programs run (tests/check_deb.py)
@@ -67,7 +68,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 TEST_PROGS := $(B)/tests/workload
 
 .PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve check-fuzz fuzz fuzz-build vmcheck install format format-check docs demo \
-	bench bench-smoke deb check-deb
+	bench bench-smoke deb check-deb soak
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
 
@@ -248,6 +249,17 @@ $(B)/tests/traffic: tests/top/traffic.c
 check-serve: all $(B)/tests/traffic
 	scripts/fetch-prometheus.sh $(B)/prometheus
 	$(PYTHON) tests/serve/run.py --socktap $(B)/socktap
+
+# Not in check: SOAK_SECONDS of top and serve under process and socket churn (tests/soak):
+# RSS, fds and BPF map entries flat, totals exact; the figures in docs/soak.md.
+SOAK_SECONDS ?= 600
+$(B)/tests/churn: tests/soak/churn.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+soak: all $(B)/tests/churn
+	$(PYTHON) tests/soak/run.py --socktap $(B)/socktap --churn $(B)/tests/churn \
+		--duration $(SOAK_SECONDS) --report docs/soak.md
 
 check: check-unit check-cli check-deb check-integration check-degraded check-top check-serve
 
