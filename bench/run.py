@@ -253,7 +253,8 @@ def serve_markdown(scale):
              "`socktap serve --max-series 0` after N processes of distinct names each made one "
              "failing send (`traffic many=N names`): N label sets, plus the machine's own. A "
              "scrape reads and folds the kernel's counts, then renders every series (counters, "
-             "errors by errno, size histograms). Median of 7 scrapes (max), plain and with gzip (as Prometheus asks).", "",
+             "errors by errno, size histograms). Median of 7 scrapes (max), plain and with gzip "
+             "(as Prometheus asks).", "",
              "| processes | label sets | scrape | scrape, gzip | exposition | gzipped | "
              "serve's RSS |",
              "|---|---|---|---|---|---|---|"]
