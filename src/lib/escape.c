@@ -72,17 +72,23 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return 0;
 }
 
+/* The common case of JSON strings and label values: printable ASCII, nothing to escape. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
+
 /* A JSON string: quotes, backslashes and control bytes escaped; bad UTF-8 -> U+FFFD. */
 void st_put_json_str(struct out *o, const char *str, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, max), plain = 0;
+	size_t n = strnlen(str, max);
 	put_c(o, '"');
-	/* the common case: printable ASCII, nothing to escape */
-	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' &&
-	       s[plain] != '\\')
-		plain++;
+	size_t plain = plain_prefix(s, n);
 	put_mem(o, str, plain);
 	for (size_t i = plain; i < n;) {
 		unsigned char c = s[i];
@@ -148,11 +154,8 @@ void st_json_fputs(FILE *f, const char *s, size_t max)
 void st_put_prom_label(struct out *o, const char *str, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, max), plain = 0;
-	/* the common case: printable ASCII, nothing to escape */
-	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' &&
-	       s[plain] != '\\')
-		plain++;
+	size_t n = strnlen(str, max);
+	size_t plain = plain_prefix(s, n);
 	put_mem(o, str, plain);
 	for (size_t i = plain; i < n;) {
 		unsigned char c = s[i];
