@@ -51,9 +51,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function 
 LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/escape.c src/lib/session.c \
 	    src/lib/aggregate.c src/lib/optional.c src/lib/plan.c src/lib/load.c src/lib/decode.c \
 	    src/lib/who.c src/lib/cgroup.c src/lib/syscalls.c
-CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c src/cli/top.c \
+CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/lifecycle.c src/cli/list.c src/cli/trace.c src/cli/top.c \
 	    src/cli/top_render.c src/cli/serve.c src/cli/series.c src/cli/webconfig.c
-SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/top.c src/cli/top_render.c
+SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/lifecycle.c src/cli/top.c src/cli/top_render.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 SOCKTOP_OBJS := $(SOCKTOP_SRCS:%.c=$(B)/%.o)

@@ -126,6 +126,49 @@ int output_open(struct output *o, const char *path);
 int output_commit(struct output *o);
 void output_abandon(struct output *o);
 
+/*
+ * One session's life, shared by trace, top and serve (lifecycle.c):
+ *   cli_session_begin()   checks -x's process, parses -c's words, opens -o
+ *                         (not emptied yet) and installs the signal flags;
+ *   cli_session_start()   opens and starts the library session with the
+ *                         target in opts (relax, if given, may drop an
+ *                         optional part once after -ENOTSUP); only then
+ *                         empties -o and says what the kernel refused;
+ *   cli_session_target_ended()  the command exited (status kept) or -x's
+ *                         process is gone; never blocks;
+ *   cli_session_reap()    tracing ended first: wait for the command's
+ *                         status, after a SIGTERM if terminate;
+ *   cli_session_end()     closes the session and -o, reports a write
+ *                         error, and gives the exit code: rc, or the
+ *                         command's status when rc is 0.
+ * begin and start return 0 or an exit code after one message (a failed
+ * start leaves an existing -o file as it was); after begin, always end.
+ */
+struct cli_target {
+	const char *command; /* -c: shell words, or NULL */
+	pid_t xpid;	     /* -x, or 0 */
+	const char *outpath; /* -o, or NULL: stdout */
+};
+struct cli_session {
+	struct cli_target target;
+	FILE *out; /* -o's file or stdout; NULL after a failed start */
+	struct socktap *st;
+	pid_t child; /* -c's command once started, else 0 */
+	int child_status;
+	bool child_done;
+	int werr; /* errno of a failed write to out: the caller sets it */
+	struct output o;
+	wordexp_t we;
+	bool have_words;
+};
+int cli_session_begin(struct cli_session *s, const struct cli_target *t);
+void cli_session_target(const struct cli_session *s, struct socktap_opts *opts);
+int cli_session_start(struct cli_session *s, struct socktap_opts *opts,
+		      bool (*relax)(struct socktap_opts *opts, void *ctx), void *ctx);
+bool cli_session_target_ended(struct cli_session *s);
+void cli_session_reap(struct cli_session *s, bool terminate);
+int cli_session_end(struct cli_session *s, int rc);
+
 /* CLOCK_MONOTONIC, ns. */
 int64_t cli_mono_ns(void);
 /* uid -> user name (cached), or NULL; not thread-safe: serve calls it with its lock held. */

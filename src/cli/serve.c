@@ -301,6 +301,16 @@ static int write_textfile(struct serve *sv, const char *path)
 	return 0;
 }
 
+/* a kernel without the device tracepoints still has sockets to count */
+static bool without_devices(struct socktap_opts *opts, void *ctx)
+{
+	(void)ctx;
+	if (!(opts->aggregate & SOCKTAP_AGG_DEVICES))
+		return false;
+	opts->aggregate &= ~(unsigned int)SOCKTAP_AGG_DEVICES;
+	return true;
+}
+
 static int serve_run(struct serve_config *cfg)
 {
 	struct sockaddr_storage ss;
@@ -341,23 +351,16 @@ static int serve_run(struct serve_config *cfg)
 		agg |= SOCKTAP_AGG_SERIES_CGROUP;
 	SOCKTAP_OPTS(opts, .aggregate = agg, .print = lib_print);
 	filters_apply(&cfg->flt, &opts);
-	cli_install_signals();
-	int err = socktap_open(&opts, &sv.st);
-	if (err == -ENOTSUP) {
-		/* a kernel without the device tracepoints still has sockets to count */
-		opts.aggregate = agg & ~(unsigned int)SOCKTAP_AGG_DEVICES;
-		err = socktap_open(&opts, &sv.st);
-	}
-	if (!err)
-		err = socktap_start(sv.st);
-	if (err) {
-		int rc = start_failed(err, NULL);
-		socktap_close(sv.st);
+	struct cli_session ses;
+	int rc = cli_session_begin(&ses, &(struct cli_target){0});
+	if (!rc)
+		rc = cli_session_start(&ses, &opts, without_devices, NULL);
+	if (rc) {
 		series_free(sv.store);
 		web_config_free(&web);
-		return rc;
+		return cli_session_end(&ses, rc);
 	}
-	report_degraded(sv.st);
+	sv.st = ses.st;
 	mechanism_of(sv.st, SOCKTAP_PROBE_SEND, sv.send_mech, sizeof(sv.send_mech));
 	mechanism_of(sv.st, SOCKTAP_PROBE_RECEIVE, sv.recv_mech, sizeof(sv.recv_mech));
 	sv.self.send_mechanism = sv.send_mech;
@@ -365,7 +368,6 @@ static int serve_run(struct serve_config *cfg)
 
 	/* armed: only now may a scrape succeed */
 	struct MHD_Daemon *d = NULL;
-	int rc = 0;
 	if (!cfg->textfile) {
 		unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 				     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
@@ -403,7 +405,7 @@ static int serve_run(struct serve_config *cfg)
 		if (cli_got_stop || cli_got_int)
 			break;
 		pthread_mutex_lock(&sv.lock);
-		err = collect(&sv);
+		int err = collect(&sv);
 		if (err && !sv.err)
 			sv.err = err;
 		pthread_mutex_unlock(&sv.lock);
@@ -426,7 +428,7 @@ static int serve_run(struct serve_config *cfg)
 out:
 	if (d)
 		MHD_stop_daemon(d);
-	socktap_close(sv.st);
+	rc = cli_session_end(&ses, rc);
 	series_free(sv.store);
 	web_config_free(&web);
 	pthread_mutex_destroy(&sv.lock);

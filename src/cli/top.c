@@ -101,13 +101,11 @@ enum stop_reason {
 
 struct top {
 	struct top_config *cfg;
-	struct top_view view; /* what is drawn: the live view's keys change it */
-	struct socktap *st;
-	FILE *out;
-	bool live, paused, help, count_devs, command;
+	struct top_view view;	/* what is drawn: the live view's keys change it */
+	struct cli_session ses; /* its out is the text's, its werr the writes' */
+	bool live, paused, help, count_devs;
 	const char *note; /* one-off message on the live view's status line */
 	struct socktap_snapshot *shown;
-	int werr; /* errno of a failed write */
 };
 
 /* Draw text (lines) from row y on, clipped to the screen; returns the next row. */
@@ -161,7 +159,7 @@ static void draw(struct top *t)
 {
 	char buf[256];
 	const struct top_config *c = t->cfg;
-	if (t->command)
+	if (t->ses.have_words)
 		clearok(curscr, TRUE); /* the command may have written over the screen */
 	erase();
 	snprintf(buf, sizeof(buf), " socktap top   every %gs   sort: %s%s", c->interval,
@@ -278,13 +276,13 @@ static int show(struct top *t, struct socktap_snapshot *s, bool final)
 	if (t->cfg->fmt == SOCKTAP_FORMAT_JSON) {
 		if (!t->cfg->rows_given)
 			v.rows = 0;
-		top_render_json(t->out, s, &v);
+		top_render_json(t->ses.out, s, &v);
 	} else {
-		top_render_text(t->out, s, &v);
+		top_render_text(t->ses.out, s, &v);
 	}
 	socktap_snapshot_free(s);
-	if (fflush(t->out) || ferror(t->out)) {
-		t->werr = errno ? errno : EIO;
+	if (fflush(t->ses.out) || ferror(t->ses.out)) {
+		t->ses.werr = errno ? errno : EIO;
 		return -1;
 	}
 	return 0;
@@ -293,7 +291,7 @@ static int show(struct top *t, struct socktap_snapshot *s, bool final)
 static int take(struct top *t, bool final)
 {
 	struct socktap_snapshot *s;
-	int err = socktap_snapshot_take(t->st, &s);
+	int err = socktap_snapshot_take(t->ses.st, &s);
 	if (err) {
 		curses_end();
 		cli_error("reading the kernel's counts: %s", strerror(-err));
@@ -314,9 +312,10 @@ static bool wait_a_little(struct top *t, int ms)
 	return ch == ERR || on_key(t, ch);
 }
 
-static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool *child_done)
+static enum stop_reason loop(struct top *t)
 {
 	const struct top_config *c = t->cfg;
+	pid_t child = t->ses.child;
 	int64_t step = (int64_t)(c->interval * 1e9), deadline = cli_mono_ns() + step;
 	long taken = 0;
 	if (t->live)
@@ -341,52 +340,38 @@ static enum stop_reason loop(struct top *t, pid_t child, int *child_status, bool
 		/* -x is no child of ours: look at it at least every 100 ms */
 		if (!wait_a_little(t, left < 100 ? (int)left : 100))
 			return STOP_QUIT;
-		if (child && socktap_command_wait(t->st, child_status, true) == 1) {
-			*child_done = true;
-			/* the rest of its interval, so a short command is counted in full */
-			return take(t, true) ? STOP_ERROR : STOP_COMMAND;
-		}
-		if (c->xpid && !process_alive(c->xpid))
+		/* the rest of its interval, so a short command is counted in full */
+		if (cli_session_target_ended(&t->ses))
 			return take(t, true) ? STOP_ERROR : STOP_COMMAND;
 		if (cli_got_stop || (cli_got_int && !child) || cli_got_int > 1)
 			return take(t, true) ? STOP_ERROR : STOP_SIGNAL;
 	}
 }
 
+/* the live view counts devices always, so that 'd' shows them at once: not at any cost */
+static bool without_devices(struct socktap_opts *opts, void *ctx)
+{
+	struct top *t = ctx;
+	if (!t->count_devs || t->cfg->view.devices)
+		return false;
+	t->count_devs = false;
+	opts->aggregate &= ~(unsigned int)SOCKTAP_AGG_DEVICES;
+	return true;
+}
+
 int top_run(struct top_config *cfg)
 {
-	wordexp_t we = {};
-	bool have_words = false;
-	int rc;
-
-	if (cfg->xpid && !process_alive(cfg->xpid)) {
-		cli_error("-x: no process %d", (int)cfg->xpid);
-		return 1;
-	}
-	if (cfg->command) {
-		rc = command_words(cfg->command, &we);
-		if (rc)
-			return rc;
-		have_words = true;
-	}
-	struct top t = {.cfg = cfg, .view = cfg->view, .out = stdout, .command = have_words};
-	/* opened now (a bad path is said first), emptied only once counting runs */
-	struct output o = {0};
-	if (cfg->outpath) {
-		if (output_open(&o, cfg->outpath)) {
-			rc = 1;
-			goto out_words;
-		}
-		t.out = o.f;
-	}
-	setvbuf(t.out, NULL, _IOFBF, 1 << 16);
+	struct top t = {.cfg = cfg, .view = cfg->view};
+	const struct cli_target target = {cfg->command, cfg->xpid, cfg->outpath};
+	int rc = cli_session_begin(&t.ses, &target);
+	if (rc)
+		return rc;
+	setvbuf(t.ses.out, NULL, _IOFBF, 1 << 16);
 	t.live = cfg->live && !cfg->outpath && cfg->fmt == SOCKTAP_FORMAT_TEXT &&
 		 isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-	cli_install_signals();
 	if (!t.view.user_name)
 		t.view.user_name = cli_user_name;
 
-	/* the live view counts devices always, so that 'd' shows them at once */
 	t.count_devs = cfg->view.devices || t.live;
 	/* per-process histograms take their names from the process rows */
 	static const unsigned int by_agg[] = {
@@ -401,74 +386,31 @@ int top_run(struct top_config *cfg)
 	SOCKTAP_OPTS(opts, .aggregate = agg | (t.count_devs ? SOCKTAP_AGG_DEVICES : 0),
 		     .print = lib_print);
 	filters_apply(&cfg->flt, &opts);
-	if (have_words)
-		opts.command = we.we_wordv;
-	else if (cfg->xpid) {
-		opts.targets = &cfg->xpid;
-		opts.target_cnt = 1;
-	}
-	int err = socktap_open(&opts, &t.st);
-	if (err == -ENOTSUP && t.count_devs && !cfg->view.devices) {
-		/* devices were only for 'd': do without them rather than fail */
-		t.count_devs = false;
-		opts.aggregate = agg;
-		err = socktap_open(&opts, &t.st);
-	}
-	if (!err)
-		err = socktap_start(t.st);
-	if (err) {
-		rc = start_failed(err, have_words ? we.we_wordv[0] : NULL);
-		socktap_close(t.st);
-		/* a failed start leaves -o's file as it was */
-		output_abandon(&o);
-		t.out = NULL;
-		goto out_close;
-	}
-	if (cfg->outpath && output_commit(&o))
-		t.werr = EIO; /* said already */
-	report_degraded(t.st);
-	pid_t child = socktap_command_pid(t.st);
+	rc = cli_session_start(&t.ses, &opts, without_devices, &t);
+	if (rc)
+		return cli_session_end(&t.ses, rc);
 	if (t.live && !curses_start())
 		t.live = false;
 
-	int child_status = 0;
-	bool child_done = false;
-	enum stop_reason why = loop(&t, child, &child_status, &child_done);
+	enum stop_reason why = loop(&t);
 	curses_end();
 	/* the live view's last screen goes with it: leave the final counts in the scrollback */
 	if (t.live && t.shown && (why == STOP_COUNT || why == STOP_COMMAND || why == STOP_SIGNAL)) {
 		t.live = false;
-		top_render_text(t.out, t.shown, &t.view);
-		if (fflush(t.out))
-			t.werr = errno;
+		top_render_text(t.ses.out, t.shown, &t.view);
+		if (fflush(t.ses.out))
+			t.ses.werr = errno;
 	}
-	rc = why == STOP_ERROR ? 1 : 0;
-	if (child && !child_done && why != STOP_COUNT) {
-		/* stopped first (q, SIGTERM, an error): end the command, keep its status */
-		if ((why != STOP_QUIT && why != STOP_SIGNAL) || cli_got_stop || !cli_got_int)
-			kill(child, SIGTERM);
-		if (socktap_command_wait(t.st, &child_status, false) == 1)
-			child_done = true;
-	}
-	/* with -C, the command, if any, runs on untraced, as trace -d leaves it */
-	socktap_close(t.st);
+	/*
+	 * Stopped first (q, SIGTERM, an error): end the command, keep its
+	 * status; one Ctrl-C leaves it to the terminal's own SIGINT. With -C
+	 * the command, if any, runs on untraced, as trace -d leaves it.
+	 */
+	if (why != STOP_COUNT)
+		cli_session_reap(&t.ses, (why != STOP_QUIT && why != STOP_SIGNAL) || cli_got_stop ||
+					     !cli_got_int);
 	socktap_snapshot_free(t.shown);
-	if (t.werr) {
-		cli_error("writing %s: %s; output is incomplete",
-			  cfg->outpath ? cfg->outpath : "output", strerror(t.werr));
-		rc = 1;
-	}
-	if (child && child_done && rc == 0)
-		rc = exit_code(child_status);
-out_close:
-	if (cfg->outpath && t.out && fclose(t.out) && rc == 0) {
-		cli_error("writing %s: %s; output is incomplete", cfg->outpath, strerror(errno));
-		rc = 1;
-	}
-out_words:
-	if (have_words)
-		wordfree(&we);
-	return rc;
+	return cli_session_end(&t.ses, why == STOP_ERROR ? 1 : 0);
 }
 
 /* ---- socktap top's options ---- */

@@ -214,80 +214,43 @@ int cmd_trace(int argc, char **argv)
 /* After trace_parse(): trace until told to stop; the exit code. */
 static int trace_run(struct trace_config *cfg)
 {
-	const char *command = cfg->command, *outpath = cfg->outpath;
-	pid_t xpid = cfg->xpid;
-	double duration = cfg->duration;
-	int fmt = cfg->fmt, rc = 1;
-	if (xpid && !process_alive(xpid)) {
-		cli_error("-x: no process %d", (int)xpid);
-		return 1;
-	}
-
-	wordexp_t we = {};
-	bool have_words = false;
-	if (command) {
-		rc = command_words(command, &we);
-		if (rc)
-			return rc;
-		have_words = true;
-	}
-
+	struct cli_session ses;
+	const struct cli_target target = {cfg->command, cfg->xpid, cfg->outpath};
+	int rc = cli_session_begin(&ses, &target);
+	if (rc)
+		return rc;
 	struct out_ctx *out = calloc(1, sizeof(*out));
-	if (!out)
-		return 1;
-	out->fmt = fmt;
-	out->f = stdout;
-	/* opened now (a bad path is said before tracing), emptied only once tracing runs */
-	struct output o = {0};
-	if (outpath) {
-		if (output_open(&o, outpath)) {
-			rc = 1;
-			goto out_free;
-		}
-		out->f = o.f;
+	if (!out) {
+		cli_error("out of memory");
+		return cli_session_end(&ses, 1);
 	}
+	out->fmt = cfg->fmt;
+	out->f = ses.out;
 	/* 256 KiB: few write(2)s per poll, and a quarter of the RSS a 1 MiB buffer costs */
 	setvbuf(out->f, NULL, _IOFBF, 1 << 18);
-	cli_install_signals();
 
 	SOCKTAP_OPTS(opts, .probes = cfg->pats.v, .probe_cnt = cfg->pats.n,
 		     .ringbuf_size = (size_t)cfg->rbsize, .print = lib_print,
 		     .no_addrs = cfg->no_addrs);
 	filters_apply(&cfg->flt, &opts);
-	if (have_words)
-		opts.command = we.we_wordv;
-	else if (xpid) {
-		opts.targets = &xpid;
-		opts.target_cnt = 1;
-	}
+	bool csv = cfg->fmt == SOCKTAP_FORMAT_CSV;
 	/* the header first: the command may print to the same stdout once it runs */
-	if (fmt == SOCKTAP_FORMAT_CSV && !outpath)
+	if (csv && !cfg->outpath)
 		fputs(socktap_csv_header(), out->f);
-	struct socktap *st = NULL;
-	int err = socktap_open(&opts, &st);
-	if (!err)
-		err = socktap_start(st);
-	if (err) {
-		rc = start_failed(err, have_words ? we.we_wordv[0] : NULL);
-		socktap_close(st);
-		/* a failed start leaves -o's file as it was */
-		output_abandon(&o);
-		out->f = NULL;
-		goto out_close;
+	rc = cli_session_start(&ses, &opts, NULL, NULL);
+	if (rc) {
+		free(out);
+		return cli_session_end(&ses, rc);
 	}
-	if (outpath && output_commit(&o))
-		out->err = EIO; /* said already; ends the run as a write error would */
-	else if (fmt == SOCKTAP_FORMAT_CSV && outpath)
+	struct socktap *st = ses.st;
+	if (csv && cfg->outpath && !ses.werr)
 		fputs(socktap_csv_header(), out->f);
-	report_degraded(st);
-	pid_t child = socktap_command_pid(st);
+	out->err = ses.werr;
 
-	if (duration > 0)
-		out->end_ns = cli_mono_ns() + (int64_t)(duration * 1e9);
-	int child_status = 0;
-	bool child_done = false, timed_out = false;
-	rc = 0;
-	for (;;) {
+	if (cfg->duration > 0)
+		out->end_ns = cli_mono_ns() + (int64_t)(cfg->duration * 1e9);
+	bool timed_out = false;
+	while (!out->err) {
 		int n = socktap_poll(st, 100, on_event, out);
 		if (n < 0 && n != -EINTR) {
 			if (!out->err)
@@ -297,16 +260,12 @@ static int trace_run(struct trace_config *cfg)
 		}
 		if (fflush(out->f) && !out->err)
 			out->err = errno;
-		if (out->err)
+		if (out->err || cli_session_target_ended(&ses))
 			break;
-		if (child && !child_done && socktap_command_wait(st, &child_status, true) == 1)
-			child_done = true;
-		if (child_done || cli_got_stop || (cli_got_int && !child))
+		if (cli_got_stop || (cli_got_int && !ses.child))
 			break;
 		if (cli_got_int > 1)
 			break; /* second Ctrl-C: do not wait for the command */
-		if (xpid && !process_alive(xpid))
-			break;
 		if (out->end_ns && cli_mono_ns() >= out->end_ns) {
 			timed_out = true; /* the command, if any, runs on untraced */
 			break;
@@ -335,13 +294,9 @@ static int trace_run(struct trace_config *cfg)
 	socktap_stats_get(st, &stats);
 	stats.delivered -= out->skipped;
 	stats.lost += out->skipped;
-	if (child && !child_done && !timed_out) {
-		/* tracing ended first (SIGTERM, an error): the command's status still counts */
-		if (cli_got_stop)
-			kill(child, SIGTERM);
-		if (socktap_command_wait(st, &child_status, false) == 1)
-			child_done = true;
-	}
+	/* tracing ended first (SIGTERM, an error): the command's status still counts */
+	if (!timed_out)
+		cli_session_reap(&ses, cli_got_stop);
 	char degraded[2048] = "[]";
 	if (json_errors) {
 		/* kept for the summary, which comes after the session is gone */
@@ -353,12 +308,8 @@ static int trace_run(struct trace_config *cfg)
 		}
 	}
 	socktap_close(st);
-
-	if (out->err) {
-		cli_error("writing %s: %s; output is incomplete", outpath ? outpath : "events",
-			  strerror(out->err));
-		rc = 1;
-	}
+	ses.st = NULL;
+	ses.werr = out->err;
 	if (json_errors)
 		fprintf(stderr, "{\"delivered\":%llu,\"lost\":%llu,\"degraded\":%s}\n",
 			(unsigned long long)stats.delivered, (unsigned long long)stats.lost,
@@ -379,17 +330,6 @@ static int trace_run(struct trace_config *cfg)
 	else
 		fprintf(stderr, "%s: %llu events delivered, 0 events lost\n", prog_name,
 			(unsigned long long)stats.delivered);
-
-	if (child && child_done && rc == 0)
-		rc = exit_code(child_status);
-out_close:
-	if (outpath && out->f && fclose(out->f) && rc == 0) {
-		cli_error("writing %s: %s; output is incomplete", outpath, strerror(errno));
-		rc = 1;
-	}
-out_free:
 	free(out);
-	if (have_words)
-		wordfree(&we);
-	return rc;
+	return cli_session_end(&ses, rc);
 }
