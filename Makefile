@@ -67,7 +67,7 @@ SERVE_LDLIBS := -lmicrohttpd -lgnutls -lyaml -lcrypt
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(B)/tests/workload
 
-.PHONY: FORCE all clean check check-unit check-cli check-integration check-degraded check-top check-serve check-fuzz fuzz fuzz-build vmcheck install format format-check docs demo \
+.PHONY: FORCE all clean bench-progs check check-unit check-cli check-integration check-degraded check-top check-serve check-fuzz fuzz fuzz-build vmcheck install format format-check docs demo \
 	bench bench-smoke deb check-deb soak
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
@@ -302,6 +302,10 @@ BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
 bench: all $(BENCH_PROGS)
 	$(PYTHON) bench/run.py --vm --out docs/benchmarks.md --note bench/analysis.md
+
+# Where the kernel time goes: each BPF program's ns per run (kernel.bpf_stats_enabled).
+bench-progs: all $(BENCH_PROGS)
+	$(PYTHON) bench/progstats.py --out docs/kernel-cost.md
 
 # Seconds: checks that every benchmark configuration still runs, judges no speed.
 bench-smoke: all $(BENCH_PROGS)
