@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "cli.h"
 #include "util.h"
+#include "socktap_abi.h"
 
 static void print_values(FILE *f, const struct socktap_probe *p)
 {
@@ -49,6 +50,33 @@ static void list_degraded(void)
 			printf("optional pieces: this kernel takes them all\n");
 	}
 	socktap_close(st);
+}
+
+/*
+ * A probe backed by the raw syscall hooks can run on the tracepoints of
+ * only the syscalls it needs instead (--syscall-hooks, and auto where no
+ * in-kernel fd step is taken): which ones, from the table the BPF side
+ * dispatches on.
+ */
+static void print_per_syscall(FILE *f, const char *probe)
+{
+	enum st_syscall_job job = strncmp(probe, "socket.create", 13) == 0  ? ST_SC_CREATE
+				  : strncmp(probe, "socket.close", 12) == 0 ? ST_SC_CLOSE
+									    : ST_SC_ENTRY;
+	fprintf(f, "  per syscall (--syscall-hooks per-syscall):");
+	for (int exits = 0; exits < 2; exits++) {
+		const char *sep = exits ? " + syscalls:sys_exit_{" : " syscalls:sys_enter_{";
+#define X(name, tp, sc_job, exit)                                                                  \
+	if (sc_job == job && (exit || !exits)) {                                                   \
+		fprintf(f, "%s%s", sep, #tp);                                                      \
+		sep = ",";                                                                         \
+	}
+		ST_SYSCALL_HOOKS(X)
+#undef X
+		if (sep[0] == ',')
+			fputc('}', f);
+	}
+	fputc('\n', f);
 }
 
 /* docs/probes.md is this output; a test keeps the file in step with the table. */
@@ -159,6 +187,8 @@ int cmd_list(int argc, char **argv)
 				printf("  backed by: %s\n", b.mechanism);
 			else
 				printf("  unavailable: %s\n", b.limits);
+			if (b.available && strstr(b.mechanism, "raw_syscalls/sys_enter"))
+				print_per_syscall(stdout, p->name);
 			if (b.available && b.limits[0])
 				printf("  limits: %s\n", b.limits);
 		}

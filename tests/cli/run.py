@@ -182,6 +182,12 @@ r = run(nobody + [SOCKTAP, "list", "-v", "socket.create"])
 subtest("list -v says what backs a probe and what it cannot see",
         r.returncode == 0 and "backed by: tp_btf:raw_syscalls/sys_enter" in r.stdout
         and "requester = 1" in r.stdout, r.stdout)
+r = run(nobody + [SOCKTAP, "list", "-v", "socket.create", "socket.close", "socket.send"])
+subtest("list -v names the per-syscall tracepoints that can stand in for the raw hooks",
+        r.returncode == 0 and "syscalls:sys_enter_{socket,socketpair} + "
+        "syscalls:sys_exit_{socket,socketpair}" in r.stdout
+        and "sys_enter_{close,close_range,dup2,dup3,execve,execveat}" in r.stdout
+        and r.stdout.count("per syscall") == 2, r.stdout)
 r = run([SOCKTAP, "list", "socket.*"])
 subtest("socket.* is the 12 two-component probes", len(r.stdout.splitlines()) == 12, r.stdout)
 r = run([SOCKTAP, "list", "socket.*.return"])
