@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,16 @@ def configs(out):
                                         "-o", out),
         "top": st("top", "-F", "json", "-o", out, "-i", "1"),
         "top --by connection": st("top", "--by", "connection", "-F", "json", "-o", out, "-i", "1"),
+        # serve has no -c: the workload runs under it (system-wide), as bench/run.py runs it
+        "serve": lambda cmd: [os.path.join(HERE, "with_serve.sh"), SOCKTAP, str(free_port()),
+                              *shlex.split(cmd)],
     }
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run(argv_of, workload, n, tmp):
@@ -55,10 +65,11 @@ def run(argv_of, workload, n, tmp):
     if os.path.exists(snap):
         os.unlink(snap)
     ids = os.path.join(tmp, "ids.txt")
-    # the tracer is the command's parent: its program fds say which programs are its own
+    # the tracer is the command's parent (or says its pid): its program fds say which
+    # programs are its own
     # (bpftool's pids need an iterator some kernels refuse)
     script = (f"{WORKLOAD} {workload} {n} > {tmp}/wl.txt && "
-              f"cat /proc/$PPID/fdinfo/* 2>/dev/null | grep ^prog_id: > {ids}; "
+              f"cat /proc/${{SOCKTAP_TRACER_PID:-$PPID}}/fdinfo/* 2>/dev/null | grep ^prog_id: > {ids}; "
               f"{BPFTOOL} -j prog show > {snap}")
     cmd = f"sh -c '{script}'"  # single quotes: $PPID is the shell's, not wordexp's
     r = subprocess.run(argv_of(cmd), capture_output=True, text=True, timeout=600)
@@ -128,7 +139,7 @@ def main():
         sys.exit("progstats: needs root")
     for b in (SOCKTAP, WORKLOAD, FLOOR):
         if not os.access(b, os.X_OK):
-            sys.exit(f"progstats: {b} is not built (make all bench-build)")
+            sys.exit(f"progstats: {b} is not built (make bench-progs builds them)")
     with open(STATS) as f:
         was = f.read().strip()
     tmp = tempfile.mkdtemp(prefix="socktap-progstats-")

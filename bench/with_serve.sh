@@ -17,7 +17,8 @@ until curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; do
 	fi
 	sleep 0.1
 done
-"$@"
+# the tracer's pid, for bench/progstats.py (CMD's parent is this script, not serve)
+SOCKTAP_TRACER_PID=$pid "$@"
 rc=$?
 curl -s -o /dev/null "http://127.0.0.1:$port/metrics"
 kill -TERM $pid
