@@ -150,13 +150,15 @@ static int add_proc(const void *key, const void *vals, void *ctx)
 	r->protocol = k->protocol;
 	r->family = k->family;
 	SUM_COUNTS(r, v, c->ncpus);
-	for (int i = 0; i < c->ncpus; i++) {
-		const struct st_agg_val *p = &v[i];
-		if (!r->comm[0] && p->comm[0]) {
-			memcpy(r->comm, p->comm, sizeof(r->comm));
-			r->comm[sizeof(r->comm) - 1] = '\0';
-			r->uid = p->uid;
-		}
+	/* named after its first operation: the CPU that counted it first */
+	const struct st_agg_val *first = NULL;
+	for (int i = 0; i < c->ncpus; i++)
+		if (v[i].comm[0] && (!first || v[i].first_ns < first->first_ns))
+			first = &v[i];
+	if (first) {
+		memcpy(r->comm, first->comm, sizeof(r->comm));
+		r->comm[sizeof(r->comm) - 1] = '\0';
+		r->uid = first->uid;
 	}
 	return 0;
 }
@@ -395,38 +397,6 @@ static int clear_table(int fd, size_t ksize, size_t vsize)
 	return drain(fd, ksize, vsize, 1, ignore_row, NULL);
 }
 
-/* The process rows' names, drained in one pass and sorted: not a lookup per row. */
-struct proc_id {
-	struct st_agg_key k;
-	struct st_agg_id id;
-};
-struct id_list {
-	struct proc_id *v;
-	size_t n, cap;
-};
-
-static int add_id(const void *key, const void *vals, void *ctx)
-{
-	struct id_list *l = ctx;
-	if (grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v)))
-		return -ENOMEM;
-	memcpy(&l->v[l->n].k, key, sizeof(l->v[l->n].k));
-	memcpy(&l->v[l->n].id, vals, sizeof(l->v[l->n].id));
-	l->n++;
-	return 0;
-}
-
-static int cmp_proc_id(const void *pa, const void *pb)
-{
-	const struct st_agg_key *a = &((const struct proc_id *)pa)->k;
-	const struct st_agg_key *b = &((const struct proc_id *)pb)->k;
-	if (a->tgid != b->tgid)
-		return a->tgid < b->tgid ? -1 : 1;
-	if (a->protocol != b->protocol)
-		return a->protocol < b->protocol ? -1 : 1;
-	return (a->family > b->family) - (a->family < b->family);
-}
-
 static int add_dev(const void *key, const void *vals, void *ctx)
 {
 	const struct st_dev_key *k = key;
@@ -548,31 +518,6 @@ int socktap_snapshot_take(struct socktap *st, struct socktap_snapshot **out)
 			    bpf_map__fd(old ? skel->maps.shists1 : skel->maps.shists0), s,
 			    st->ncpus);
 	}
-	/*
-	 * each row's name: its first operation's, from the shared table, drained
-	 * whole (so rows whose counts were all dropped lose their names too)
-	 */
-	struct id_list ids = {0};
-	if (!err)
-		err = drain(bpf_map__fd(old ? skel->maps.ids1 : skel->maps.ids0),
-			    sizeof(struct st_agg_key), sizeof(struct st_agg_id), 1, add_id, &ids);
-	if (!err && ids.n) {
-		qsort(ids.v, ids.n, sizeof(*ids.v), cmp_proc_id);
-		for (size_t i = 0; i < s->nprocs; i++) {
-			struct socktap_proc_row *r = &s->procs[i];
-			struct proc_id want = {.k = {.tgid = r->pid,
-						     .protocol = (uint16_t)r->protocol,
-						     .family = (uint16_t)r->family}};
-			const struct proc_id *id =
-			    bsearch(&want, ids.v, ids.n, sizeof(*ids.v), cmp_proc_id);
-			if (id) {
-				memcpy(r->comm, id->id.comm, sizeof(r->comm));
-				r->comm[sizeof(r->comm) - 1] = '\0';
-				r->uid = id->id.uid;
-			}
-		}
-	}
-	free(ids.v);
 	if (err) {
 		socktap_snapshot_free(s);
 		return err;
