@@ -102,10 +102,75 @@ static int cmp_proc(const void *pa, const void *pb, void *arg)
 	return c;
 }
 
+/*
+ * A process row's sort key, made once per row: 10,000 rows through
+ * cmp_proc's switch, 80 bytes each, were a third of the time to write a
+ * snapshot (perf, bench/scale.py). The same order as cmp_proc.
+ */
+struct proc_key {
+	uint64_t desc; /* the sort counter, largest first; 0 for pid */
+	uint32_t pid;
+	int32_t protocol, family;
+	uint32_t idx;
+};
+
+static int cmp_proc_key(const void *pa, const void *pb)
+{
+	const struct proc_key *a = pa, *b = pb;
+	if (a->desc != b->desc)
+		return a->desc < b->desc ? 1 : -1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->protocol != b->protocol)
+		return a->protocol < b->protocol ? -1 : 1;
+	return (a->family > b->family) - (a->family < b->family);
+}
+
+static uint64_t proc_sort_value(const struct socktap_proc_row *r, enum top_sort key)
+{
+	switch (key) {
+	case TOP_SORT_BYTES:
+		return r->send_bytes + r->recv_bytes;
+	case TOP_SORT_SENDS:
+		return r->sends;
+	case TOP_SORT_RECVS:
+		return r->recvs;
+	case TOP_SORT_SEND_KB:
+		return r->send_bytes;
+	case TOP_SORT_RECV_KB:
+		return r->recv_bytes;
+	case TOP_SORT_ERRORS:
+		return r->send_errors + r->recv_errors;
+	case TOP_SORT_COMMAND:
+	case TOP_SORT_PID:
+	case TOP_SORT__COUNT:
+		break;
+	}
+	return 0;
+}
+
 void top_sort_procs(struct socktap_proc_row *rows, size_t n, enum top_sort key)
 {
-	if (n > 1)
+	if (n < 2)
+		return;
+	struct proc_key *keys =
+	    key == TOP_SORT_COMMAND || n > UINT32_MAX ? NULL : malloc(n * sizeof(*keys));
+	struct socktap_proc_row *tmp = keys ? malloc(n * sizeof(*tmp)) : NULL;
+	if (!tmp) {
+		/* by name, or out of memory: compare the rows themselves */
+		free(keys);
 		qsort_r(rows, n, sizeof(*rows), cmp_proc, &key);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct proc_key){proc_sort_value(&rows[i], key), rows[i].pid,
+					    rows[i].protocol, rows[i].family, (uint32_t)i};
+	qsort(keys, n, sizeof(*keys), cmp_proc_key);
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = rows[keys[i].idx];
+	memcpy(rows, tmp, n * sizeof(*rows));
+	free(tmp);
+	free(keys);
 }
 
 /* The counter keys, for any row with the six counters. */
