@@ -360,6 +360,7 @@ def report(res):
 
 
 def main():
+    global SOCKTAP
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--procs", type=int, default=10000)
     ap.add_argument("--socks", type=int, default=10)
@@ -370,8 +371,10 @@ def main():
     ap.add_argument("--kinds", choices=("one", "both"), default="one",
                     help="both: each process moves data on UDP and unix, two rows each "
                     "(20,000 at 10,000 processes: past the kernel tables' 10,240)")
+    ap.add_argument("--socktap", default=SOCKTAP, help="the socktap to measure (another build)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    SOCKTAP = args.socktap
     if os.geteuid() != 0:
         sys.exit("scale.py: run as root (socktap loads BPF programs)")
     # one tool per harness run: the other's work would be in its figures (2 CPUs here)
