@@ -22,6 +22,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -312,6 +313,7 @@ def run(args, tool, serve_args=()):
                           "peak": hwm}
     finally:
         stop_all(procs, harness)
+        shutil.rmtree(tmp, ignore_errors=True)
     h, t = res["harness"], res["totals"]
     same = all(t[k] == h[k] for k in ("sends", "recvs", "send_bytes", "recv_bytes"))
     if tool == "serve" and res["overflowed"]:
