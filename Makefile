@@ -5,6 +5,7 @@
 #   make fuzz            each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (300) on its corpus
 #   make check-fuzz      the checked-in fuzz corpus replayed through each target (seconds)
 #   make bench           docs/benchmarks.md (scripts/deps.sh bench installs the rivals)
+#   make bench-scale     top and serve with 10,000 processes, 100,000 sockets (bench/scale.py)
 #   make soak            top and serve under process churn for SOAK_SECONDS (600): docs/soak.md
 #   make install PREFIX=/usr/local [DESTDIR=] [LIBDIR=] [SYSTEMDUNITDIR=]
 #   make deb             build/deb/: socktap, libsocktap0, libsocktap-dev (debian/, dpkg-buildpackage)
@@ -68,7 +69,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 TEST_PROGS := $(B)/tests/workload
 
 .PHONY: FORCE all clean bench-progs check check-unit check-cli check-integration check-degraded check-top check-serve check-fuzz fuzz fuzz-build vmcheck install format format-check docs demo \
-	bench bench-smoke deb check-deb soak
+	bench bench-smoke bench-scale deb check-deb soak
 MANPAGES := $(B)/man/socktap.8 $(B)/man/socktop.8 $(B)/man/socktap.3
 all: $(B)/socktap $(B)/socktop $(B)/libsocktap.a $(B)/libsocktap.so $(MANPAGES)
 
@@ -297,6 +298,10 @@ $(B)/bench/peakrss: bench/peakrss.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+$(B)/bench/scale: bench/scale.c
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic
 
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
@@ -306,6 +311,12 @@ bench: all $(BENCH_PROGS)
 # Where the kernel time goes: each BPF program's ns per run (kernel.bpf_stats_enabled).
 bench-progs: all $(BENCH_PROGS)
 	$(PYTHON) bench/progstats.py --out docs/kernel-cost.md
+
+# Not in check or bench: top and serve with SCALE_PROCS (10,000) live processes of 10 sockets
+# each (bench/scale.c): snapshot and scrape times, sizes, RSS, map memory, exact totals.
+SCALE_PROCS ?= 10000
+bench-scale: all $(B)/bench/scale
+	$(PYTHON) bench/scale.py --procs $(SCALE_PROCS) --json $(B)/bench/scale.json
 
 # Seconds: checks that every benchmark configuration still runs, judges no speed.
 bench-smoke: all $(BENCH_PROGS)

@@ -194,13 +194,11 @@ struct st_agg_val {
 	__u32 uid;
 	__u32 pad;
 	char comm[16];
-};
-
-/* shared (not per CPU): the first operation's comm and uid */
-struct st_agg_id {
-	__u32 uid;
-	__u32 pad;
-	char comm[16];
+	/*
+	 * process rows: when this CPU first counted the row; the row is named
+	 * after the CPU that saw it first (its first operation's comm and uid)
+	 */
+	__u64 first_ns;
 };
 
 /* the same counters per connection: unix sockets are told apart by their inode */

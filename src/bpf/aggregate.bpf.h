@@ -18,14 +18,6 @@ struct {
 	__type(value, struct st_agg_val);
 } procs0 SEC(".maps"), procs1 SEC(".maps");
 
-/* the name and uid of a row's first operation, whichever CPU saw it */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, AGG_ENTRIES);
-	__type(key, struct st_agg_key);
-	__type(value, struct st_agg_id);
-} ids0 SEC(".maps"), ids1 SEC(".maps");
-
 /* top --by connection: per (process, protocol, both ends) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -340,17 +332,13 @@ static __always_inline void aggregate_xfer(struct task_struct *t, __u32 tgid, st
 		if (!v->comm[0]) {
 			/*
 			 * First operation of this row on this CPU. The row's name
-			 * is its first operation's across CPUs: the shared table
-			 * keeps whichever CPU got there first (BPF_NOEXIST).
+			 * is its first operation's across CPUs: the reader takes
+			 * the CPU with the earliest time (a shared names table cost
+			 * a map update here and half of a snapshot to drain).
 			 */
-			struct st_agg_id id = {.uid = task_uid(t)};
-			task_comm(t, id.comm);
-			__builtin_memcpy(v->comm, id.comm, sizeof(v->comm));
-			v->uid = id.uid;
-			if (agg_slot)
-				bpf_map_update_elem(&ids1, &k, &id, BPF_NOEXIST);
-			else
-				bpf_map_update_elem(&ids0, &k, &id, BPF_NOEXIST);
+			task_comm(t, v->comm);
+			v->uid = task_uid(t);
+			v->first_ns = bpf_ktime_get_ns();
 		}
 		COUNT_XFER(v, ret, is_send);
 	}

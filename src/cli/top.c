@@ -291,11 +291,22 @@ static int show(struct top *t, struct socktap_snapshot *s, bool final)
 static int take(struct top *t, bool final)
 {
 	struct socktap_snapshot *s;
+	int64_t t0 = cli_mono_ns();
 	int err = socktap_snapshot_take(t->ses.st, &s);
 	if (err) {
 		curses_end();
 		cli_error("reading the kernel's counts: %s", strerror(-err));
 		return -1;
+	}
+	/* SOCKTAP_TOP_TIMING: each snapshot's cost, for bench/scale.py (no timing in tests) */
+	if (t->cfg->timing) {
+		int64_t t1 = cli_mono_ns();
+		size_t rows = s->nprocs + s->nconns + s->ncgroups;
+		int rc = show(t, s, final);
+		int64_t t2 = cli_mono_ns();
+		fprintf(stderr, "socktap: top: %zu rows: snapshot %.3f ms, render %.3f ms\n", rows,
+			(double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6);
+		return rc;
 	}
 	return show(t, s, final);
 }
@@ -362,6 +373,7 @@ static bool without_devices(struct socktap_opts *opts, void *ctx)
 int top_run(struct top_config *cfg)
 {
 	struct top t = {.cfg = cfg, .view = cfg->view};
+	cfg->timing = getenv("SOCKTAP_TOP_TIMING") != NULL;
 	const struct cli_target target = {cfg->command, cfg->xpid, cfg->outpath};
 	int rc = cli_session_begin(&t.ses, &target);
 	if (rc)

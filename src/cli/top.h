@@ -21,6 +21,7 @@ struct top_config {
 	const char *command; /* -c: shell words */
 	pid_t xpid;	     /* -x */
 	bool live;	     /* a terminal gets the full-screen view */
+	bool timing;	     /* SOCKTAP_TOP_TIMING: each snapshot's cost on stderr */
 };
 
 /* Count, print, repeat; returns the exit code (the command's with -c). */

@@ -269,8 +269,6 @@ static int configure(struct socktap *st, const struct socktap_opts *o, const str
 	if (!(st->aggregate & SOCKTAP_AGG_PROCESSES)) {
 		unused[nunused++] = s->maps.procs0;
 		unused[nunused++] = s->maps.procs1;
-		unused[nunused++] = s->maps.ids0;
-		unused[nunused++] = s->maps.ids1;
 	}
 	if (!(st->aggregate & SOCKTAP_AGG_DEVICES)) {
 		unused[nunused++] = s->maps.devs0;
