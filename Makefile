@@ -52,7 +52,8 @@ LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c sr
 	    src/lib/aggregate.c src/lib/optional.c src/lib/plan.c src/lib/load.c src/lib/decode.c \
 	    src/lib/who.c src/lib/cgroup.c src/lib/syscalls.c
 CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/list.c src/cli/trace.c src/cli/top.c \
-	    src/cli/top_render.c src/cli/serve.c src/cli/series.c src/cli/webconfig.c
+	    src/cli/top_render.c src/cli/serve.c src/cli/series.c src/cli/webconfig.c \
+	    src/cli/capture.c
 SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/top.c src/cli/top_render.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
@@ -175,6 +176,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/%.o)
 FUZZ_CLI_filters := src/cli/common.c
 FUZZ_CLI_exposition := src/cli/series.c
 FUZZ_CLI_webconfig := src/cli/webconfig.c src/cli/common.c
+FUZZ_CLI_capture := src/cli/capture.c src/cli/common.c
 FUZZ_CLI_options := $(filter-out src/cli/main.c,$(CLI_SRCS)) src/cli/socktop.c
 # socktop's main() would displace libFuzzer's: renamed in the fuzzers' copy
 $(B)/fuzz/src/cli/socktop.o: FUZZ_DEFS := -Dmain=socktop_main
