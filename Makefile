@@ -295,11 +295,17 @@ $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
 		$(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
 		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 
+$(B)/bench/consume: bench/consume.c $(B)/libsocktap.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(B)/libsocktap.a $(LDLIBS)
+
 $(B)/bench/peakrss: bench/peakrss.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic
+BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic \
+	       $(B)/bench/consume
 
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
 bench: all $(BENCH_PROGS)
