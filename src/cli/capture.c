@@ -336,8 +336,8 @@ void capture_close(struct capture_reader *r)
 static void convert_usage(void)
 {
 	printf("Usage: socktap convert FILE [-F text|json|csv] [-o OUT]\n"
-	       "  Print the events of a capture (trace -w FILE) as trace -F would have;\n"
-	       "  FILE - is standard input.\n"
+	       "  Print the events of a capture (made by trace with \"-w FILE\") as trace\n"
+	       "  would have printed them; FILE - is standard input.\n"
 	       "  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
 	       "  -o, --output OUT    write to OUT instead of standard output\n");
 }
