@@ -7,7 +7,9 @@
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,9 +18,10 @@
 
 static const char magic[8] = "\x89STCAP\r\n";
 
-/* the body's fixed part: everything before the strings */
-#define FIXED_LEN (2 + 2 + 4 + 8 + 4 * 4 + 8 + 4 + 8 + 4 * 5 + 8 + 4 * 4 + 8 + 4)
-#define NSTRINGS  5
+/* the body: at most this much before its strings (every varint at its longest) */
+#define MAX_NUMBERS (2 + 2 + 8 + 20 * 10)
+/* and at least (every varint one byte, every string empty) */
+#define MIN_BODY (2 + 2 + 8 + 20 + 5)
 enum { HAVE_CGROUP = 1, HAVE_CONTAINER = 2 };
 
 static inline uint8_t *put16(uint8_t *p, uint16_t v)
@@ -42,9 +45,26 @@ static inline uint8_t *put64(uint8_t *p, uint64_t v)
 	return p + 8;
 }
 
+/* LEB128: most of an event's numbers are small, and bytes written are most of -w's cost */
+static inline uint8_t *put_uv(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* zigzag: -1 (an unknown fd or port) is one byte too */
+static inline uint8_t *put_sv(uint8_t *p, int64_t v)
+{
+	return put_uv(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
 static inline uint8_t *put_str(uint8_t *p, const char *s, size_t n)
 {
-	p = put16(p, (uint16_t)n);
+	p = put_uv(p, n);
 	memcpy(p, s, n);
 	return p + n;
 }
@@ -73,45 +93,46 @@ size_t capture_encode(const struct socktap_event *ev, uint8_t *buf, size_t len)
 	size_t raddr = strnlen(ev->raddr, sizeof(ev->raddr) - 1);
 	size_t cg = ev->cgroup ? strlen(ev->cgroup) : 0;
 	size_t ct = ev->container ? strlen(ev->container) : 0;
-	/* a record holds at most 64 KiB: no real cgroup path comes near (PATH_MAX) */
-	size_t room = CAPTURE_MAX_RECORD - FIXED_LEN - NSTRINGS * 2 - comm - laddr - raddr;
-	if (cg > room)
-		cg = room;
-	if (ct > room - cg)
-		ct = room - cg;
-	size_t body = FIXED_LEN + NSTRINGS * 2 + comm + laddr + raddr + cg + ct;
-	if (4 + body > len)
-		return 4 + body;
-	uint8_t *p = put32(buf, (uint32_t)body);
+	/* a cgroup path is at most PATH_MAX: longer is not one (and would not be read) */
+	if (cg > CAPTURE_MAX_PATH)
+		cg = CAPTURE_MAX_PATH;
+	if (ct > CAPTURE_MAX_PATH)
+		ct = CAPTURE_MAX_PATH;
+	/* room for the longest numbers; the length written is what they took */
+	size_t most = 4 + MAX_NUMBERS + 5 * 3 + comm + laddr + raddr + cg + ct;
+	if (most > len)
+		return most;
+	uint8_t *p = buf + 4;
 	p = put16(p, (uint16_t)ev->probe);
 	p = put16(p, (ev->cgroup ? HAVE_CGROUP : 0) | (ev->container ? HAVE_CONTAINER : 0));
-	p = put32(p, ev->known);
 	p = put64(p, ev->ts);
-	p = put32(p, ev->pid);
-	p = put32(p, ev->tid);
-	p = put32(p, ev->uid);
-	p = put32(p, ev->cpu);
-	p = put64(p, ev->sock);
-	p = put32(p, (uint32_t)ev->fd);
-	p = put64(p, (uint64_t)ev->size);
-	p = put32(p, (uint32_t)ev->success);
-	p = put32(p, (uint32_t)ev->protocol);
-	p = put32(p, (uint32_t)ev->family);
-	p = put32(p, (uint32_t)ev->state);
-	p = put32(p, (uint32_t)ev->type);
-	p = put64(p, ev->flags);
-	p = put32(p, (uint32_t)ev->requester);
-	p = put32(p, (uint32_t)ev->err);
-	p = put32(p, (uint32_t)ev->lport);
-	p = put32(p, (uint32_t)ev->rport);
-	p = put64(p, ev->cgroup_id);
-	p = put32(p, ev->nspid);
+	p = put_uv(p, ev->known);
+	p = put_uv(p, ev->pid);
+	p = put_uv(p, ev->tid);
+	p = put_uv(p, ev->uid);
+	p = put_uv(p, ev->cpu);
+	p = put_uv(p, ev->sock);
+	p = put_sv(p, ev->fd);
+	p = put_sv(p, ev->size);
+	p = put_sv(p, ev->success);
+	p = put_sv(p, ev->protocol);
+	p = put_sv(p, ev->family);
+	p = put_sv(p, ev->state);
+	p = put_sv(p, ev->type);
+	p = put_uv(p, ev->flags);
+	p = put_sv(p, ev->requester);
+	p = put_sv(p, ev->err);
+	p = put_sv(p, ev->lport);
+	p = put_sv(p, ev->rport);
+	p = put_uv(p, ev->cgroup_id);
+	p = put_uv(p, ev->nspid);
 	p = put_str(p, ev->comm, comm);
 	p = put_str(p, ev->laddr, laddr);
 	p = put_str(p, ev->raddr, raddr);
 	p = put_str(p, ev->cgroup ? ev->cgroup : "", cg);
-	put_str(p, ev->container ? ev->container : "", ct);
-	return 4 + body;
+	p = put_str(p, ev->container ? ev->container : "", ct);
+	put32(buf, (uint32_t)(p - buf - 4));
+	return (size_t)(p - buf);
 }
 
 int capture_event_write(FILE *f, const struct socktap_event *ev)
@@ -122,7 +143,7 @@ int capture_event_write(FILE *f, const struct socktap_event *ev)
 	if (n > sizeof(buf)) {
 		if (!(p = big = malloc(n)))
 			return -1;
-		capture_encode(ev, big, n);
+		n = capture_encode(ev, big, n);
 	}
 	/* unlocked: one thread writes; trace flushes the stream after each poll */
 	size_t wrote = fwrite_unlocked(p, 1, n, f);
@@ -227,27 +248,65 @@ int capture_open(struct capture_reader *r, FILE *f, const char *name)
 	return 0;
 }
 
-/* a string field: its length and bytes, copied NUL-terminated into dst (cap bytes) */
-static int get_str(struct capture_reader *r, const uint8_t **p, const uint8_t *end, char *dst,
-		   size_t cap, const char *what)
+/*
+ * One varint of at most max, in its shortest form (so that a record has one
+ * encoding: what is read writes back the same bytes); false if not.
+ */
+static bool get_uv(const uint8_t **p, const uint8_t *end, uint64_t max, uint64_t *out)
 {
-	if (end - *p < 2)
-		return fail(r, "corrupt record at offset %llu: %s runs past the record",
-			    (unsigned long long)r->off, what);
-	size_t n = get16(*p);
-	*p += 2;
-	if ((size_t)(end - *p) < n)
+	uint64_t v = 0;
+	for (unsigned int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		if (shift == 63 && b > 1)
+			return false;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if ((shift && !b) || v > max)
+				return false;
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct body {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t uv(struct body *b, uint64_t max)
+{
+	uint64_t v = 0;
+	if (!b->bad && !get_uv(&b->p, b->end, max, &v))
+		b->bad = true;
+	return v;
+}
+
+/* zigzag, of an int64_t (max UINT64_MAX) or an int32_t (UINT32_MAX) */
+static int64_t sv(struct body *b, uint64_t max)
+{
+	uint64_t v = uv(b, max);
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* a string field: its length and bytes, copied NUL-terminated into dst (cap bytes) */
+static int get_str(struct capture_reader *r, struct body *b, char *dst, size_t cap,
+		   const char *what)
+{
+	uint64_t n;
+	if (!get_uv(&b->p, b->end, CAPTURE_MAX_RECORD, &n) || (uint64_t)(b->end - b->p) < n)
 		return fail(r, "corrupt record at offset %llu: %s runs past the record",
 			    (unsigned long long)r->off, what);
 	if (n >= cap)
-		return fail(r, "corrupt record at offset %llu: %s of %zu bytes (at most %zu)",
-			    (unsigned long long)r->off, what, n, cap - 1);
-	if (memchr(*p, 0, n))
+		return fail(r, "corrupt record at offset %llu: %s of %llu bytes (at most %zu)",
+			    (unsigned long long)r->off, what, (unsigned long long)n, cap - 1);
+	if (memchr(b->p, 0, n))
 		return fail(r, "corrupt record at offset %llu: %s holds a NUL byte",
 			    (unsigned long long)r->off, what);
-	memcpy(dst, *p, n);
+	memcpy(dst, b->p, n);
 	dst[n] = '\0';
-	*p += n;
+	b->p += n;
 	return 0;
 }
 
@@ -260,15 +319,13 @@ int capture_next(struct capture_reader *r, struct socktap_event *ev)
 	if (got != 4)
 		return short_read(r, "record length", r->off, got, 4);
 	uint32_t len = get32(lenb);
-	if (len < FIXED_LEN + NSTRINGS * 2 || len > CAPTURE_MAX_RECORD)
+	if (len < MIN_BODY || len > CAPTURE_MAX_RECORD)
 		return fail(r, "corrupt record at offset %llu: length %u (%d to %d)",
-			    (unsigned long long)r->off, len, FIXED_LEN + NSTRINGS * 2,
-			    CAPTURE_MAX_RECORD);
+			    (unsigned long long)r->off, len, MIN_BODY, CAPTURE_MAX_RECORD);
 	if ((got = read_some(r, r->body, len)) != len)
 		return short_read(r, "record", r->off, got + 4, len + 4);
 	r->body_len = len;
-	const uint8_t *p = r->body, *end = r->body + len;
-	unsigned int id = get16(p), have = get16(p + 2);
+	unsigned int id = get16(r->body), have = get16(r->body + 2);
 	r->file_probe = id;
 	if (id >= r->nprobes)
 		return fail(r, "corrupt record at offset %llu: probe %u (the file names %u)",
@@ -282,39 +339,43 @@ int capture_next(struct capture_reader *r, struct socktap_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->probe = (enum socktap_probe_id)r->ids[id];
 	ev->name = socktap_probe_get(ev->probe)->name;
-	p += 4;
-	ev->known = get32(p);
-	ev->ts = get64(p + 4);
-	ev->pid = get32(p + 12);
-	ev->tid = get32(p + 16);
-	ev->uid = get32(p + 20);
-	ev->cpu = get32(p + 24);
-	ev->sock = get64(p + 28);
-	ev->fd = (int32_t)get32(p + 36);
-	ev->size = (int64_t)get64(p + 40);
-	ev->success = (int32_t)get32(p + 48);
-	ev->protocol = (int32_t)get32(p + 52);
-	ev->family = (int32_t)get32(p + 56);
-	ev->state = (int32_t)get32(p + 60);
-	ev->type = (int32_t)get32(p + 64);
-	ev->flags = get64(p + 68);
-	ev->requester = (int32_t)get32(p + 76);
-	ev->err = (int32_t)get32(p + 80);
-	ev->lport = (int32_t)get32(p + 84);
-	ev->rport = (int32_t)get32(p + 88);
-	ev->cgroup_id = get64(p + 92);
-	ev->nspid = get32(p + 100);
-	p += 104;
-	_Static_assert(FIXED_LEN == 4 + 104, "the fixed part as read");
-	if (get_str(r, &p, end, ev->comm, sizeof(ev->comm), "comm") ||
-	    get_str(r, &p, end, ev->laddr, sizeof(ev->laddr), "laddr") ||
-	    get_str(r, &p, end, ev->raddr, sizeof(ev->raddr), "raddr") ||
-	    get_str(r, &p, end, r->cgroup, sizeof(r->cgroup), "cgroup") ||
-	    get_str(r, &p, end, r->container, sizeof(r->container), "container"))
+	ev->ts = get64(r->body + 4);
+	struct body b = {r->body + 12, r->body + len, false};
+	const uint64_t u32 = UINT32_MAX;
+	ev->known = (unsigned int)uv(&b, UINT_MAX);
+	ev->pid = (uint32_t)uv(&b, u32);
+	ev->tid = (uint32_t)uv(&b, u32);
+	ev->uid = (uint32_t)uv(&b, u32);
+	ev->cpu = (uint32_t)uv(&b, u32);
+	ev->sock = uv(&b, UINT64_MAX);
+	ev->fd = (int32_t)sv(&b, u32);
+	ev->size = sv(&b, UINT64_MAX);
+	ev->success = (int32_t)sv(&b, u32);
+	ev->protocol = (int32_t)sv(&b, u32);
+	ev->family = (int32_t)sv(&b, u32);
+	ev->state = (int32_t)sv(&b, u32);
+	ev->type = (int32_t)sv(&b, u32);
+	ev->flags = uv(&b, UINT64_MAX);
+	ev->requester = (int32_t)sv(&b, u32);
+	ev->err = (int32_t)sv(&b, u32);
+	ev->lport = (int32_t)sv(&b, u32);
+	ev->rport = (int32_t)sv(&b, u32);
+	ev->cgroup_id = uv(&b, UINT64_MAX);
+	ev->nspid = (uint32_t)uv(&b, u32);
+	if (b.bad)
+		return fail(r,
+			    "corrupt record at offset %llu: a number runs past the record or is "
+			    "out of range",
+			    (unsigned long long)r->off);
+	if (get_str(r, &b, ev->comm, sizeof(ev->comm), "comm") ||
+	    get_str(r, &b, ev->laddr, sizeof(ev->laddr), "laddr") ||
+	    get_str(r, &b, ev->raddr, sizeof(ev->raddr), "raddr") ||
+	    get_str(r, &b, r->cgroup, sizeof(r->cgroup), "cgroup") ||
+	    get_str(r, &b, r->container, sizeof(r->container), "container"))
 		return -1;
-	if (p != end)
+	if (b.p != b.end)
 		return fail(r, "corrupt record at offset %llu: %zu bytes past its fields",
-			    (unsigned long long)r->off, (size_t)(end - p));
+			    (unsigned long long)r->off, (size_t)(b.end - b.p));
 	if ((!(have & HAVE_CGROUP) && r->cgroup[0]) ||
 	    (!(have & HAVE_CONTAINER) && r->container[0]))
 		return fail(r, "corrupt record at offset %llu: a string marked unknown has bytes",

@@ -19,14 +19,14 @@
  *     body:
  *       u16     probe id (an index into the header's table)
  *       u16     presence bits: 1 cgroup is known, 2 container is known
- *       u32     known (SOCKTAP_V_* bits)
- *       u64 ts, u32 pid, u32 tid, u32 uid, u32 cpu, u64 sock, i32 fd,
- *       i64 size, i32 success, i32 protocol, i32 family, i32 state, i32 type,
- *       u64 flags, i32 requester, i32 err, i32 lport, i32 rport,
- *       u64 cgroup_id, u32 nspid
- *       five strings, each u16 length then its bytes (no NUL byte):
- *       comm (< 16), laddr (< 112), raddr (< 112), cgroup, container
- *       (length 0 where not known)
+ *       u64     ts
+ *       varints, in this order (LEB128, shortest form; s: signed, zigzag):
+ *               known, pid, tid, uid, cpu, sock, fd s, size s, success s,
+ *               protocol s, family s, state s, type s, flags, requester s,
+ *               err s, lport s, rport s, cgroup_id, nspid
+ *       five strings, each a varint length then its bytes (no NUL byte):
+ *       comm (< 16), laddr (< 112), raddr (< 112), cgroup and container
+ *       (at most 4096; length 0 where not known)
  *
  * A record's body is exactly L bytes: anything else is a corrupt file.
  */
@@ -39,6 +39,7 @@
 
 #define CAPTURE_VERSION	   1
 #define CAPTURE_MAX_RECORD 65536
+#define CAPTURE_MAX_PATH   4096 /* the longest cgroup or container string */
 
 /* The header, for a new capture. 0, or -1 with errno. */
 int capture_header_write(FILE *f);
@@ -60,8 +61,7 @@ struct capture_reader {
 	uint8_t *body;		 /* the last record's body (CAPTURE_MAX_RECORD bytes) */
 	uint32_t body_len;	 /* its length */
 	unsigned int file_probe; /* its probe id as the file has it */
-	char comm_laddr_raddr[16 + 112 + 112];
-	char cgroup[CAPTURE_MAX_RECORD], container[CAPTURE_MAX_RECORD];
+	char cgroup[CAPTURE_MAX_PATH + 1], container[CAPTURE_MAX_PATH + 1];
 	char msg[512]; /* why reading stopped (the file and the offset), after -1 */
 };
 
