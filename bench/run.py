@@ -172,33 +172,45 @@ def writer_rates(smoke):
 
     try:
         for pname, probes in WRITER_PROBES.items():
-            start, start_cpu = [], []
-            for _ in range(3):  # what start-up and teardown take, with nothing to write
-                _, wall, cpu = timed([TASKSET, "-c", "1", SOCKTAP, "trace", *probes,
-                                      "--ringbuf-size", rb, "-F", "json", "-o",
-                                      os.path.join(tmp, "x"), "-c", f"{WORKLOAD} getpid 1"])
-                start.append(wall)
-                start_cpu.append(cpu or 0)
+            # what start-up and teardown take, with nothing to write: trace's, consume's
+            start = {"trace": [], "consume": []}
+            start_cpu = {"trace": [], "consume": []}
+            for _ in range(3):
+                for tool, argv in (
+                        ("trace", [SOCKTAP, "trace", *probes, "--ringbuf-size", rb, "-F", "json",
+                                   "-o", os.path.join(tmp, "x"), "-c", f"{WORKLOAD} getpid 1"]),
+                        ("consume", [CONSUME, rb, *probes, "--", WORKLOAD, "getpid", "1"])):
+                    _, wall, cpu = timed([TASKSET, "-c", "1", *argv])
+                    start[tool].append(wall)
+                    start_cpu[tool].append(cpu or 0)
             # all 22: a third of the sends, the same number of events
             sends = n if probes else n // 3
             flood = [TASKSET, "-c", "0", WORKLOAD, "failsend", str(sends)]
             for mode in WRITER_MODES:
                 path = os.path.join(tmp, f"out.{mode}")
-                if mode == "no-op":
-                    argv = [TASKSET, "-c", "1", CONSUME, rb, *probes, "--", *flood]
-                else:
+                tool = "consume" if mode == "no-op" else "trace"
+
+                def argv_of(ring):
+                    if mode == "no-op":
+                        return [TASKSET, "-c", "1", CONSUME, ring or "0", *probes, "--", *flood]
                     sink = ["-w", path] if mode == "capture" else ["-F", mode, "-o", path]
-                    argv = [TASKSET, "-c", "1", SOCKTAP, "trace", *probes, "--ringbuf-size", rb,
-                            *sink, "-c", " ".join(flood)]
-                r, wall, cpu = timed(argv)
+                    return [TASKSET, "-c", "1", SOCKTAP, "trace", *probes,
+                            *(["--ringbuf-size", ring] if ring else []), *sink, "-c",
+                            " ".join(flood)]
+                # the same flood into the default ring (4 MiB): what a sustained flood loses
+                r = subprocess.run(argv_of(None), capture_output=True, text=True, check=True)
+                m = re.search(r"(\d+) events delivered, (\d+) events lost", r.stderr)
+                lost_default = int(m.group(2))
+                r, wall, cpu = timed(argv_of(rb))
                 line = next(l for l in r.stdout.splitlines() if l.startswith("failsend "))
                 flood_s = int(line.split()[2]) / 1e9
                 m = re.search(r"(\d+) events delivered, (\d+) events lost", r.stderr)
                 delivered, lost = int(m.group(1)), int(m.group(2))
-                busy = wall - statistics.median(start)
-                busy_cpu = cpu - statistics.median(start_cpu) if cpu is not None else None
+                busy = wall - statistics.median(start[tool])
+                busy_cpu = cpu - statistics.median(start_cpu[tool]) if cpu is not None else None
                 out[f"{pname} {mode}"] = {
                     "probes": pname, "mode": mode, "events": delivered + lost, "lost": lost,
+                    "lost_default_ring": lost_default,
                     "flood_rate": (delivered + lost) / flood_s,
                     # a run within start-up's own spread tells nothing (--smoke)
                     "writer_rate": delivered / busy if busy > 0.1 else None,
@@ -227,9 +239,11 @@ def writer_markdown(rates):
              "whose callback does nothing (bench/consume.c), the library's decode alone. CPU per "
              "event: the tracer's own CPU time (perf stat --no-inherit) less its start-up's, per "
              "event written; a writer as fast as the flood waits for events, and this is what "
-             "it would take were they all there.", "",
+             "it would take were they all there. Lost, 4 MiB ring: the same flood into the "
+             "default ring, where a reader slower than the flood, or descheduled, loses the "
+             "excess.", "",
              "| probes | output | flood (traced) | writer | CPU per event | bytes per event "
-             "| lost |", "|---|---|---|---|---|---|---|"]
+             "| lost | lost, 4 MiB ring |", "|---|---|---|---|---|---|---|---|"]
     for r in rates.values():
         rate = (f"{r['writer_rate'] / 1e6:.2f} M events/s" if r["writer_rate"] else
                 "too short a run to tell")
@@ -238,7 +252,7 @@ def writer_markdown(rates):
                 else "-")
         cpu = f"{r['cpu_ns']:.0f} ns" if r.get("cpu_ns") else "-"
         lines.append(f"| {r['probes']} | {out} | {r['flood_rate'] / 1e6:.2f} M events/s | "
-                     f"{rate} | {cpu} | {size} | {r['lost']} |")
+                     f"{rate} | {cpu} | {size} | {r['lost']} | {r.get('lost_default_ring', '-')} |")
     return lines + [""]
 
 
@@ -580,7 +594,8 @@ def print_writer(writer):
     for name, r in writer.items():
         print(f"writer {name:22}: flood {r['flood_rate'] / 1e6:.2f} M/s, writer "
               f"{(r['writer_rate'] or 0) / 1e6:.2f} M/s, {r.get('cpu_ns') or 0:.0f} ns CPU/event, "
-              f"{r['events'] - r['lost']} written, lost {r['lost']}")
+              f"{r['events'] - r['lost']} written, lost {r['lost']} "
+              f"(4 MiB ring: {r.get('lost_default_ring')})")
 
 
 def main():
