@@ -52,8 +52,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function 
 LIB_SRCS := src/lib/names.c src/lib/util.c src/lib/command.c src/lib/probes.c src/lib/format.c src/lib/escape.c src/lib/session.c \
 	    src/lib/aggregate.c src/lib/optional.c src/lib/plan.c src/lib/load.c src/lib/decode.c \
 	    src/lib/who.c src/lib/cgroup.c src/lib/syscalls.c
-CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/lifecycle.c src/cli/list.c src/cli/trace.c src/cli/top.c \
-	    src/cli/top_render.c src/cli/serve.c src/cli/series.c src/cli/webconfig.c
+CLI_SRCS := src/cli/main.c src/cli/common.c src/cli/lifecycle.c src/cli/list.c src/cli/trace.c \
+	    src/cli/top.c src/cli/top_render.c src/cli/serve.c src/cli/series.c src/cli/webconfig.c \
+	    src/cli/capture.c
 SOCKTOP_SRCS := src/cli/socktop.c src/cli/common.c src/cli/lifecycle.c src/cli/top.c src/cli/top_render.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
@@ -176,6 +177,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/%.o)
 FUZZ_CLI_filters := src/cli/common.c
 FUZZ_CLI_exposition := src/cli/series.c
 FUZZ_CLI_webconfig := src/cli/webconfig.c src/cli/common.c
+FUZZ_CLI_capture := src/cli/capture.c src/cli/common.c
 FUZZ_CLI_options := $(filter-out src/cli/main.c,$(CLI_SRCS)) src/cli/socktop.c
 # socktop's main() would displace libFuzzer's: renamed in the fuzzers' copy
 $(B)/fuzz/src/cli/socktop.o: FUZZ_DEFS := -Dmain=socktop_main
@@ -294,6 +296,11 @@ $(B)/bench/format_bench: bench/format_bench.c $(B)/libsocktap.a
 		$(shell pkg-config --exists json-c 2>/dev/null && echo -DHAVE_JSONC) \
 		-o $@ $< $(B)/libsocktap.a $(LDLIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 
+$(B)/bench/consume: bench/consume.c $(B)/libsocktap.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CPPFLAGS) $(CPPFLAGS) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(B)/libsocktap.a $(LDLIBS)
+
 $(B)/bench/peakrss: bench/peakrss.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
@@ -302,7 +309,8 @@ $(B)/bench/scale: bench/scale.c
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic
+BENCH_PROGS := $(B)/bench/workload $(B)/bench/floor $(B)/bench/format_bench $(B)/bench/peakrss $(B)/tests/traffic \
+	       $(B)/bench/consume
 
 # Performance claims live here, never in a timed test: docs/benchmarks.md.
 bench: all $(BENCH_PROGS)

@@ -139,40 +139,87 @@ def free_port():
         return s.getsockname()[1]
 
 
+CONSUME = os.path.join(ROOT, "build", "bench", "consume")
+# probe sets of the writer table: the two that fire once per kernel send or receive, and all 22
+# (the failing send is then three events: socket.sendmsg, its .return, socket.send)
+WRITER_PROBES = {"send+receive": ("socket.send", "socket.receive"), "all 22": ()}
+# what reads the events: trace's three formats, -w's capture, and a no-op callback (the
+# library's decode alone: bench/consume.c)
+WRITER_MODES = ("json", "csv", "text", "capture", "no-op")
+
+
 def writer_rates(smoke):
-    """How fast `trace socket.send socket.receive -o FILE` writes each format: the failing-send
-    flood (one event per send) into a ring large enough to hold all of it, so nothing is lost
-    and the writer's pace shows. Sustained floods slower than its rate lose nothing; faster ones
-    lose the excess (counted). The ring's own default (4 MiB) absorbs ~12,000 events of burst."""
+    """How fast `trace PROBES -F FMT -o FILE` (and `-w FILE`, and a consumer that does nothing)
+    takes the failing-send flood, into a ring large enough to hold most of it, so that the
+    reader's pace shows. Sustained floods slower than its rate lose nothing; faster ones lose
+    the excess (counted). The ring's own default (4 MiB) absorbs ~12,000 events of burst."""
     n = 20000 if smoke else 1000000
+    rb = str(1 << 28)
     tmp = tempfile.mkdtemp(prefix="socktap-writer-")
     out = {}
+    # the tracer's own CPU time (not its command's: --no-inherit), where perf works
+    perf = shutil.which("perf")
+    if perf and subprocess.run([perf, "stat", "-e", "task-clock", "true"],
+                               capture_output=True).returncode != 0:
+        perf = None
+
+    def timed(argv):
+        pre = [perf, "stat", "--no-inherit", "-x,", "-e", "task-clock", "--"] if perf else []
+        t0 = time.monotonic()
+        r = subprocess.run(pre + argv, capture_output=True, text=True, check=True)
+        m = re.search(r"^([\d.]+),msec,task-clock", r.stderr, re.M)
+        return r, time.monotonic() - t0, float(m.group(1)) / 1e3 if m else None
+
     try:
-        start = []
-        for _ in range(3):  # what start-up and teardown take, with nothing to write
-            t0 = time.monotonic()
-            subprocess.run([TASKSET, "-c", "1", SOCKTAP, "trace", "socket.send", "socket.receive",
-                            "--ringbuf-size", str(1 << 28), "-F", "json", "-o",
-                            os.path.join(tmp, "x"), "-c", f"{WORKLOAD} getpid 1"],
-                           check=True, capture_output=True)
-            start.append(time.monotonic() - t0)
-        for fmt in ("json", "csv", "text"):
-            path = os.path.join(tmp, f"out.{fmt}")
-            t0 = time.monotonic()
-            r = subprocess.run([TASKSET, "-c", "1", SOCKTAP, "trace", "socket.send",
-                                "socket.receive", "--ringbuf-size", str(1 << 28), "-F", fmt, "-o",
-                                path, "-c", f"{TASKSET} -c 0 {WORKLOAD} failsend {n}"],
-                               capture_output=True, text=True, check=True)
-            wall = time.monotonic() - t0
-            line = next(l for l in r.stdout.splitlines() if l.startswith("failsend "))
-            flood_s = int(line.split()[2]) / 1e9
-            lost = lost_events(r.stderr) or 0
-            busy = wall - statistics.median(start)
-            out[fmt] = {"events": n, "lost": lost, "flood_rate": n / flood_s,
-                        # a run within start-up's own spread tells nothing (--smoke)
-                        "writer_rate": (n - lost) / busy if busy > 0.1 else None,
-                        "bytes": os.path.getsize(path)}
-            os.unlink(path)
+        for pname, probes in WRITER_PROBES.items():
+            # what start-up and teardown take, with nothing to write: trace's, consume's
+            start = {"trace": [], "consume": []}
+            start_cpu = {"trace": [], "consume": []}
+            for _ in range(3):
+                for tool, argv in (
+                        ("trace", [SOCKTAP, "trace", *probes, "--ringbuf-size", rb, "-F", "json",
+                                   "-o", os.path.join(tmp, "x"), "-c", f"{WORKLOAD} getpid 1"]),
+                        ("consume", [CONSUME, rb, *probes, "--", WORKLOAD, "getpid", "1"])):
+                    _, wall, cpu = timed([TASKSET, "-c", "1", *argv])
+                    start[tool].append(wall)
+                    start_cpu[tool].append(cpu or 0)
+            # all 22: a third of the sends, the same number of events
+            sends = n if probes else n // 3
+            flood = [TASKSET, "-c", "0", WORKLOAD, "failsend", str(sends)]
+            for mode in WRITER_MODES:
+                path = os.path.join(tmp, f"out.{mode}")
+                tool = "consume" if mode == "no-op" else "trace"
+
+                def argv_of(ring):
+                    if mode == "no-op":
+                        return [TASKSET, "-c", "1", CONSUME, ring or "0", *probes, "--", *flood]
+                    sink = ["-w", path] if mode == "capture" else ["-F", mode, "-o", path]
+                    return [TASKSET, "-c", "1", SOCKTAP, "trace", *probes,
+                            *(["--ringbuf-size", ring] if ring else []), *sink, "-c",
+                            " ".join(flood)]
+                # the same flood into the default ring (4 MiB): what a sustained flood loses
+                r = subprocess.run(argv_of(None), capture_output=True, text=True, check=True)
+                m = re.search(r"(\d+) events delivered, (\d+) events lost", r.stderr)
+                lost_default = int(m.group(2))
+                r, wall, cpu = timed(argv_of(rb))
+                line = next(l for l in r.stdout.splitlines() if l.startswith("failsend "))
+                flood_s = int(line.split()[2]) / 1e9
+                m = re.search(r"(\d+) events delivered, (\d+) events lost", r.stderr)
+                delivered, lost = int(m.group(1)), int(m.group(2))
+                busy = wall - statistics.median(start[tool])
+                busy_cpu = cpu - statistics.median(start_cpu[tool]) if cpu is not None else None
+                out[f"{pname} {mode}"] = {
+                    "probes": pname, "mode": mode, "events": delivered + lost, "lost": lost,
+                    "lost_default_ring": lost_default,
+                    "flood_rate": (delivered + lost) / flood_s,
+                    # a run within start-up's own spread tells nothing (--smoke)
+                    "writer_rate": delivered / busy if busy > 0.1 else None,
+                    # the tracer's CPU per event: its pace were events never to wait
+                    "cpu_ns": busy_cpu / delivered * 1e9 if busy_cpu and busy_cpu > 0.05
+                    else None,
+                    "bytes": os.path.getsize(path) if os.path.exists(path) else None}
+                if os.path.exists(path):
+                    os.unlink(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -182,17 +229,30 @@ def writer_markdown(rates):
     if not rates:
         return []
     lines = ["## The writer: highest lossless event rate per format", "",
-             "`socktap trace socket.send socket.receive -F FMT -o FILE` of the failing-send flood "
-             "(1,000,000 sends, one event each, as fast as one core issues them while traced), "
-             "into a 256 MiB ring that holds it all: the writer's pace is its events over the "
-             "run's wall time less start-up. A sustained event rate below it loses nothing; above "
-             "it, the excess is dropped in the kernel once the ring is full, and counted.", "",
-             "| format | flood (traced) | writer | bytes per event | lost |", "|---|---|---|---|---|"]
-    for fmt, r in rates.items():
+             "`socktap trace PROBES -F FMT -o FILE` (and `-w FILE`, a capture for `socktap "
+             "convert`) of the failing-send flood (1,000,000 events: as many sends for "
+             "`socket.send socket.receive`, a third as many with all 22 probes, where each is "
+             "three events), as fast as one core issues them while traced, into a 256 MiB ring: "
+             "the writer's pace is the events it wrote over the run's wall time less start-up. "
+             "A sustained event rate below it loses nothing; above it, the excess is dropped in "
+             "the kernel once the ring is full, and counted. `no-op`: a libsocktap consumer "
+             "whose callback does nothing (bench/consume.c), the library's decode alone. CPU per "
+             "event: the tracer's own CPU time (perf stat --no-inherit) less its start-up's, per "
+             "event written; a writer as fast as the flood waits for events, and this is what "
+             "it would take were they all there. Lost, 4 MiB ring: the same flood into the "
+             "default ring, where a reader slower than the flood, or descheduled, loses the "
+             "excess.", "",
+             "| probes | output | flood (traced) | writer | CPU per event | bytes per event "
+             "| lost | lost, 4 MiB ring |", "|---|---|---|---|---|---|---|---|"]
+    for r in rates.values():
         rate = (f"{r['writer_rate'] / 1e6:.2f} M events/s" if r["writer_rate"] else
                 "too short a run to tell")
-        lines.append(f"| {fmt} | {r['flood_rate'] / 1e6:.2f} M events/s | {rate} | "
-                     f"{r['bytes'] / max(r['events'] - r['lost'], 1):.0f} | {r['lost']} |")
+        out = {"capture": "-w", "no-op": "no-op callback"}.get(r["mode"], f"-F {r['mode']}")
+        size = (f"{r['bytes'] / max(r['events'] - r['lost'], 1):.0f}" if r["bytes"] is not None
+                else "-")
+        cpu = f"{r['cpu_ns']:.0f} ns" if r.get("cpu_ns") else "-"
+        lines.append(f"| {r['probes']} | {out} | {r['flood_rate'] / 1e6:.2f} M events/s | "
+                     f"{rate} | {cpu} | {size} | {r['lost']} | {r.get('lost_default_ring', '-')} |")
     return lines + [""]
 
 
@@ -530,6 +590,14 @@ def markdown(cfgs, names, table, start, rounds, note, fmt_lines, vm_table=None, 
     return "\n".join(lines) + "\n"
 
 
+def print_writer(writer):
+    for name, r in writer.items():
+        print(f"writer {name:22}: flood {r['flood_rate'] / 1e6:.2f} M/s, writer "
+              f"{(r['writer_rate'] or 0) / 1e6:.2f} M/s, {r.get('cpu_ns') or 0:.0f} ns CPU/event, "
+              f"{r['events'] - r['lost']} written, lost {r['lost']} "
+              f"(4 MiB ring: {r.get('lost_default_ring')})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
@@ -545,9 +613,16 @@ def main():
     ap.add_argument("--vm", action="store_true",
                     help="also measure the fentry and kprobe backends in the 6.1 VM "
                     "(tests/vm/vm.py); TCG timings compare only with each other")
+    ap.add_argument("--writer", action="store_true",
+                    help="only the writer table (per format, -w and a no-op consumer)")
     ap.add_argument("--startup-only", metavar="JSON",
                     help="re-measure start-up and memory into saved results")
     a = ap.parse_args()
+    if a.writer:
+        writer = writer_rates(a.smoke)
+        print_writer(writer)
+        print("\n".join(writer_markdown(writer)))
+        return
     if a.startup_only:
         with open(a.startup_only) as f:
             saved = json.load(f)
@@ -616,9 +691,7 @@ def main():
         print(f"{name:45} armed {s.get('armed_s') or 0:.3f} s  wall {s.get('wall_s', 0):.3f} s  "
               f"{s['maxrss_kib'] / 1024:.1f} MiB")
     print("\n".join(fmt_lines))
-    for fmt, r in writer.items():
-        print(f"writer {fmt}: flood {r['flood_rate'] / 1e6:.2f} M/s, writer "
-              f"{(r['writer_rate'] or 0) / 1e6:.2f} M/s, lost {r['lost']}")
+    print_writer(writer)
     for n, r in serve.items():
         print(f"serve, {n} processes: {r['series']} series, scrape {r['scrape_ms']:.1f} ms, "
               f"{r['bytes']} bytes ({r['gzip_bytes']} gzipped), RSS {r['rss_kib'] / 1024:.1f} MiB")

@@ -7,7 +7,8 @@ import subprocess
 
 # the subcommands with options, and the file whose getopt tables parse them
 COMMAND_SOURCES = {"list": "src/cli/list.c", "trace": "src/cli/trace.c",
-                   "top": "src/cli/top.c", "serve": "src/cli/serve.c"}
+                   "top": "src/cli/top.c", "serve": "src/cli/serve.c",
+                   "convert": "src/cli/capture.c"}
 HELP = {"-h", "--help"}
 
 # an option in prose: a dash or two, a letter, then word characters, dots and dashes;

@@ -121,6 +121,7 @@ struct output {
 	const char *path;
 	FILE *f;
 	bool created;
+	const char *opt; /* the option its messages name: NULL = "-o" */
 };
 int output_open(struct output *o, const char *path);
 int output_commit(struct output *o);
@@ -148,6 +149,7 @@ struct cli_target {
 	const char *command; /* -c: shell words, or NULL */
 	pid_t xpid;	     /* -x, or 0 */
 	const char *outpath; /* -o, or NULL: stdout */
+	const char *outopt;  /* the option messages about it name: NULL = "-o" */
 };
 struct cli_session {
 	struct cli_target target;
@@ -178,6 +180,7 @@ int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /*
  * Each command's options, parsed apart from running it (so that
@@ -205,6 +208,7 @@ struct trace_config {
 	int fmt;
 	struct str_list pats;
 	bool no_addrs;
+	bool capture; /* -w: outpath (NULL: stdout) gets a capture file (capture.h) */
 };
 int trace_parse(int argc, char **argv, struct trace_config *cfg);
 void trace_config_free(struct trace_config *cfg);

@@ -550,7 +550,8 @@ int output_open(struct output *o, const char *path)
 	else if (errno == EEXIST)
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-		cli_error("-o: cannot open '%s': %s", path, strerror(errno));
+		cli_error("%s: cannot open '%s': %s", o->opt ? o->opt : "-o", path,
+			  strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		if (o->created)
@@ -572,7 +573,8 @@ int output_commit(struct output *o)
 	if (o->created || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size == 0)
 		return 0;
 	if (ftruncate(fd, 0)) {
-		cli_error("-o: cannot empty '%s': %s", o->path, strerror(errno));
+		cli_error("%s: cannot empty '%s': %s", o->opt ? o->opt : "-o", o->path,
+			  strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -27,6 +27,7 @@ int cli_session_begin(struct cli_session *s, const struct cli_target *t)
 	}
 	/* opened now (a bad path is said before tracing), emptied only once tracing runs */
 	if (t->outpath) {
+		s->o.opt = t->outopt;
 		if (output_open(&s->o, t->outpath)) {
 			cli_session_end(s, 1);
 			return 1;

@@ -16,6 +16,7 @@ static int cmd_version(int argc, char **argv);
 static const struct cmd cmds[] = {
     {"list", cmd_list, "list [PATTERN...] [-v]    probe points and their values"},
     {"trace", cmd_trace, "trace [PATTERN...] [OPTIONS] trace probe points (default: all)"},
+    {"convert", cmd_convert, "convert FILE [OPTIONS]    a trace -w capture as text, JSON or CSV"},
     {"top", cmd_top, "top [OPTIONS]             socket traffic per process, every interval"},
     {"serve", cmd_serve, "serve [OPTIONS]           a Prometheus exporter of the same counts"},
     {"help", cmd_help, "help                      this text"},

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wordexp.h>
+#include "capture.h"
 #include "cli.h"
 
 struct out_ctx {
@@ -78,6 +79,28 @@ static int on_event(const struct socktap_event *ev, void *data)
 	return 0;
 }
 
+/* -w: the event as a capture record, unformatted (the cheap path under a flood) */
+static int on_capture(const struct socktap_event *ev, void *data)
+{
+	struct out_ctx *o = data;
+	if (capture_event_write(o->f, ev)) {
+		o->err = errno ? errno : EIO;
+		return -EIO;
+	}
+	if (++o->n % 256 == 0 && stop_due(o))
+		return -EINTR;
+	return 0;
+}
+
+/* What a stream starts with: CSV's header line, or a capture's header. */
+static void stream_header(const struct trace_config *cfg, FILE *f)
+{
+	if (cfg->capture)
+		capture_header_write(f); /* an error stays in f: the next fflush reports it */
+	else if (cfg->fmt == SOCKTAP_FORMAT_CSV)
+		fputs(socktap_csv_header(), f);
+}
+
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "Usage: socktap trace [PATTERN...] [OPTIONS]\n"
@@ -93,6 +116,8 @@ static void trace_usage(FILE *f)
 		   "Output:\n"
 		   "  -F, --format FMT    text (default), json (JSON Lines) or csv\n"
 		   "  -o, --output FILE   write events to FILE (stdout/stderr stay the command's)\n"
+		   "  -w, --write FILE    write events unformatted, as a capture for\n"
+		   "                      'socktap convert' (- = stdout); not with -o or -F\n"
 		   "  -d, --duration SEC  stop after SEC seconds\n"
 		   "      --no-addrs      leave addresses out (laddr, lport, raddr, rport: null)\n"
 		   "      --ringbuf-size BYTES  kernel ring buffer (power of two, default 4 "
@@ -116,6 +141,7 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 	    {"target", required_argument, NULL, 'x'},
 	    {"format", required_argument, NULL, 'F'},
 	    {"output", required_argument, NULL, 'o'},
+	    {"write", required_argument, NULL, 'w'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"ringbuf-size", required_argument, NULL, 'R'},
 	    {"no-addrs", no_argument, NULL, 'N'},
@@ -123,6 +149,8 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 	    {},
 	};
 	int c;
+	const char *wpath = NULL;
+	bool fmt_given = false;
 	*cfg = (struct trace_config){.fmt = SOCKTAP_FORMAT_TEXT};
 	optind = 0; /* glibc's full reset: a previous parse may have stopped mid-argument */
 	opterr = 0;
@@ -131,7 +159,7 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 	 * after a "--", getopt sends optind back to the operands it skipped.
 	 */
 	while (optind == 0 || optind < argc) {
-		c = getopt_long(argc, argv, "+c:x:F:o:d:p:n:u:f:P:t:h", longopts, NULL);
+		c = getopt_long(argc, argv, "+c:x:F:o:w:d:p:n:u:f:P:t:h", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -161,9 +189,13 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 				cli_error("-F: unknown format '%s' (text, json or csv)", optarg);
 				return EXIT_USAGE;
 			}
+			fmt_given = true;
 			break;
 		case 'o':
 			cfg->outpath = optarg;
+			break;
+		case 'w':
+			wpath = optarg;
 			break;
 		case 'd':
 			if (!parse_decimal(optarg, 0, 1e9, &cfg->duration) ||
@@ -196,6 +228,19 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 		cli_error("-c and -x: give one target, not both");
 		return EXIT_USAGE;
 	}
+	if (wpath && (cfg->outpath || fmt_given)) {
+		cli_error("-w writes a capture, not formatted events: not with -o or -F "
+			  "(socktap convert formats it)");
+		return EXIT_USAGE;
+	}
+	if (wpath && strcmp(wpath, "-") == 0 && isatty(STDOUT_FILENO)) {
+		cli_error("-w -: not writing a binary capture to a terminal");
+		return EXIT_USAGE;
+	}
+	if (wpath) {
+		cfg->capture = true;
+		cfg->outpath = strcmp(wpath, "-") ? wpath : NULL;
+	}
 	if (probes_check((char *const *)cfg->pats.v, (int)cfg->pats.n))
 		return EXIT_USAGE;
 	return CLI_RUN;
@@ -215,7 +260,8 @@ int cmd_trace(int argc, char **argv)
 static int trace_run(struct trace_config *cfg)
 {
 	struct cli_session ses;
-	const struct cli_target target = {cfg->command, cfg->xpid, cfg->outpath};
+	const struct cli_target target = {cfg->command, cfg->xpid, cfg->outpath,
+					  cfg->capture ? "-w" : "-o"};
 	int rc = cli_session_begin(&ses, &target);
 	if (rc)
 		return rc;
@@ -233,25 +279,25 @@ static int trace_run(struct trace_config *cfg)
 		     .ringbuf_size = (size_t)cfg->rbsize, .print = lib_print,
 		     .no_addrs = cfg->no_addrs);
 	filters_apply(&cfg->flt, &opts);
-	bool csv = cfg->fmt == SOCKTAP_FORMAT_CSV;
 	/* the header first: the command may print to the same stdout once it runs */
-	if (csv && !cfg->outpath)
-		fputs(socktap_csv_header(), out->f);
+	if (!cfg->outpath)
+		stream_header(cfg, out->f);
 	rc = cli_session_start(&ses, &opts, NULL, NULL);
 	if (rc) {
 		free(out);
 		return cli_session_end(&ses, rc);
 	}
 	struct socktap *st = ses.st;
-	if (csv && cfg->outpath && !ses.werr)
-		fputs(socktap_csv_header(), out->f);
+	if (cfg->outpath && !ses.werr)
+		stream_header(cfg, out->f);
 	out->err = ses.werr;
+	socktap_event_fn fn = cfg->capture ? on_capture : on_event;
 
 	if (cfg->duration > 0)
 		out->end_ns = cli_mono_ns() + (int64_t)(cfg->duration * 1e9);
 	bool timed_out = false;
 	while (!out->err) {
-		int n = socktap_poll(st, 100, on_event, out);
+		int n = socktap_poll(st, 100, fn, out);
 		if (n < 0 && n != -EINTR) {
 			if (!out->err)
 				cli_error("reading events: %s", strerror(-n));
@@ -282,7 +328,7 @@ static int trace_run(struct trace_config *cfg)
 	 * throttling dirty pages): past the bound, count the rest as lost.
 	 */
 	out->drain_end_ns = cli_mono_ns() + DRAIN_NS;
-	int dn = out->err ? 0 : socktap_drain(st, on_event, out);
+	int dn = out->err ? 0 : socktap_drain(st, fn, out);
 	if (dn == -EINTR)
 		dn = socktap_drain(st, count_skipped, out);
 	if (dn < 0 && !out->err)

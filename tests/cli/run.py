@@ -524,5 +524,196 @@ if os.geteuid() == 0:
             and not {"sys_enter_close", "sys_exit_close", "sys_enter_socket"} & perf,
             f"raw={sorted(raw)} perf={sorted(perf)} stderr={err!r}")
 
+# ---- trace -w: a binary capture, and socktap convert ----
+expect_error("-w and -o together", ["trace", "-w", "/tmp/x.cap", "-o", "/tmp/x.json"], 2,
+             r"-w writes a capture.*not with -o or -F")
+expect_error("-w and -F together", ["trace", "-F", "csv", "-w", "/tmp/x.cap"], 2,
+             r"-w writes a capture.*not with -o or -F")
+expect_error("convert: no FILE", ["convert"], 2, r"convert: which capture")
+expect_error("convert: two FILEs", ["convert", "a", "b"], 2, r"unexpected argument 'b'")
+expect_error("convert: unknown format", ["convert", "-F", "xml", "a"], 2,
+             r"-F: unknown format 'xml'")
+expect_error("convert: no such file", ["convert", "/nonexistent/cap"], 1,
+             r"convert: cannot open '/nonexistent/cap'")
+with tempfile.TemporaryDirectory() as d:
+    notcap = os.path.join(d, "events.json")
+    with open(notcap, "w") as f:
+        f.write('{"probe":"socket.send"}\n')
+    expect_error("convert: a file that is no capture", ["convert", notcap], 1,
+                 rf"{re.escape(notcap)}: not a socktap capture .*offset 0")
+
+
+def capture_records(data):
+    """(end of the header, [(offset, length) of each record]) of a capture, read from the
+    format as capture.h documents it, independently of the C reader."""
+    assert data[:8] == b"\x89STCAP\r\n", data[:8]
+    nprobes = int.from_bytes(data[10:12], "little")
+    off = 12
+    for _ in range(nprobes):
+        off += 1 + data[off]
+    head, recs = off, []
+    while off < len(data):
+        n = int.from_bytes(data[off:off + 4], "little")
+        recs.append((off, 4 + n))
+        off += 4 + n
+    assert off == len(data), "records run past the end"
+    return head, recs
+
+
+# fields that differ between two runs of one workload (ports: only whether they are known,
+# an unbound socket's is ephemeral)
+RUN_FIELDS = ("ts", "pid", "tid", "sock", "cpu", "nspid", "cgroup_id")
+# a deterministic workload: unix stream and datagram pairs, sizes that vary, a failing send
+CAP_WORKLOAD = ("import socket\n"
+                "a, b = socket.socketpair()\n"
+                "for i in range(40):\n    a.send(b'x' * (i + 1)); b.recv(100)\n"
+                "c, e = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                "for i in range(20):\n    c.sendmsg([b'y' * i]); e.recvmsg(100)\n"
+                "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "try:\n    u.send(b'z')\nexcept OSError:\n    pass\n"
+                "for s in (a, b, c, e, u):\n    s.close()\n")
+
+
+def comparable(ev):
+    return {k: v is None if k in ("lport", "rport") else v for k, v in ev.items()
+            if k not in RUN_FIELDS}
+
+
+if os.geteuid() == 0:
+    with tempfile.TemporaryDirectory() as d:
+        wl = os.path.join(d, "wl.py")
+        with open(wl, "w") as f:
+            f.write(CAP_WORKLOAD)
+        cmd = f"{sys.executable} {wl}"
+        cap, direct = os.path.join(d, "ev.cap"), os.path.join(d, "direct.json")
+        r = run([SOCKTAP, "trace", "-w", cap, "-c", cmd])
+        m = re.search(r"(\d+) events delivered, 0 events lost", r.stderr)
+        subtest("trace -w: runs, the usual summary on stderr", r.returncode == 0 and m,
+                f"rc={r.returncode} {r.stderr!r}")
+        ndelivered = int(m.group(1)) if m else -1
+        r2 = run([SOCKTAP, "trace", "-F", "json", "-o", direct, "-c", cmd])
+        with open(cap, "rb") as f:
+            data = f.read()
+        head, recs = capture_records(data)
+        subtest("trace -w: one record per delivered event", len(recs) == ndelivered,
+                f"{len(recs)} records, {ndelivered} delivered")
+        conv = {fmt: run([SOCKTAP, "convert", cap, "-F", fmt]) for fmt in ("json", "csv", "text")}
+        subtest("convert: json, csv and text all exit 0 with nothing on stderr",
+                all(c.returncode == 0 and c.stderr == "" for c in conv.values()),
+                {k: (c.returncode, c.stderr) for k, c in conv.items()})
+        try:
+            got = [json.loads(l) for l in conv["json"].stdout.splitlines()]
+            with open(direct) as f:
+                want = [json.loads(l) for l in f.read().splitlines()]
+        except ValueError as e:
+            got, want = None, str(e)
+        # the two runs' events, less what differs between runs (python's own start-up makes
+        # no socket, so the events are the workload's, in its order)
+        subtest("convert -F json: the events trace -F json gives for the same workload",
+                got is not None and r2.returncode == 0 and len(got) == len(recs)
+                and [comparable(e) for e in got] == [comparable(e) for e in want],
+                f"{len(got or [])} vs {len(want)} events; first difference: " + next(
+                    (f"{a} != {b}" for a, b in zip(map(comparable, got or []),
+                                                   map(comparable, want or [])) if a != b),
+                    "(lengths)"))
+        subtest("convert -F json: every field of the capture's events, run fields too",
+                got and all(e["pid"] > 0 and e["ts"] > 0 and e["cgroup"] for e in got)
+                and {e["probe"] for e in got} >= {"socket.send", "socket.receive",
+                                                   "socket.sendmsg", "socket.create",
+                                                   "socket.close"}, repr((got or [])[:2]))
+        import csv as csvmod
+        rows = list(csvmod.reader(conv["csv"].stdout.splitlines()))
+        texts = conv["text"].stdout.splitlines()
+        subtest("convert: json, csv and text agree (count, CSV columns = header's, values)",
+                got and len(rows) == len(got) + 1 and len(texts) == len(got)
+                and all(len(row) == len(rows[0]) for row in rows)
+                and all(row[rows[0].index("probe")] == e["probe"]
+                        and row[rows[0].index("ts")] == str(e["ts"])
+                        and row[rows[0].index("comm")] == e["comm"]
+                        and f" {e['probe']} " in t and f"[{e['pid']}/{e['tid']}]" in t
+                        for row, e, t in zip(rows[1:], got, texts)),
+                f"{len(rows)} rows, {len(texts)} lines, {len(got or [])} events")
+        r = run(["sh", "-c", f"{SOCKTAP} convert -F json - < {cap}"])
+        subtest("convert -: standard input gives the same", r.returncode == 0
+                and r.stdout == conv["json"].stdout, r.stderr)
+        out = os.path.join(d, "conv.csv")
+        r = run([SOCKTAP, "convert", "-o", out, "-F", "csv", cap])
+        subtest("convert -o OUT", r.returncode == 0 and open(out).read() == conv["csv"].stdout,
+                r.stderr)
+        piped = run(["sh", "-c", f"{SOCKTAP} trace socket.send -w - -c '{cmd}' 2>/dev/null | "
+                     f"{SOCKTAP} convert -F json -"])
+        subtest("trace -w - | convert -: a pipe", piped.returncode == 0
+                and len(piped.stdout.splitlines()) == sum(e["probe"] == "socket.send" for e in got)
+                == 61, piped.stdout[-300:] + piped.stderr)
+
+        # truncated in the middle of a record: the events before it, then one message
+        k = len(recs) // 2
+        cut = os.path.join(d, "cut.cap")
+        with open(cut, "wb") as f:
+            f.write(data[:recs[k][0] + recs[k][1] // 2])
+        r = run([SOCKTAP, "convert", "-F", "json", cut])
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        subtest("convert: a truncated capture prints what came before, one message naming the "
+                "file and offset, exit 1",
+                r.returncode == 1 and r.stdout.splitlines() == conv["json"].stdout.splitlines()[:k]
+                and len(lines) == 1 and cut in lines[0] and "truncated" in lines[0]
+                and f"offset {recs[k][0]}" in lines[0], f"rc={r.returncode} {r.stderr!r}")
+        # a record whose length runs past any record
+        bad = bytearray(data)
+        bad[recs[k][0]:recs[k][0] + 4] = (1 << 31).to_bytes(4, "little")
+        with open(cut, "wb") as f:
+            f.write(bad)
+        r = run([SOCKTAP, "convert", cut])
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        subtest("convert: a corrupt record length: corrupt, at its offset, exit 1",
+                r.returncode == 1 and len(r.stdout.splitlines()) == k and len(lines) == 1
+                and "corrupt record" in lines[0] and f"offset {recs[k][0]}" in lines[0],
+                f"rc={r.returncode} {r.stderr!r}")
+        # a probe id past the file's table
+        bad = bytearray(data)
+        bad[recs[k][0] + 4:recs[k][0] + 6] = (999).to_bytes(2, "little")
+        with open(cut, "wb") as f:
+            f.write(bad)
+        r = run([SOCKTAP, "convert", cut])
+        subtest("convert: a record of a probe the file does not name: corrupt, exit 1",
+                r.returncode == 1 and "corrupt record" in r.stderr
+                and f"offset {recs[k][0]}" in r.stderr, r.stderr)
+        # a header of a newer format version
+        newer = bytearray(data)
+        newer[8:10] = (2).to_bytes(2, "little")
+        with open(cut, "wb") as f:
+            f.write(newer)
+        expect_error("convert: a newer format version is refused", ["convert", cut], 1,
+                     r"format version 2 is newer than this socktap reads \(1\)")
+        with open(cut, "wb") as f:
+            f.write(data[:head - 3])
+        expect_error("convert: a truncated header", ["convert", cut], 1,
+                     rf"{re.escape(cut)}: truncated header at offset \d+")
+
+        # -w follows -o's rules: a failed start leaves an existing file, removes a new one
+        keep, new = os.path.join(d, "keep.cap"), os.path.join(d, "new.cap")
+        with open(keep, "w") as f:
+            f.write("data\n")
+        for path in (keep, new):
+            r = run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /sys/kernel/btf && "
+                     f"exec {SOCKTAP} trace socket.create -w {path}"])
+            subtest(f"trace -w: a failed start leaves {'an existing' if path == keep else 'no'} "
+                    "file", r.returncode == 1 and (open(keep).read() == "data\n" if path == keep
+                                                   else not os.path.exists(new)),
+                    f"rc={r.returncode} {r.stderr!r}")
+        r = run([SOCKTAP, "trace", "socket.create", "-w", keep, "-c", "true"])
+        with open(keep, "rb") as f:
+            kept = f.read()
+        subtest("trace -w: a start that works replaces the file with a capture",
+                r.returncode == 0 and kept.startswith(b"\x89STCAP\r\n") and b"data\n" not in kept,
+                f"rc={r.returncode} {kept[:40]!r}")
+        r = run([SOCKTAP, "trace", "-w", os.path.join(d, "no/such/dir/x"), "-c", "true"])
+        subtest("trace -w: an unwritable path, named with -w",
+                r.returncode == 1 and "-w: cannot open" in r.stderr, r.stderr)
+        r = run([SOCKTAP, "trace", "-w", "/dev/full", "-c", cmd])
+        subtest("trace -w: a write error is reported, exit 1",
+                r.returncode == 1 and "/dev/full" in r.stderr and "incomplete" in r.stderr
+                and re.search(r"events delivered", r.stderr), f"rc={r.returncode} {r.stderr!r}")
+
 print(f"# cli: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

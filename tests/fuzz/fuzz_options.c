@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Every subcommand's option parsing (list, trace, top, serve and socktop's
+ * Every subcommand's option parsing (list, trace, top, serve, convert and socktop's
  * *_parse(): getopt and checks, nothing run). The first byte picks the
  * command (and -j); the rest, split on NUL bytes, is argv. A parse gives
  * CLI_RUN or an exit code the command documents; what it lets run holds
@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include "fuzz.h"
+#include "capture.h"
 #include "cli.h"
 #include "series.h"
 #include "top.h"
@@ -59,7 +60,10 @@ static int parse(int cmd, int argc, char **argv, uint64_t *digest)
 						 !(c.rbsize & (c.rbsize - 1))),
 				   "--ringbuf-size %ld", c.rbsize);
 			FUZZ_CHECK(valid_patterns((char *const *)c.pats.v, c.pats.n), "patterns");
-			*digest = c.pats.n << 8 | (uint64_t)c.fmt << 4 | c.no_addrs;
+			/* -w: a capture, never formatted; not with -o or -F (said, exit 2) */
+			FUZZ_CHECK(!c.capture || c.fmt == SOCKTAP_FORMAT_TEXT, "-w with -F");
+			*digest =
+			    c.pats.n << 8 | (uint64_t)c.fmt << 4 | c.capture << 1 | c.no_addrs;
 		}
 		trace_config_free(&c);
 		return rc;
@@ -80,6 +84,17 @@ static int parse(int cmd, int argc, char **argv, uint64_t *digest)
 		filters_free(&c.flt);
 		return rc;
 	}
+	case 5: {
+		struct convert_config c;
+		rc = convert_parse(argc, argv, &c);
+		if (rc == CLI_RUN) {
+			FUZZ_CHECK(c.inpath, "convert: no FILE");
+			FUZZ_CHECK(c.fmt >= SOCKTAP_FORMAT_TEXT && c.fmt <= SOCKTAP_FORMAT_CSV,
+				   "-F");
+			*digest = (uint64_t)c.fmt << 1 | !!c.outpath;
+		}
+		return rc;
+	}
 	default: {
 		struct serve_config c;
 		rc = serve_parse(argc, argv, &c);
@@ -97,10 +112,10 @@ static int parse(int cmd, int argc, char **argv, uint64_t *digest)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const names[] = {"list", "trace", "top", "socktop", "serve"};
-	static const int codes[] = {0, 1, 2, 4, 3}; /* parse()'s cases, in names' order */
+	static const char *const names[] = {"list", "trace", "top", "socktop", "serve", "convert"};
+	static const int codes[] = {0, 1, 2, 4, 3, 5}; /* parse()'s cases, in names' order */
 	uint8_t sel = fuzz_byte(&data, &size);
-	int k = sel % 5, cmd = codes[k];
+	int k = sel % 6, cmd = codes[k];
 	json_errors = sel & 0x80;
 	char *argv[MAXARGS + 2];
 	argv[0] = (char *)names[k];
