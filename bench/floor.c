@@ -17,10 +17,10 @@ static const struct {
 	const char *name;
 	const char *progs[3];
 } variants[] = {
-	{"count", {"floor_send", "floor_recv"}},
-	{"hash", {"floor_send", "floor_recv"}},
-	{"syscall-idle", {"floor_idle"}},
-	{"syscall-hook", {"floor_sys_enter", "floor_sys_exit"}},
+    {"count", {"floor_send", "floor_recv"}},
+    {"hash", {"floor_send", "floor_recv"}},
+    {"syscall-idle", {"floor_idle"}},
+    {"syscall-hook", {"floor_sys_enter", "floor_sys_exit"}},
 };
 
 static int wanted(int v, const char *prog)
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	s->rodata->use_hash = strcmp(argv[1], "hash") == 0;
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, s->obj)
-		bpf_program__set_autoload(p, wanted(v, bpf_program__name(p)));
+	    bpf_program__set_autoload(p, wanted(v, bpf_program__name(p)));
 	if (floor_bpf__load(s) || floor_bpf__attach(s)) {
 		fprintf(stderr, "floor: cannot load or attach\n");
 		return 1;

@@ -430,7 +430,7 @@ int st_load(struct socktap *st, const struct socktap_opts *o, struct st_plan_in 
 		/* which piece: a step in the refused program, else the program */
 		char reason[256], vr[200];
 		st_verifier_reason(rep.log, vr, sizeof(vr));
-		/* the verifier's words bounded, so the whole line fits a loss's reason (256 bytes) */
+		/* the verifier's words bounded: the line fits a loss's reason (256 bytes) */
 		snprintf(reason, sizeof(reason), "%s %s: %.170s",
 			 rep.log ? "verifier refused" : "kernel refused",
 			 rep.prog[0] ? rep.prog : "the object",
