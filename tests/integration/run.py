@@ -1038,6 +1038,9 @@ def one_cgroup_run(p, out, gt_in, gt_out, t0, t1, want_in):
     return problems
 
 
+READY_S = 120
+
+
 def system_cgroup_run(tmpdir, base_rel, inside, want_in):
     """socktap trace --cgroup without -c: a probe run in the cgroup shows it is attached (the
     output is flushed every poll), then both copies run; SIGINT ends it."""
@@ -1052,8 +1055,11 @@ def system_cgroup_run(tmpdir, base_rel, inside, want_in):
     probe_pids = set()
     try:
         ready = False
-        for _ in range(40):  # up to ~20 s
-            if st.poll() is not None:
+        # start-up is not bounded by -c here: a 5.10 guest under TCG takes ~20 s to load
+        # (and reload past its refusals), so wait up to READY_S, bounded in count too
+        deadline = time.monotonic() + READY_S
+        for _ in range(4 * READY_S):
+            if st.poll() is not None or time.monotonic() > deadline:
                 break
             r = subprocess.run(["sh", "-c", inside + " badfamily"], capture_output=True,
                                text=True, timeout=30)
@@ -1066,7 +1072,7 @@ def system_cgroup_run(tmpdir, base_rel, inside, want_in):
             st.send_signal(signal.SIGINT)
             _, err = st.communicate(timeout=30)
             return problems + [f"socktap ended, or showed none of the probe runs in the "
-                               f"cgroup within 20 s; stderr: {err.strip()[-500:]}"]
+                               f"cgroup within {READY_S} s; stderr: {err.strip()[-500:]}"]
         a = subprocess.Popen([WORKLOAD, "udp"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         b = subprocess.run(["sh", "-c", inside + " udp"], capture_output=True, text=True,
