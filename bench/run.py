@@ -12,9 +12,10 @@ has no cross-CPU wakeups to hide behind, and the tracer's consumer does not
 steal the workload's CPU.
 
 Runs are short and interleaved (all configurations once per round, in a
-rotating order, rounds repeated), and each slowdown is a ratio to the untraced
-baseline of the same round; the tables give the median with min..max over
-rounds. The figure of a run is the workload's CPU time (all its threads),
+rotating order, rounds repeated), and each traced run's slowdown is a ratio to
+the untraced runs made just before and just after it (their geometric mean);
+the tables give the median over rounds with the middle half (q1..q3) and
+min..max. The figure of a run is the workload's CPU time (all its threads),
 median of 16 equal chunks of its loop: steadier than wall-clock rates on a
 shared host (bench/workload.c).
 --smoke: tiny counts, one round, checks that every configuration runs (no
@@ -22,6 +23,7 @@ judgement of speed, no output file unless --out is given).
 """
 import argparse
 import json
+import math
 import os
 import re
 import resource
@@ -404,28 +406,49 @@ def measure(rounds, scale, only, cfg_fn=None):
     cfgs = (cfg_fn or configs)(tmp)
     names = [n for n in cfgs if not only or n == "base" or re.search(only, n)]
     results = {w: {n: [] for n in names} for w in WORKLOADS}
-    # each configuration's run is paired with an untraced run just before it, and its ratio is
-    # to that one: this host's speed drifts by tens of percent over minutes (its other tenants),
-    # less so over the second between the two
+    # each configuration's run sits between two untraced runs, the one just before it and the
+    # one just after (the next configuration's, or one more at the end of the round), and its
+    # ratio is to their geometric mean: this host's speed drifts by tens of percent over
+    # minutes (its other tenants), and a drift that is steady over the few seconds of one
+    # sandwich cancels out of it, which pairing with the run before alone leaves in
     paired = {w: {n: [] for n in names} for w in WORKLOADS}
+    after = {w: {n: [] for n in names} for w in WORKLOADS}
     for r in range(rounds):
         for w, iters in WORKLOADS.items():
             order = names[r % len(names):] + names[:r % len(names)]
+            waiting = None  # (configuration, iterations) whose run wants its untraced run after
             for n in order:
                 build, slow, _ = cfgs[n]
                 it = max(1, int(iters * scale / slow))
                 wl = [TASKSET, "-c", "0", WORKLOAD, w, str(it)]
+                if waiting and waiting[1] != it:
+                    # a run of another length is no baseline: a slow tool's few iterations
+                    # of a stream never fill the socket buffer, so they are far cheaper
+                    pa = run_one([TASKSET, "-c", "0", WORKLOAD, w, str(waiting[1])])
+                    pa["ns_per_op"] = pa["ns"] / pa["iters"]
+                    after[w][waiting[0]].append(pa)
+                    waiting = None
                 if n != "base":
                     pb = run_one(wl)
                     pb["ns_per_op"] = pb["ns"] / pb["iters"]
                     paired[w][n].append(pb)
+                    if waiting:
+                        after[w][waiting[0]].append(pb)
                 res = run_one(build(wl))
                 res["ns_per_op"] = res["ns"] / res["iters"]
                 results[w][n].append(res)
+                if n == "base" and waiting:
+                    after[w][waiting[0]].append(res)
+                waiting = (n, it) if n != "base" else None
                 print(f"round {r + 1}/{rounds} {w:10} {n:40} {res['ns_per_op']:10.0f} ns/op"
                       f"  lost={res['lost']}", file=sys.stderr, flush=True)
+            if waiting:
+                pa = run_one([TASKSET, "-c", "0", WORKLOAD, w, str(waiting[1])])
+                pa["ns_per_op"] = pa["ns"] / pa["iters"]
+                after[w][waiting[0]].append(pa)
     for w in results:
         results[w]["__paired_base__"] = paired[w]
+        results[w]["__after_base__"] = after[w]
     shutil.rmtree(tmp, ignore_errors=True)
     return cfgs, names, results
 
@@ -481,6 +504,11 @@ def summarize(names, results):
             runs = per[n]
             # the untraced run paired with each (older results: the round's own base run)
             base = per.get("__paired_base__", {}).get(n) or per["base"]
+            aft = per.get("__after_base__", {}).get(n)
+            if aft and len(aft) == len(base):
+                # the sandwich: the geometric mean of the untraced runs before and after
+                base = [{**b, "ns_per_op": math.sqrt(b["ns_per_op"] * a["ns_per_op"])}
+                        for b, a in zip(base, aft)]
             ratios = [r["ns_per_op"] / b["ns_per_op"] for r, b in zip(runs, base)]
             added = [(r["ns_per_op"] - b["ns_per_op"]) * r["iters"] / max(r["ops"], 1)
                      if r["ops"] else r["ns_per_op"] - b["ns_per_op"] for r, b in zip(runs, base)]
@@ -542,10 +570,11 @@ def markdown(cfgs, names, table, start, rounds, note, fmt_lines, vm_table=None, 
         "Generated by `make bench` (`bench/run.py`); raw figures in `build/bench/results.json`.",
         f"{rounds} interleaved rounds. Each run's figure is the workload's own CPU time (all its "
         "threads, kernel time included, so a tracer's in-kernel work counts), the median of 16 "
-        "equal chunks of its loop, per iteration. Each traced run is paired with an untraced run "
-        "made just before it. Slowdown: median over rounds of the ratio to that paired run "
-        "(q1..q3, the middle half of the rounds; min..max, all of them; the A/A row is the "
-        "benchmark's own noise). "
+        "equal chunks of its loop, per iteration. Each traced run sits between two untraced runs, "
+        "one just before it and one just after. Slowdown: median over rounds of its ratio to "
+        "their geometric mean, so a drift of the host's speed that is steady over those seconds "
+        "cancels out (q1..q3, the middle half of the rounds; min..max, all of them; the A/A row "
+        "is the benchmark's own noise). "
         "Added: median extra ns per kernel socket operation "
         "(a send or receive reaching the protocol; per syscall for getpid/devnull). Lost: events "
         "the tool reported lost (max over rounds; '-' where the tool cannot lose or does not say).",

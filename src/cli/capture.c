@@ -428,11 +428,8 @@ int convert_parse(int argc, char **argv, struct convert_config *cfg)
 		}
 		switch (c) {
 		case 'F':
-			cfg->fmt = socktap_format_parse(optarg);
-			if (cfg->fmt < 0) {
-				cli_error("-F: unknown format '%s' (text, json or csv)", optarg);
+			if ((cfg->fmt = parse_format(optarg, true)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'o':
 			cfg->outpath = optarg;
@@ -449,24 +446,6 @@ int convert_parse(int argc, char **argv, struct convert_config *cfg)
 		return EXIT_USAGE;
 	}
 	return CLI_RUN;
-}
-
-/* Each event as trace -F fmt writes it; 0, or -1 with errno (a write error). */
-static int convert_event(FILE *out, const struct socktap_event *ev, int fmt, char *line, size_t cap)
-{
-	int n = socktap_event_format(ev, fmt, line, cap);
-	if (n < 0)
-		return 0;
-	char *big = NULL;
-	if ((size_t)n >= cap) {
-		if (!(big = malloc((size_t)n + 1)))
-			return -1;
-		socktap_event_format(ev, fmt, big, (size_t)n + 1);
-		line = big;
-	}
-	size_t wrote = fwrite(line, 1, (size_t)n, out);
-	free(big);
-	return wrote == (size_t)n ? 0 : -1;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -506,8 +485,8 @@ int cmd_convert(int argc, char **argv)
 	struct socktap_event ev;
 	int got, werr = 0;
 	while ((got = capture_next(r, &ev)) == 1)
-		if (convert_event(out, &ev, cfg.fmt, line, 16384)) {
-			werr = errno ? errno : EIO;
+		if (cli_event_write(out, &ev, cfg.fmt, line, 16384)) {
+			werr = errno;
 			break;
 		}
 	/* what was read before a bad record is printed: flushed before the message */

@@ -80,6 +80,8 @@ int probes_check(char *const *pats, int n);
 bool parse_long(const char *s, long lo, long hi, long *out);
 /* Seconds and the like: a plain decimal ("2", "0.5", ".5"), within [lo, hi]. */
 bool parse_decimal(const char *s, double lo, double hi, double *out);
+/* -F's word: the format, or -1 after naming the bad word (csv only where csv_ok) */
+int parse_format(const char *s, bool csv_ok);
 
 /* getopt returned '?' for cmd: one message naming the option; returns EXIT_USAGE. */
 int bad_option(const char *cmd, char **argv);
@@ -172,6 +174,9 @@ void cli_session_reap(struct cli_session *s, bool terminate);
 int cli_session_end(struct cli_session *s, int rc);
 
 /* CLOCK_MONOTONIC, ns. */
+/* One event as trace -F fmt writes it, through line[cap] (the heap if longer); 0, or -1 with errno. */
+int cli_event_write(FILE *f, const struct socktap_event *ev, enum socktap_format fmt, char *line,
+		    size_t cap);
 int64_t cli_mono_ns(void);
 /* uid -> user name (cached), or NULL; not thread-safe: serve calls it with its lock held. */
 const char *cli_user_name(uint32_t uid);

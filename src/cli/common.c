@@ -111,6 +111,16 @@ bool parse_long(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
+int parse_format(const char *s, bool csv_ok)
+{
+	int fmt = socktap_format_parse(s);
+	if (fmt < 0 || (fmt == SOCKTAP_FORMAT_CSV && !csv_ok)) {
+		cli_error("-F: unknown format '%s' (%s)", s, csv_ok ? "text, json or csv" : "text or json");
+		return -1;
+	}
+	return fmt;
+}
+
 bool parse_decimal(const char *s, double lo, double hi, double *out)
 {
 	/* plain decimals only: strtod would take " 1", "0x10", "1e3", "inf", "nan" */
@@ -588,6 +598,32 @@ void output_abandon(struct output *o)
 	o->f = NULL;
 	if (o->created)
 		unlink(o->path);
+}
+
+int cli_event_write(FILE *f, const struct socktap_event *ev, enum socktap_format fmt, char *line,
+		    size_t cap)
+{
+	int n = socktap_event_format(ev, fmt, line, cap);
+	if (n < 0)
+		return 0; /* cannot happen; never stop the stream for it */
+	char *big = NULL;
+	if ((size_t)n >= cap) {
+		/*
+		 * Longer than most: a cgroup path (up to 4095 bytes) of control
+		 * bytes, each \u00XX in JSON, is 24 KiB. Rare: on the heap.
+		 */
+		if (!(big = malloc((size_t)n + 1)))
+			return -1;
+		socktap_event_format(ev, fmt, big, (size_t)n + 1);
+		line = big;
+	}
+	size_t wrote = fwrite(line, 1, (size_t)n, f);
+	free(big);
+	if (wrote == (size_t)n)
+		return 0;
+	if (!errno)
+		errno = EIO;
+	return -1;
 }
 
 int64_t cli_mono_ns(void)

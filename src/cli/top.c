@@ -586,11 +586,8 @@ int top_parse(int argc, char **argv, struct top_config *cfg)
 			}
 			break;
 		case 'F':
-			cfg->fmt = socktap_format_parse(optarg);
-			if (cfg->fmt != SOCKTAP_FORMAT_TEXT && cfg->fmt != SOCKTAP_FORMAT_JSON) {
-				cli_error("-F: unknown format '%s' (text or json)", optarg);
+			if ((cfg->fmt = parse_format(optarg, false)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'o':
 			cfg->outpath = optarg;

@@ -24,7 +24,7 @@ struct out_ctx {
 	int64_t end_ns;	      /* -d: CLOCK_MONOTONIC end, 0 = none */
 	int64_t drain_end_ns; /* the last drain writes until then (0: still tracing) */
 	uint64_t skipped;     /* events of the last drain left unwritten: lost */
-	char line[16384];     /* most lines; longer ones go on the heap (on_event) */
+	char line[16384];     /* most lines; longer ones go on the heap (cli_event_write) */
 };
 
 /* How long the last drain may write after a stop: SIGTERM, Ctrl-C and -d end within 0.5 s. */
@@ -46,37 +46,25 @@ static int count_skipped(const struct socktap_event *ev, void *data)
 	return 0;
 }
 
-static int on_event(const struct socktap_event *ev, void *data)
+/*
+ * A poll delivers for as long as events keep coming: under a flood it would
+ * never return. Every 256 events written, see whether it is time to stop.
+ */
+static int event_written(struct out_ctx *o)
 {
-	struct out_ctx *o = data;
-	int n = socktap_event_format(ev, o->fmt, o->line, sizeof(o->line));
-	if (n < 0)
-		return 0; /* cannot happen; never stop the stream for it */
-	char *line = o->line, *big = NULL;
-	if ((size_t)n >= sizeof(o->line)) {
-		/*
-		 * Longer than most: a cgroup path (up to 4095 bytes) of control
-		 * bytes, each \u00XX in JSON, is 24 KiB. Rare: on the heap.
-		 */
-		big = malloc((size_t)n + 1);
-		if (!big)
-			return 0;
-		socktap_event_format(ev, o->fmt, big, (size_t)n + 1);
-		line = big;
-	}
-	size_t wrote = fwrite(line, 1, (size_t)n, o->f);
-	free(big);
-	if (wrote != (size_t)n) {
-		o->err = errno ? errno : EIO;
-		return -EIO;
-	}
-	/*
-	 * A poll delivers for as long as events keep coming: under a flood it
-	 * would never return. Every 256 events, see whether it is time to stop.
-	 */
 	if (++o->n % 256 == 0 && stop_due(o))
 		return -EINTR;
 	return 0;
+}
+
+static int on_event(const struct socktap_event *ev, void *data)
+{
+	struct out_ctx *o = data;
+	if (cli_event_write(o->f, ev, o->fmt, o->line, sizeof(o->line))) {
+		o->err = errno;
+		return -EIO;
+	}
+	return event_written(o);
 }
 
 /* -w: the event as a capture record, unformatted (the cheap path under a flood) */
@@ -87,9 +75,7 @@ static int on_capture(const struct socktap_event *ev, void *data)
 		o->err = errno ? errno : EIO;
 		return -EIO;
 	}
-	if (++o->n % 256 == 0 && stop_due(o))
-		return -EINTR;
-	return 0;
+	return event_written(o);
 }
 
 /* What a stream starts with: CSV's header line, or a capture's header. */
@@ -184,11 +170,8 @@ int trace_parse(int argc, char **argv, struct trace_config *cfg)
 			cfg->xpid = (pid_t)v;
 			break;
 		case 'F':
-			cfg->fmt = socktap_format_parse(optarg);
-			if (cfg->fmt < 0) {
-				cli_error("-F: unknown format '%s' (text, json or csv)", optarg);
+			if ((cfg->fmt = parse_format(optarg, true)) < 0)
 				return EXIT_USAGE;
-			}
 			fmt_given = true;
 			break;
 		case 'o':
