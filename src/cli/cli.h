@@ -174,7 +174,8 @@ void cli_session_reap(struct cli_session *s, bool terminate);
 int cli_session_end(struct cli_session *s, int rc);
 
 /* CLOCK_MONOTONIC, ns. */
-/* One event as trace -F fmt writes it, through line[cap] (the heap if longer); 0, or -1 with errno. */
+/* One event as trace -F fmt writes it, through line[cap] (the heap if longer); 0, or -1 with errno.
+ */
 int cli_event_write(FILE *f, const struct socktap_event *ev, enum socktap_format fmt, char *line,
 		    size_t cap);
 int64_t cli_mono_ns(void);

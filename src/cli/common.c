@@ -115,7 +115,8 @@ int parse_format(const char *s, bool csv_ok)
 {
 	int fmt = socktap_format_parse(s);
 	if (fmt < 0 || (fmt == SOCKTAP_FORMAT_CSV && !csv_ok)) {
-		cli_error("-F: unknown format '%s' (%s)", s, csv_ok ? "text, json or csv" : "text or json");
+		cli_error("-F: unknown format '%s' (%s)", s,
+			  csv_ok ? "text, json or csv" : "text or json");
 		return -1;
 	}
 	return fmt;
