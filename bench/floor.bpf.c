@@ -72,6 +72,19 @@ int floor_idle(void *ctx)
 }
 
 /*
+ * Variant "syscall-idle-exit": the same plus a sys_exit tracepoint that never
+ * fires. An exit tracepoint turns on the kernel's exit-side tracing too, run
+ * for every syscall: the floor of a tracer that needs syscall results (as
+ * socktap's creation and close probes do), where "syscall-idle" is the floor
+ * of one that needs only entries.
+ */
+SEC("tracepoint/syscalls/sys_exit_socketpair")
+int floor_idle_exit(void *ctx)
+{
+	return hit();
+}
+
+/*
  * Variant "syscall-hook": the same slow path plus two BPF programs that
  * return at once on every syscall's entry and exit, as socktap's own
  * sys_enter and sys_exit do for a syscall that is not theirs: the least a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * floor count|hash|syscall-idle|syscall-hook COMMAND...: attach one
+ * floor count|hash|syscall-idle|syscall-idle-exit|syscall-hook COMMAND...: attach one
  * variant of bench/floor.bpf.c, run COMMAND, exit with its status. The
  * benchmark's reference for what any tracer on these tracepoints costs on
  * this machine.
@@ -20,6 +20,7 @@ static const struct {
     {"count", {"floor_send", "floor_recv"}},
     {"hash", {"floor_send", "floor_recv"}},
     {"syscall-idle", {"floor_idle"}},
+    {"syscall-idle-exit", {"floor_idle", "floor_idle_exit"}},
     {"syscall-hook", {"floor_sys_enter", "floor_sys_exit"}},
 };
 
@@ -38,7 +39,9 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], variants[i].name) == 0)
 			v = (int)i;
 	if (v < 0) {
-		fprintf(stderr, "usage: floor count|hash|syscall-idle|syscall-hook COMMAND...\n");
+		fprintf(stderr,
+			"usage: floor count|hash|syscall-idle|syscall-idle-exit|syscall-hook "
+			"COMMAND...\n");
 		return 2;
 	}
 	struct floor_bpf *s = floor_bpf__open();

@@ -96,6 +96,11 @@ def configs(tmp):
         lambda wl: pin + [floor, "syscall-idle"] + wl, 1,
         "a syscall tracepoint that never fires in these workloads: the tax every syscall pays "
         "(the kernel's slow entry path) once anything hooks syscalls")
+    c["floor: idle syscall entry+exit hooks"] = (
+        lambda wl: pin + [floor, "syscall-idle-exit"] + wl, 1,
+        "the same plus a syscall exit tracepoint that never fires: the exit side of the "
+        "kernel's syscall tracing runs too, the floor of a tracer that needs syscall results "
+        "(socktap's creation and close probes)")
     c["floor: empty sys_enter+sys_exit"] = (
         lambda wl: pin + [floor, "syscall-hook"] + wl, 1,
         "two BPF programs on the raw syscall tracepoints that return at once: the least a "
