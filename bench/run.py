@@ -406,6 +406,13 @@ def vm_configs(tmp):
 VM_WORKLOADS = {"udp": 1000, "failsend": 20000, "getpid": 50000}
 
 
+def untraced(w, iters):
+    """One untraced run of workload w: a traced run's baseline."""
+    res = run_one([TASKSET, "-c", "0", WORKLOAD, w, str(iters)])
+    res["ns_per_op"] = res["ns"] / res["iters"]
+    return res
+
+
 def measure(rounds, scale, only, cfg_fn=None):
     tmp = tempfile.mkdtemp(prefix="socktap-bench-")
     cfgs = (cfg_fn or configs)(tmp)
@@ -429,13 +436,10 @@ def measure(rounds, scale, only, cfg_fn=None):
                 if waiting and waiting[1] != it:
                     # a run of another length is no baseline: a slow tool's few iterations
                     # of a stream never fill the socket buffer, so they are far cheaper
-                    pa = run_one([TASKSET, "-c", "0", WORKLOAD, w, str(waiting[1])])
-                    pa["ns_per_op"] = pa["ns"] / pa["iters"]
-                    after[w][waiting[0]].append(pa)
+                    after[w][waiting[0]].append(untraced(w, waiting[1]))
                     waiting = None
                 if n != "base":
-                    pb = run_one(wl)
-                    pb["ns_per_op"] = pb["ns"] / pb["iters"]
+                    pb = untraced(w, it)
                     paired[w][n].append(pb)
                     if waiting:
                         after[w][waiting[0]].append(pb)
@@ -448,9 +452,7 @@ def measure(rounds, scale, only, cfg_fn=None):
                 print(f"round {r + 1}/{rounds} {w:10} {n:40} {res['ns_per_op']:10.0f} ns/op"
                       f"  lost={res['lost']}", file=sys.stderr, flush=True)
             if waiting:
-                pa = run_one([TASKSET, "-c", "0", WORKLOAD, w, str(waiting[1])])
-                pa["ns_per_op"] = pa["ns"] / pa["iters"]
-                after[w][waiting[0]].append(pa)
+                after[w][waiting[0]].append(untraced(w, waiting[1]))
     for w in results:
         results[w]["__paired_base__"] = paired[w]
         results[w]["__after_base__"] = after[w]

@@ -173,11 +173,11 @@ bool cli_session_target_ended(struct cli_session *s);
 void cli_session_reap(struct cli_session *s, bool terminate);
 int cli_session_end(struct cli_session *s, int rc);
 
-/* CLOCK_MONOTONIC, ns. */
 /* One event as trace -F fmt writes it, through line[cap] (the heap if longer); 0, or -1 with errno.
  */
 int cli_event_write(FILE *f, const struct socktap_event *ev, enum socktap_format fmt, char *line,
 		    size_t cap);
+/* CLOCK_MONOTONIC, ns. */
 int64_t cli_mono_ns(void);
 /* uid -> user name (cached), or NULL; not thread-safe: serve calls it with its lock held. */
 const char *cli_user_name(uint32_t uid);

@@ -618,12 +618,13 @@ int cli_event_write(FILE *f, const struct socktap_event *ev, enum socktap_format
 		socktap_event_format(ev, fmt, big, (size_t)n + 1);
 		line = big;
 	}
+	errno = 0; /* a short write that sets none must not report an older error */
 	size_t wrote = fwrite(line, 1, (size_t)n, f);
+	int err = errno;
 	free(big);
 	if (wrote == (size_t)n)
 		return 0;
-	if (!errno)
-		errno = EIO;
+	errno = err ? err : EIO;
 	return -1;
 }
 
