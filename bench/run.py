@@ -641,7 +641,8 @@ def main():
     ap.add_argument("--only", help="regex of configurations to run (plus base)")
     ap.add_argument("--workloads", help="comma-separated subset of the workloads")
     ap.add_argument("--out")
-    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
+    ap.add_argument("--json", help="raw figures (default build/bench/results.json; none for "
+                    "--smoke, whose tiny counts must not replace a real run's)")
     ap.add_argument("--note", help="markdown appended to --out (the analysis)")
     ap.add_argument("--from-json", help="rewrite --out from saved results, measuring nothing")
     ap.add_argument("--inside-vm", action="store_true",
@@ -712,11 +713,13 @@ def main():
     serve = serve_scale(a.smoke)
     writer = writer_rates(a.smoke)
     table = summarize(names, results)
-    os.makedirs(os.path.dirname(a.json), exist_ok=True)
-    with open(a.json, "w") as f:
-        json.dump({"results": results, "summary": table, "startup": start, "rounds": rounds,
-                   "format": fmt_lines, "vm": vm_table, "serve": serve, "writer": writer}, f,
-                  indent=1)
+    if a.json or not a.smoke:
+        path = a.json or os.path.join(ROOT, "build", "bench", "results.json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump({"results": results, "summary": table, "startup": start,
+                       "rounds": rounds, "format": fmt_lines, "vm": vm_table, "serve": serve,
+                       "writer": writer}, f, indent=1)
     for w in WORKLOADS:
         for n in names:
             if n != "base":
